@@ -1,0 +1,56 @@
+# vkedge — every target uses a pinned Deno 2.9.x: the one on PATH if it is
+# 2.9.x, otherwise DENO_VERSION installed from the npm registry into .tools/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DENO_VERSION := 2.9.6
+LOCAL_DENO := $(CURDIR)/.tools/node_modules/.bin/deno
+PATH_DENO := $(shell d=$$(command -v deno 2>/dev/null) && "$$d" --version 2>/dev/null | head -n1 | grep -q '^deno 2\.9\.' && echo "$$d")
+DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
+CP_BIN := $(CURDIR)/.local/control-plane-bin
+CLUSTER_DIR := $(CURDIR)/.local/cluster
+
+.PHONY: help setup deno deps control-plane fmt-check lint check test bundle compile demo bench cluster-up cluster-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+$(LOCAL_DENO):
+	npm install --prefix .tools --no-audit --no-fund --no-save --loglevel=error deno@$(DENO_VERSION)
+
+deno: $(if $(PATH_DENO),,$(LOCAL_DENO)) ## install Deno (only when no Deno 2.9.x is on PATH)
+
+deps: deno ## fetch the npm dependencies pinned in deno.lock
+	$(DENO) install --frozen
+
+control-plane: ## build (or reuse) the test control plane binaries
+	bash tests/control_plane/build.sh
+
+setup: deps control-plane ## everything the tests need
+
+fmt-check: deno
+	$(DENO) fmt --check
+
+lint: deno
+	$(DENO) lint
+
+check: deps
+	$(DENO) check .
+
+test: setup fmt-check lint check ## fmt, lint, type check, then every test against a fresh control plane
+	$(DENO) run -A tests/run.ts
+
+bundle: deps ## single-file agent at dist/vkedge.js
+	$(DENO) bundle -o dist/vkedge.js mod.ts
+
+compile: deps ## single binary at dist/vkedge (needs the denort runtime: network, or DENORT_BIN)
+	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) compile -A --output dist/vkedge mod.ts
+
+cluster-up: deno control-plane ## start the local control plane in the background
+	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)
+
+cluster-down: ## stop every process cluster-up started
+	@if [ -x $(CP_BIN)/controlplane ]; then $(CP_BIN)/controlplane down --dir $(CLUSTER_DIR); fi
+
+clean: cluster-down
+	rm -rf dist .local

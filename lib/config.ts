@@ -1,0 +1,289 @@
+/**
+ * The agent's configuration: command-line flags with their environment
+ * fallbacks, validated by one zod schema at start-up. Everything after this
+ * module receives typed values.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { isIP } from "node:net";
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import { LOG_LEVELS } from "./log.ts";
+
+/** Thrown for bad flags, environment or files; the CLI exits 2 with its message. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The taint effects a node taint may have. */
+export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
+
+const FLAGS = {
+  provider: { type: "string", help: "provider that runs the pods: {providers} (required)" },
+  "provider-config": { type: "string", help: "provider configuration file (YAML or JSON)" },
+  nodename: {
+    type: "string",
+    help: "name of the virtual Node [$DEFAULT_NODE_NAME] (default vkedge)",
+  },
+  kubeconfig: {
+    type: "string",
+    help: "kubeconfig file [$KUBECONFIG] (default ~/.kube/config, then in-cluster)",
+  },
+  os: {
+    type: "string",
+    help: "operating system the node reports: linux or windows (default linux)",
+  },
+  "node-ip": { type: "string", help: "InternalIP address of the node [$VKUBELET_POD_IP]" },
+  address: { type: "string", help: "address the kubelet API listens on (default 0.0.0.0)" },
+  "kubelet-port": {
+    type: "string",
+    help: "port of the kubelet API [$KUBELET_PORT] (default 10250)",
+  },
+  "disable-taint": { type: "boolean", help: "register the node without the provider taint" },
+  "taint-key": {
+    type: "string",
+    help: "key of the node taint [$VKUBELET_TAINT_KEY] (default virtual-kubelet.io/provider)",
+  },
+  "taint-value": {
+    type: "string",
+    help: "value of the node taint [$VKUBELET_TAINT_VALUE] (default: the provider name)",
+  },
+  "taint-effect": {
+    type: "string",
+    help: "effect of the node taint [$VKUBELET_TAINT_EFFECT] (default NoSchedule)",
+  },
+  "pod-sync-workers": { type: "string", help: "pods synchronised in parallel (default 10)" },
+  "full-resync-period": { type: "string", help: "how often every pod is re-checked (default 1m)" },
+  "startup-timeout": {
+    type: "string",
+    help: "give up if not ready after this long; 0 waits forever (default 0)",
+  },
+  "log-level": { type: "string", help: `one of ${LOG_LEVELS.join(", ")} (default info)` },
+  "log-format": { type: "string", help: "text or json (default text)" },
+  "tls-cert": { type: "string", help: "kubelet API serving certificate (default: self-signed)" },
+  "tls-key": { type: "string", help: "private key of --tls-cert" },
+  "client-ca": {
+    type: "string",
+    help: "CA for client certificates (default: the cluster's published client CA)",
+  },
+  "anonymous-auth": { type: "boolean", help: "let unauthenticated callers use the kubelet API" },
+  "kube-api-qps": { type: "string", help: "requests per second to the API server (default 20)" },
+  "kube-api-burst": { type: "string", help: "burst of requests to the API server (default 40)" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+  version: { type: "boolean", help: "print the version" },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+
+const FLAG_ENV: Partial<Record<FlagName, string>> = {
+  nodename: "DEFAULT_NODE_NAME",
+  "node-ip": "VKUBELET_POD_IP",
+  "kubelet-port": "KUBELET_PORT",
+  "taint-key": "VKUBELET_TAINT_KEY",
+  "taint-value": "VKUBELET_TAINT_VALUE",
+  "taint-effect": "VKUBELET_TAINT_EFFECT",
+};
+
+function flagError(flag: FlagName, expected: string, found: unknown): string {
+  const env = FLAG_ENV[flag];
+  return `--${flag}${env ? ` (or $${env})` : ""}: expected ${expected}, found ${
+    JSON.stringify(found)
+  }`;
+}
+
+function duration(flag: FlagName) {
+  return z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: flagError(flag, "a duration like 30s or 1m", text) });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+function integer(flag: FlagName, min: number, max: number) {
+  return z.string().transform((text, ctx) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: flagError(flag, `an integer from ${min} to ${max}`, text),
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+function positiveNumber(flag: FlagName) {
+  return z.string().transform((text, ctx) => {
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isFinite(n) || n <= 0) {
+      ctx.addIssue({ code: "custom", message: flagError(flag, "a number above 0", text) });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+function oneOf<T extends readonly [string, ...string[]]>(flag: FlagName, values: T) {
+  return z.string().transform((text, ctx) => {
+    if (!(values as readonly string[]).includes(text)) {
+      ctx.addIssue({
+        code: "custom",
+        message: flagError(flag, `one of ${values.join(", ")}`, text),
+      });
+      return z.NEVER;
+    }
+    return text as T[number];
+  });
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const TAINT_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+function matching(flag: FlagName, pattern: RegExp, expected: string, maxLength: number) {
+  return z.string().refine((text) => pattern.test(text) && text.length <= maxLength, {
+    error: (issue) => flagError(flag, expected, issue.input),
+  });
+}
+
+function ipAddress(flag: FlagName) {
+  return z.string().refine((text) => isIP(text) !== 0, {
+    error: (issue) => flagError(flag, "an IPv4 or IPv6 address", issue.input),
+  });
+}
+
+/** The validated configuration of the agent. */
+export const agentConfigSchema = z.object({
+  provider: z.string({ error: "--provider is required: name the provider that runs the pods" }),
+  providerConfigFile: z.string().optional(),
+  nodeName: matching(
+    "nodename",
+    NODE_NAME,
+    "a lowercase DNS subdomain name (a-z, 0-9, '-', '.')",
+    253,
+  ).default("vkedge"),
+  kubeconfig: z.string().optional(),
+  operatingSystem: oneOf("os", ["linux", "windows"] as const).default("linux"),
+  nodeIp: ipAddress("node-ip").optional(),
+  address: ipAddress("address").default("0.0.0.0"),
+  kubeletPort: integer("kubelet-port", 1, 65535).default(10250),
+  taint: z.object({
+    enabled: z.boolean(),
+    key: matching("taint-key", TAINT_KEY, "a label key like example.com/name", 317),
+    value: z.string().optional(),
+    effect: oneOf("taint-effect", TAINT_EFFECTS),
+  }),
+  podSyncWorkers: integer("pod-sync-workers", 1, 1000).default(10),
+  fullResyncPeriodMs: duration("full-resync-period").default(60_000),
+  startupTimeoutMs: duration("startup-timeout").default(0),
+  logLevel: oneOf("log-level", LOG_LEVELS).default("info"),
+  logFormat: oneOf("log-format", ["text", "json"] as const).default("text"),
+  tls: z.object({
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    clientCaFile: z.string().optional(),
+  }).refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), {
+    error: "--tls-cert and --tls-key: give both or neither",
+  }),
+  anonymousAuth: z.boolean().default(false),
+  kubeApiQps: positiveNumber("kube-api-qps").default(20),
+  kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(40),
+});
+
+/** The agent's typed configuration. */
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** What the command line asked for: run the agent, or print help or the version. */
+export type Command =
+  | { kind: "run"; config: AgentConfig }
+  | { kind: "help" }
+  | { kind: "version" };
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * Parses flags with their environment fallbacks (`DEFAULT_NODE_NAME`,
+ * `KUBECONFIG`, `VKUBELET_POD_IP`, `VKUBELET_TAINT_KEY/VALUE/EFFECT`,
+ * `KUBELET_PORT`) into a validated configuration; throws ConfigError naming
+ * the flag and the expected form.
+ */
+export function parseCommandLine(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Command {
+  let values: Partial<Record<FlagName, string | boolean>>;
+  try {
+    const options = Object.fromEntries(
+      Object.entries(FLAGS).map(([name, flag]) => [
+        name,
+        { type: flag.type, ...("short" in flag ? { short: flag.short } : {}) },
+      ]),
+    ) as Record<FlagName, { type: "string" | "boolean"; short?: string }>;
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message.split("\n")[0] : String(error));
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  const str = (flag: FlagName): string | undefined => {
+    const v = values[flag];
+    return typeof v === "string" ? v : undefined;
+  };
+  const raw = {
+    provider: nonEmpty(str("provider")),
+    providerConfigFile: nonEmpty(str("provider-config")),
+    nodeName: str("nodename") ?? nonEmpty(env.DEFAULT_NODE_NAME),
+    kubeconfig: str("kubeconfig"),
+    operatingSystem: str("os"),
+    nodeIp: str("node-ip") ?? nonEmpty(env.VKUBELET_POD_IP),
+    address: str("address"),
+    kubeletPort: str("kubelet-port") ?? nonEmpty(env.KUBELET_PORT),
+    taint: {
+      enabled: values["disable-taint"] !== true,
+      key: str("taint-key") ?? nonEmpty(env.VKUBELET_TAINT_KEY) ?? "virtual-kubelet.io/provider",
+      value: str("taint-value") ?? nonEmpty(env.VKUBELET_TAINT_VALUE),
+      effect: str("taint-effect") ?? nonEmpty(env.VKUBELET_TAINT_EFFECT) ?? "NoSchedule",
+    },
+    podSyncWorkers: str("pod-sync-workers"),
+    fullResyncPeriodMs: str("full-resync-period"),
+    startupTimeoutMs: str("startup-timeout"),
+    logLevel: str("log-level"),
+    logFormat: str("log-format"),
+    tls: { certFile: str("tls-cert"), keyFile: str("tls-key"), clientCaFile: str("client-ca") },
+    anonymousAuth: values["anonymous-auth"] === true,
+    kubeApiQps: str("kube-api-qps"),
+    kubeApiBurst: str("kube-api-burst"),
+  };
+  const parsed = agentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join("; "));
+  }
+  return { kind: "run", config: parsed.data };
+}
+
+/** The `--help` text, listing the known providers. */
+export function usage(providers: readonly string[]): string {
+  const lines = [
+    "vkedge — a virtual kubelet: runs the pods bound to its Node through a provider",
+    "",
+    "Usage: vkedge --provider=NAME [flags]",
+    "",
+    "Flags ([$VAR] is the environment fallback):",
+  ];
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const left = `  ${"short" in flag ? `-${flag.short}, ` : "    "}--${name}${
+      flag.type === "string" ? "=VALUE" : ""
+    }`;
+    lines.push(`${left.padEnd(32)} ${flag.help.replace("{providers}", providers.join(", "))}`);
+  }
+  lines.push("", "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad input.");
+  return lines.join("\n");
+}

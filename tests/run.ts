@@ -1,0 +1,58 @@
+/**
+ * Runs the whole test suite against one fresh control plane: builds (or
+ * reuses) the control plane binaries, starts etcd, kube-apiserver,
+ * kube-controller-manager and kube-scheduler, runs `deno test` with
+ * `VKEDGE_TEST_CLUSTER_DIR` pointing at them, and stops them again, also on
+ * Ctrl-C. Arguments are passed to `deno test` (default: the tests/ folder).
+ *
+ * @module
+ */
+
+import { repoRoot } from "./_harness/cluster.ts";
+
+const clusterDir = `${repoRoot}/.local/test-cluster`;
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
+  const child = new Deno.Command(cmd, { args, env, cwd: repoRoot, stdin: "null" }).spawn();
+  return (await child.status).code;
+}
+
+async function main(): Promise<number> {
+  const build = new Deno.Command("bash", {
+    args: [`${repoRoot}/tests/control_plane/build.sh`],
+    stdout: "piped",
+    stderr: "inherit",
+  });
+  const built = await build.output();
+  if (built.code !== 0) {
+    console.error("tests/run.ts: building the control plane failed");
+    return built.code;
+  }
+  const bin = new TextDecoder().decode(built.stdout).trim();
+  const controlplane = `${bin}/controlplane`;
+  const stop = () => run(controlplane, ["down", "--dir", clusterDir]);
+  const onSignal = async () => {
+    await stop();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const started = Date.now();
+  try {
+    const upCode = await run(controlplane, ["up", "--dir", clusterDir, "--bin", bin]);
+    if (upCode !== 0) {
+      console.error(`tests/run.ts: control plane did not start; logs in ${clusterDir}/logs`);
+      return upCode;
+    }
+    console.error(`control plane up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const targets = Deno.args.length > 0 ? Deno.args : ["tests/"];
+    return await run(Deno.execPath(), ["test", "-A", "--parallel", ...targets], {
+      VKEDGE_TEST_CLUSTER_DIR: clusterDir,
+      DENO_JOBS: Deno.env.get("DENO_JOBS") ?? "4",
+    });
+  } finally {
+    await stop();
+  }
+}
+
+Deno.exit(await main());
