@@ -1,0 +1,52 @@
+/**
+ * The HTTPS kubelet API served by the agent: server, authentication/authorization hooks,
+ * certificates and the helpers providers use to produce resource metrics.
+ *
+ * @module
+ */
+
+export {
+  KubeletApiServer,
+  type KubeletApiServerOptions,
+  type ListeningAddress,
+  type StartOptions,
+} from "./server.ts";
+export {
+  type AccessDecision,
+  anonymousUser,
+  authenticatedGroup,
+  type AuthenticationResult,
+  type Authenticator,
+  type AuthenticatorOptions,
+  type Authorizer,
+  createAlwaysAllowAuthorizer,
+  createAuthenticator,
+  createWebhookAuthorizer,
+  type Credentials,
+  type NodeAccessAttributes,
+  type NodeSubresource,
+  type PeerCertificate,
+  type SubjectAccessReviewer,
+  subresourcesForPath,
+  type TokenReviewer,
+  type TokenReviewResult,
+  unauthenticatedGroup,
+  type UserInfo,
+  verbForMethod,
+  type WebhookAuthorizerOptions,
+} from "./auth.ts";
+export {
+  type CertificateAndKey,
+  type CertificateSubject,
+  type CertificateUsage,
+  createCertificateAuthority,
+  generateServingCertificate,
+  issueCertificate,
+  type IssueCertificateOptions,
+  pemBlocks,
+  type ServingCertificate,
+} from "./tls.ts";
+export { errorResponse, HttpError, statusForError } from "./http_errors.ts";
+export { logQuerySchema, parseLogQuery } from "./logs.ts";
+export { formatPrometheusText, prometheusTextContentType } from "./prometheus_text.ts";
+export { resourceMetricsFromSummary, type ResourceMetricsOptions } from "./resource_metrics.ts";

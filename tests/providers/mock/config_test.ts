@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { parseMockConfig, quantityToNumber } from "../../../providers/mock/config.ts";
+import { InvalidInputError } from "../../../lib/provider.ts";
+
+Deno.test("mock config without a file takes upstream defaults plus ephemeral storage", () => {
+  const config = parseMockConfig(undefined);
+  assert.deepEqual(config.capacity, {
+    cpu: "20",
+    memory: "100Gi",
+    pods: "20",
+    "ephemeral-storage": "100Gi",
+  });
+  assert.equal(config.podCidr.text, "10.233.0.0/16");
+  assert.equal(config.logHeartbeatSeconds, 30);
+  assert.equal(config.faultFile, undefined);
+});
+
+Deno.test("mock config reads YAML text, numbers as quantities and extra resources", () => {
+  const config = parseMockConfig(
+    "capacity:\n  cpu: 4\n  memory: 8Gi\n  nvidia.com/gpu: 2\npodCidr: 10.10.0.0/24\nfaultFile: /tmp/faults\n",
+  );
+  assert.equal(config.capacity.cpu, "4");
+  assert.equal(config.capacity.memory, "8Gi");
+  assert.equal(config.capacity.pods, "20");
+  assert.equal(config.capacity["nvidia.com/gpu"], "2");
+  assert.equal(config.podCidr.prefix, 24);
+  assert.equal(config.faultFile, "/tmp/faults");
+});
+
+Deno.test("mock config errors name the offending field and what was found", () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ capacity: { memory: "lots" } }, /field "capacity\.memory".*quantity.*found "lots"/],
+    [{ podCidr: "10.0.0.1/16" }, /field "podCidr".*network address/],
+    [{ podCidr: "banana" }, /field "podCidr".*IPv4 CIDR.*found "banana"/],
+    [{ logHeartbeatSeconds: 0 }, /field "logHeartbeatSeconds"/],
+    [{ capcity: {} }, /capcity/],
+    [{ nodeInfo: { kernel: "x" } }, /field "nodeInfo".*kernel/],
+    ["capacity: [unclosed", /expected YAML or JSON text/],
+  ];
+  for (const [raw, pattern] of cases) {
+    assert.throws(() => parseMockConfig(raw), (error: unknown) => {
+      assert.ok(error instanceof InvalidInputError, `expected InvalidInputError for ${raw}`);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  }
+});
+
+Deno.test("quantities convert with binary and decimal suffixes", () => {
+  assert.equal(quantityToNumber("100Mi"), 100 * 2 ** 20);
+  assert.equal(quantityToNumber("250m"), 0.25);
+  assert.equal(quantityToNumber("2k"), 2000);
+  assert.equal(quantityToNumber("1e3"), 1000);
+  assert.throws(() => quantityToNumber("1.5 GB"), /expected a Kubernetes quantity/);
+});
