@@ -56,6 +56,14 @@ const FLAGS = {
   },
   "pod-sync-workers": { type: "string", help: "pods synchronised in parallel (default 10)" },
   "full-resync-period": { type: "string", help: "how often every pod is re-checked (default 1m)" },
+  "node-status-update-frequency": {
+    type: "string",
+    help: "how often the node status is written even without changes (default 1m)",
+  },
+  "provider-ping-interval": {
+    type: "string",
+    help: "how often the provider's health is checked (default 10s)",
+  },
   "startup-timeout": {
     type: "string",
     help: "give up if not ready after this long; 0 waits forever (default 0)",
@@ -93,11 +101,14 @@ function flagError(flag: FlagName, expected: string, found: unknown): string {
   }`;
 }
 
-function duration(flag: FlagName) {
+function duration(flag: FlagName, minMs = 0) {
   return z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: flagError(flag, "a duration like 30s or 1m", text) });
+    if (ms === undefined || ms < minMs) {
+      const expected = minMs > 0
+        ? `a duration of at least ${minMs}ms like 30s or 1m`
+        : "a duration like 30s or 1m";
+      ctx.addIssue({ code: "custom", message: flagError(flag, expected, text) });
       return z.NEVER;
     }
     return ms;
@@ -180,7 +191,9 @@ export const agentConfigSchema = z.object({
     effect: oneOf("taint-effect", TAINT_EFFECTS),
   }),
   podSyncWorkers: integer("pod-sync-workers", 1, 1000).default(10),
-  fullResyncPeriodMs: duration("full-resync-period").default(60_000),
+  fullResyncPeriodMs: duration("full-resync-period", 1000).default(60_000),
+  nodeStatusUpdateMs: duration("node-status-update-frequency", 100).default(60_000),
+  providerPingIntervalMs: duration("provider-ping-interval", 100).default(10_000),
   startupTimeoutMs: duration("startup-timeout").default(0),
   logLevel: oneOf("log-level", LOG_LEVELS).default("info"),
   logFormat: oneOf("log-format", ["text", "json"] as const).default("text"),
@@ -254,6 +267,8 @@ export function parseCommandLine(
     },
     podSyncWorkers: str("pod-sync-workers"),
     fullResyncPeriodMs: str("full-resync-period"),
+    nodeStatusUpdateMs: str("node-status-update-frequency"),
+    providerPingIntervalMs: str("provider-ping-interval"),
     startupTimeoutMs: str("startup-timeout"),
     logLevel: str("log-level"),
     logFormat: str("log-format"),

@@ -1,0 +1,84 @@
+/**
+ * A small Kubernetes client for Deno in client-go's shape: config loading,
+ * a typed REST client, watch streams, reflector, store, informer and work queue.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient, loadClientConfig, PODS } from "./mod.ts";
+ * import type { Pod } from "kubernetes-types/core/v1.d.ts";
+ *
+ * const client = new KubeClient(await loadClientConfig());
+ * const pods = await client.resource<Pod>(PODS, "default").list({ limit: 10 });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type ClientConfig,
+  KubeConfigError,
+  loadClientConfig,
+  type LoadClientConfigOptions,
+  loadInClusterConfig,
+  type LoadInClusterConfigOptions,
+  loadKubeConfig,
+  type LoadKubeConfigOptions,
+} from "./config.ts";
+export {
+  AlreadyExistsError,
+  BadRequestError,
+  ConflictError,
+  errorFromStatus,
+  type ErrorFromStatusOptions,
+  ForbiddenError,
+  GoneError,
+  InvalidError,
+  KubeApiError,
+  networkError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnavailableError,
+} from "./errors.ts";
+export { RateLimiter, type RateLimiterOptions } from "./rate_limiter.ts";
+export * from "./resources.ts";
+export {
+  type DeleteCallOptions,
+  type GetOptions,
+  KubeClient,
+  type KubeClientOptions,
+  type KubeRequest,
+  type PatchOptions,
+  type PatchType,
+  type QueryParams,
+  ResourceClient,
+  SubresourceClient,
+  type SubresourceOptions,
+  type WriteOptions,
+} from "./client.ts";
+export type { KubeList, KubeObject, ListOptions, SelectorOptions, WatchOptions } from "./types.ts";
+export {
+  parseWatchStream,
+  type ResumingWatchOptions,
+  type Watchable,
+  type WatchErrorEvent,
+  type WatchEvent,
+  WatchStream,
+  watchWithResume,
+} from "./watch.ts";
+export { metaKey, type ReplaceDiff, splitMetaKey, Store } from "./store.ts";
+export {
+  type ListerWatcher,
+  Reflector,
+  type ReflectorHandler,
+  type ReflectorOptions,
+} from "./reflector.ts";
+export { Informer, type InformerHandlers, type InformerOptions } from "./informer.ts";
+export {
+  runWorkers,
+  type RunWorkersOptions,
+  WorkQueue,
+  type WorkQueueOptions,
+} from "./work_queue.ts";
+export { retryOnConflict, type RetryOnConflictOptions } from "./retry.ts";
+export { formatMicroTime, formatTime, parseKubeTime } from "./micro_time.ts";

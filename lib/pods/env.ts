@@ -1,0 +1,531 @@
+/**
+ * Resolves the environment of a pod's containers before the pod is handed to a
+ * provider, as the kubelet does: `envFrom` ConfigMaps and Secrets, then `env`
+ * with `$(VAR)` expansion and `valueFrom` (ConfigMap and Secret keys, the
+ * downward API, container resources), then service links. Providers receive
+ * plain name/value pairs and never need to read ConfigMaps or Secrets.
+ *
+ * @module
+ */
+
+import type {
+  ConfigMap,
+  Container,
+  EnvFromSource,
+  EnvVar,
+  EphemeralContainer,
+  ObjectFieldSelector,
+  Pod,
+  ResourceFieldSelector,
+  Secret,
+  Service,
+} from "kubernetes-types/core/v1.d.ts";
+import { quantityMilliValue, quantityValue } from "../quantity.ts";
+
+/** Where references are looked up; backed by informer stores, so lookups are synchronous. */
+export interface EnvSources {
+  /** The ConfigMap `namespace/name`, or undefined when there is none. */
+  getConfigMap(namespace: string, name: string): ConfigMap | undefined;
+  /** The Secret `namespace/name`, or undefined when there is none. */
+  getSecret(namespace: string, name: string): Secret | undefined;
+  /** The Services of one namespace. */
+  listServices(namespace: string): Service[];
+}
+
+/** An event about the pod that resolution wants recorded. */
+export interface EnvEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+/** Options of {@linkcode resolvePodEnv}. */
+export interface ResolvePodEnvOptions {
+  /** Called once per distinct event; every {@linkcode EnvResolutionError} is recorded before it is thrown. */
+  recordEvent?: (event: EnvEvent) => void;
+  /** Namespace of the `kubernetes` service whose variables every pod gets; default `default`. */
+  masterServiceNamespace?: string;
+  /** Node allocatable resources (`cpu`, `memory`, …), the value of `limits.*` a container does not set. */
+  nodeAllocatable?: Record<string, string>;
+}
+
+/**
+ * Why a pod's environment cannot be resolved; `reason` is the event reason,
+ * such as `MandatoryConfigMapNotFound`, `MandatorySecretKeyNotFound`,
+ * `UnsupportedFieldPath` or `InvalidResourceFieldRef`.
+ */
+export class EnvResolutionError extends Error {
+  /** The machine-readable reason, also used for the event. */
+  readonly reason: string;
+
+  /** Creates an error with an event `reason` and a human-readable `message`. */
+  constructor(reason: string, message: string) {
+    super(message);
+    this.name = "EnvResolutionError";
+    this.reason = reason;
+  }
+}
+
+type AnyContainer = Container | EphemeralContainer;
+type SourceKind = "ConfigMap" | "Secret";
+
+interface Context {
+  pod: Pod;
+  sources: EnvSources;
+  emit: (event: EnvEvent) => void;
+  serviceEnv: Map<string, string>;
+  nodeAllocatable: Record<string, string>;
+}
+
+const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const MASTER_SERVICE = "kubernetes";
+
+/**
+ * Returns a deep copy of `pod` whose init, regular and ephemeral containers (in
+ * that order) have `env` replaced by the resolved variables, sorted by name,
+ * each with a plain `value`, and `envFrom` emptied. The input is not modified.
+ *
+ * Variables come from `envFrom` (invalid names skipped and reported), are
+ * overlaid by `env` in order (later wins), then service links are added for
+ * names not yet set. A missing optional reference is reported as a Warning and
+ * skipped; a missing mandatory one, an unsupported `fieldRef` or an invalid
+ * `resourceFieldRef` is reported as a Warning and thrown as an
+ * {@linkcode EnvResolutionError}, so callers need not record it again.
+ */
+export function resolvePodEnv(
+  pod: Pod,
+  sources: EnvSources,
+  options: ResolvePodEnvOptions = {},
+): Pod {
+  const resolved = structuredClone(pod);
+  const spec = resolved.spec;
+  if (!spec) return resolved;
+  const seen = new Set<string>();
+  const context: Context = {
+    pod,
+    sources,
+    emit(event) {
+      const key = `${event.type}\u0000${event.reason}\u0000${event.message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      options.recordEvent?.(event);
+    },
+    serviceEnv: serviceEnv(pod, sources, options.masterServiceNamespace ?? "default"),
+    nodeAllocatable: options.nodeAllocatable ?? {},
+  };
+  const containers: AnyContainer[] = [
+    ...spec.initContainers ?? [],
+    ...spec.containers ?? [],
+    ...spec.ephemeralContainers ?? [],
+  ];
+  for (const container of containers) {
+    container.env = containerEnv(container, context);
+    container.envFrom = [];
+  }
+  return resolved;
+}
+
+/**
+ * Whether two environment lists hold the same variables regardless of order;
+ * an empty `value` equals an absent one and an absent list equals an empty one.
+ */
+export function envEqual(a: EnvVar[] | undefined, b: EnvVar[] | undefined): boolean {
+  const left = canonicalEnv(a);
+  const right = canonicalEnv(b);
+  return left.length === right.length && left.every((entry, i) => entry === right[i]);
+}
+
+function canonicalEnv(env: EnvVar[] | undefined): string[] {
+  return (env ?? []).map((v) => canonicalJson([v.name, v.value ?? "", v.valueFrom ?? null])).sort();
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    if (!inner || typeof inner !== "object" || Array.isArray(inner)) return inner;
+    return Object.fromEntries(Object.entries(inner).sort(([x], [y]) => (x < y ? -1 : 1)));
+  });
+}
+
+function fail(context: Context, reason: string, message: string): never {
+  context.emit({ type: "Warning", reason, message });
+  throw new EnvResolutionError(reason, message);
+}
+
+/** The value of an own property; keys such as `constructor` are data, not the prototype's. */
+function own(map: Record<string, string> | undefined, key: string): string | undefined {
+  return map && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+function podName(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+}
+
+function containerEnv(container: AnyContainer, context: Context): EnvVar[] {
+  const vars = envFromVars(container, context);
+  for (const envVar of container.env ?? []) {
+    const value = envVarValue(envVar, vars, container, context);
+    if (value !== undefined) vars.set(envVar.name, value);
+  }
+  for (const [name, value] of context.serviceEnv) {
+    if (!vars.has(name)) vars.set(name, value);
+  }
+  return [...vars.keys()].sort().map((name) => ({ name, value: vars.get(name)! }));
+}
+
+function envFromVars(container: AnyContainer, context: Context): Map<string, string> {
+  const vars = new Map<string, string>();
+  const invalid = new Set<string>();
+  for (const source of container.envFrom ?? []) {
+    for (const [key, value] of Object.entries(envFromData(source, context))) {
+      const name = (source.prefix ?? "") + key;
+      if (ENV_VAR_NAME.test(name)) vars.set(name, value);
+      else invalid.add(name);
+    }
+  }
+  if (invalid.size > 0) {
+    context.emit({
+      type: "Warning",
+      reason: "InvalidEnvironmentVariableNames",
+      message: `keys [${
+        [...invalid].sort().join(", ")
+      }] from envFrom of container "${container.name}" were skipped: expected environment variable names matching ${ENV_VAR_NAME.source}`,
+    });
+  }
+  return vars;
+}
+
+function envFromData(source: EnvFromSource, context: Context): Record<string, string> {
+  if (source.configMapRef) {
+    const { name = "", optional = false } = source.configMapRef;
+    return lookup(context, "ConfigMap", name, optional)?.data ?? {};
+  }
+  if (source.secretRef) {
+    const { name = "", optional = false } = source.secretRef;
+    const data = lookup(context, "Secret", name, optional)?.data ?? {};
+    return Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [key, secretValue(context, name, key, value)]),
+    );
+  }
+  return {};
+}
+
+/** The ConfigMap or Secret `name` of the pod's namespace, or undefined when it is optional and missing. */
+function lookup(
+  context: Context,
+  kind: SourceKind,
+  name: string,
+  optional: boolean,
+): { data?: Record<string, string> } | undefined {
+  const namespace = context.pod.metadata?.namespace ?? "";
+  let object: ConfigMap | Secret | undefined;
+  try {
+    object = kind === "ConfigMap"
+      ? context.sources.getConfigMap(namespace, name)
+      : context.sources.getSecret(namespace, name);
+  } catch (error) {
+    const message = `cannot read ${kind.toLowerCase()} "${namespace}/${name}": ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+    if (!optional) fail(context, `FailedToReadMandatory${kind}`, message);
+    context.emit({ type: "Warning", reason: `FailedToReadOptional${kind}`, message });
+    return undefined;
+  }
+  if (object) return object;
+  if (!optional) {
+    fail(context, `Mandatory${kind}NotFound`, `${kind.toLowerCase()} "${name}" not found`);
+  }
+  context.emit({
+    type: "Warning",
+    reason: `Optional${kind}NotFound`,
+    message:
+      `${kind.toLowerCase()} "${namespace}/${name}" not found; skipping the optional reference`,
+  });
+  return undefined;
+}
+
+function keyValue(
+  context: Context,
+  kind: SourceKind,
+  selector: { name?: string; key: string; optional?: boolean },
+  varName: string,
+): string | undefined {
+  const { name = "", key, optional = false } = selector;
+  const object = lookup(context, kind, name, optional);
+  if (!object) return undefined;
+  const raw = own(object.data, key);
+  if (raw !== undefined) return kind === "Secret" ? secretValue(context, name, key, raw) : raw;
+  const noun = kind.toLowerCase();
+  if (!optional) {
+    fail(
+      context,
+      `Mandatory${kind}KeyNotFound`,
+      `${noun} "${name}" doesn't contain the "${key}" key required by pod ${podName(context.pod)}`,
+    );
+  }
+  context.emit({
+    type: "Warning",
+    reason: `Optional${kind}KeyNotFound`,
+    message: `${noun} "${context.pod.metadata?.namespace ?? ""}/${name}" has no key "${key}"; ` +
+      `skipping optional variable "${varName}"`,
+  });
+  return undefined;
+}
+
+function secretValue(context: Context, name: string, key: string, base64: string): string {
+  let binary: string;
+  try {
+    binary = atob(base64);
+  } catch {
+    fail(
+      context,
+      "InvalidSecretData",
+      `secret "${name}" key "${key}": expected base64 data, found ${JSON.stringify(base64)}`,
+    );
+  }
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+/** The value of one `env` entry, or undefined when an optional reference is missing. */
+function envVarValue(
+  envVar: EnvVar,
+  vars: Map<string, string>,
+  container: AnyContainer,
+  context: Context,
+): string | undefined {
+  if (envVar.value) {
+    return expand(envVar.value, (name) => vars.get(name) ?? context.serviceEnv.get(name));
+  }
+  const from = envVar.valueFrom;
+  if (from?.configMapKeyRef) {
+    return keyValue(context, "ConfigMap", from.configMapKeyRef, envVar.name);
+  }
+  if (from?.secretKeyRef) return keyValue(context, "Secret", from.secretKeyRef, envVar.name);
+  if (from?.fieldRef) return fieldValue(from.fieldRef, envVar.name, context);
+  if (from?.resourceFieldRef) {
+    return resourceValue(from.resourceFieldRef, envVar.name, container, context);
+  }
+  return "";
+}
+
+/**
+ * Expands `$(NAME)` with `lookup`, as the kubelet does: `$$` is an escaped `$`,
+ * and a reference to an unknown name or without a closing parenthesis stays as written.
+ */
+function expand(input: string, lookup: (name: string) => string | undefined): string {
+  let output = "";
+  let cursor = 0;
+  while (cursor < input.length) {
+    const dollar = input.indexOf("$", cursor);
+    if (dollar < 0 || dollar === input.length - 1) break;
+    output += input.slice(cursor, dollar);
+    const next = input[dollar + 1];
+    const close = next === "(" ? input.indexOf(")", dollar + 2) : -1;
+    if (next === "$") {
+      output += "$";
+      cursor = dollar + 2;
+    } else if (close >= 0) {
+      const name = input.slice(dollar + 2, close);
+      output += lookup(name) ?? `$(${name})`;
+      cursor = close + 1;
+    } else {
+      output += "$" + next;
+      cursor = dollar + 2;
+    }
+  }
+  return output + input.slice(cursor);
+}
+
+function fieldValue(selector: ObjectFieldSelector, varName: string, context: Context): string {
+  const { pod } = context;
+  const path = selector.fieldPath;
+  if (selector.apiVersion && selector.apiVersion !== "v1") {
+    fail(
+      context,
+      "UnsupportedFieldPath",
+      `fieldRef of variable "${varName}": expected apiVersion "v1", found "${selector.apiVersion}"`,
+    );
+  }
+  const subscripted = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
+  if (subscripted) {
+    const map = subscripted[1] === "labels" ? pod.metadata?.labels : pod.metadata?.annotations;
+    return own(map, subscripted[2]) ?? "";
+  }
+  switch (path) {
+    case "metadata.name":
+      return pod.metadata?.name ?? "";
+    case "metadata.namespace":
+      return pod.metadata?.namespace ?? "";
+    case "metadata.uid":
+      return pod.metadata?.uid ?? "";
+    case "metadata.labels":
+      return formatMap(pod.metadata?.labels);
+    case "metadata.annotations":
+      return formatMap(pod.metadata?.annotations);
+    case "spec.nodeName":
+    case "spec.host":
+      return pod.spec?.nodeName ?? "";
+    case "spec.serviceAccountName":
+      return pod.spec?.serviceAccountName ?? "";
+    case "status.hostIP":
+      return pod.status?.hostIP ?? "";
+    case "status.hostIPs":
+      return pod.status?.hostIPs?.map((ip) => ip.ip).join(",") ?? pod.status?.hostIP ?? "";
+    case "status.podIP":
+      return pod.status?.podIP ?? "";
+    case "status.podIPs":
+      return pod.status?.podIPs?.map((ip) => ip.ip).join(",") ?? pod.status?.podIP ?? "";
+  }
+  return fail(
+    context,
+    "UnsupportedFieldPath",
+    `fieldRef of variable "${varName}": unsupported fieldPath "${path}"`,
+  );
+}
+
+/** Formats labels or annotations as the kubelet does: sorted `key="value"` lines, values Go-quoted. */
+function formatMap(map: Record<string, string> | undefined): string {
+  return Object.keys(map ?? {}).sort().map((key) => `${key}=${goQuote(map![key])}`).join("\n");
+}
+
+const ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+};
+
+/** A double-quoted string with Go's `%q` escapes for quotes, backslashes and control characters. */
+function goQuote(value: string): string {
+  let quoted = '"';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (ESCAPES[char]) quoted += ESCAPES[char];
+    else if (code < 0x20 || code === 0x7f) quoted += `\\x${code.toString(16).padStart(2, "0")}`;
+    else if (code >= 0x80 && code < 0xa0) quoted += `\\u${code.toString(16).padStart(4, "0")}`;
+    else quoted += char;
+  }
+  return quoted + '"';
+}
+
+/**
+ * The value of a `resourceFieldRef`, rounded up to whole divisors (default 1):
+ * CPU in cores (or millicores with divisor `1m`), memory, ephemeral storage and
+ * huge pages in bytes. A missing limit is the node's allocatable amount if known,
+ * else the request, else 0; a missing request is the limit (as the API server
+ * defaults it), else 0.
+ */
+function resourceValue(
+  selector: ResourceFieldSelector,
+  varName: string,
+  container: AnyContainer,
+  context: Context,
+): string {
+  const invalid = (detail: string): never =>
+    fail(
+      context,
+      "InvalidResourceFieldRef",
+      `resourceFieldRef of variable "${varName}": ${detail}`,
+    );
+  const target = selector.containerName
+    ? findContainer(context.pod, selector.containerName)
+    : container;
+  if (!target) {
+    return invalid(
+      `expected a container named "${selector.containerName}" in pod ${podName(context.pod)}`,
+    );
+  }
+  const match = /^(limits|requests)\.(cpu|memory|ephemeral-storage|hugepages-.+)$/.exec(
+    selector.resource,
+  );
+  if (!match) {
+    return invalid(
+      `expected limits or requests of cpu, memory, ephemeral-storage or hugepages-*, found "${selector.resource}"`,
+    );
+  }
+  const [, kind, resource] = match;
+  const limit = target.resources?.limits?.[resource];
+  const request = target.resources?.requests?.[resource];
+  const amount =
+    (kind === "limits"
+      ? limit ?? context.nodeAllocatable[resource] ?? request
+      : request ?? limit) ?? "0";
+  const divisor = selector.divisor || "1";
+  try {
+    const measure = resource === "cpu" ? quantityMilliValue : quantityValue;
+    const per = measure(divisor) === 0 ? measure("1") : measure(divisor);
+    return String(Math.ceil(measure(amount) / per));
+  } catch (error) {
+    return invalid(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function findContainer(pod: Pod, name: string): AnyContainer | undefined {
+  return [
+    ...pod.spec?.containers ?? [],
+    ...pod.spec?.initContainers ?? [],
+    ...pod.spec?.ephemeralContainers ?? [],
+  ].find((c) => c.name === name);
+}
+
+/**
+ * Service-link variables: the master `kubernetes` service always, and the
+ * pod's namespace's services unless `enableServiceLinks` is false (a service of
+ * the pod's own namespace named `kubernetes` takes precedence over the master one).
+ */
+function serviceEnv(pod: Pod, sources: EnvSources, masterNamespace: string): Map<string, string> {
+  const services = new Map<string, Service>();
+  if (pod.spec?.enableServiceLinks !== false) {
+    for (const service of sources.listServices(pod.metadata?.namespace ?? "")) {
+      const name = service.metadata?.name;
+      if (name && hasClusterIP(service)) services.set(name, service);
+    }
+  }
+  if (!services.has(MASTER_SERVICE)) {
+    const master = sources.listServices(masterNamespace).find((service) =>
+      service.metadata?.name === MASTER_SERVICE && hasClusterIP(service)
+    );
+    if (master) services.set(MASTER_SERVICE, master);
+  }
+  const env = new Map<string, string>();
+  for (const name of [...services.keys()].sort()) {
+    for (const [key, value] of serviceVars(name, services.get(name)!)) env.set(key, value);
+  }
+  return env;
+}
+
+function hasClusterIP(service: Service): boolean {
+  const ip = service.spec?.clusterIP;
+  return !!ip && ip !== "None";
+}
+
+function envName(name: string): string {
+  return name.toUpperCase().replaceAll("-", "_");
+}
+
+function serviceVars(name: string, service: Service): [string, string][] {
+  const prefix = envName(name);
+  const ip = service.spec!.clusterIP!;
+  const host = ip.includes(":") ? `[${ip}]` : ip;
+  const ports = service.spec?.ports ?? [];
+  const vars: [string, string][] = [[`${prefix}_SERVICE_HOST`, ip]];
+  ports.forEach((port, i) => {
+    const number = String(port.port);
+    const protocol = port.protocol || "TCP";
+    const url = `${protocol.toLowerCase()}://${host}:${number}`;
+    if (i === 0) vars.push([`${prefix}_SERVICE_PORT`, number], [`${prefix}_PORT`, url]);
+    if (port.name) vars.push([`${prefix}_SERVICE_PORT_${envName(port.name)}`, number]);
+    const link = `${prefix}_PORT_${number}_${protocol.toUpperCase()}`;
+    vars.push(
+      [link, url],
+      [`${link}_PROTO`, protocol.toLowerCase()],
+      [`${link}_PORT`, number],
+      [`${link}_ADDR`, ip],
+    );
+  });
+  return vars;
+}

@@ -1,0 +1,167 @@
+/**
+ * The virtual Node as a user sees it: registered with its labels, taint and
+ * capacity, kept alive by its Lease, NotReady with our reason while the
+ * provider's ping fails, and back after someone deletes it.
+ */
+
+import type { Node } from "kubernetes-types/core/v1.d.ts";
+import type { Lease } from "kubernetes-types/coordination/v1.d.ts";
+import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
+import { kubectl, kubectlJson, kubectlResult, waitFor } from "../_harness/cluster.ts";
+import { nodeCondition, startAgent, uniqueNodeName, waitForNodeReady } from "../_harness/agent.ts";
+
+async function deleteNode(name: string): Promise<void> {
+  await kubectlResult(["delete", "node", name, "--wait=false"]);
+}
+
+Deno.test("the agent registers a Ready virtual node with labels, taint, capacity and a renewed Lease", async () => {
+  const nodeName = uniqueNodeName("vk-node");
+  const agent = await startAgent({
+    nodeName,
+    providerConfig: { capacity: { cpu: "8", memory: "16Gi", pods: "110" } },
+  });
+  try {
+    await waitForNodeReady(agent);
+    const node = await kubectlJson<Node>(["get", "node", nodeName]);
+    const labels = node.metadata?.labels ?? {};
+    assertEquals(labels["type"], "virtual-kubelet");
+    assertEquals(labels["kubernetes.io/role"], "agent");
+    assertEquals(labels["kubernetes.io/hostname"], nodeName);
+    assertEquals(labels["kubernetes.io/os"], "linux");
+    assert(["amd64", "arm64"].includes(labels["kubernetes.io/arch"]));
+    assertEquals(node.spec?.taints?.find((t) => t.key === "virtual-kubelet.io/provider"), {
+      key: "virtual-kubelet.io/provider",
+      value: "mock",
+      effect: "NoSchedule",
+    });
+    assertEquals(node.status?.capacity?.cpu, "8");
+    assertEquals(node.status?.allocatable?.pods, "110");
+    assertEquals(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, agent.kubeletPort);
+    assertEquals(
+      node.status?.addresses?.find((a) => a.type === "InternalIP")?.address,
+      "127.0.0.1",
+    );
+    assertStringIncludes(node.status?.nodeInfo?.kubeletVersion ?? "", "vkedge");
+
+    const first = await kubectlJson<Lease>(["get", "lease", nodeName, "-n", "kube-node-lease"]);
+    assertEquals(first.spec?.holderIdentity, nodeName);
+    assertEquals(first.spec?.leaseDurationSeconds, 40);
+    assertEquals(first.metadata?.ownerReferences?.[0]?.uid, node.metadata?.uid);
+    assert(/\.\d{6}Z$/.test(first.spec?.renewTime ?? ""), `renewTime ${first.spec?.renewTime}`);
+    await waitFor("the lease to be renewed", async () => {
+      const lease = await kubectlJson<Lease>(["get", "lease", nodeName, "-n", "kube-node-lease"]);
+      return lease.spec!.renewTime! > first.spec!.renewTime!;
+    }, { timeoutMs: 25_000, intervalMs: 1000 });
+  } finally {
+    assertEquals(await agent.stop(), 0);
+    await deleteNode(nodeName);
+  }
+});
+
+Deno.test("a failing provider ping turns the node NotReady with a reason naming the provider, and Ready again", async () => {
+  const nodeName = uniqueNodeName("vk-ping");
+  const faultFile = await Deno.makeTempFile();
+  const agent = await startAgent({
+    nodeName,
+    providerConfig: { faultFile },
+    extraArgs: ["--provider-ping-interval=1s"],
+  });
+  try {
+    await waitForNodeReady(agent);
+    await Deno.writeTextFile(faultFile, "ping");
+    await waitFor("Ready=False", async () => (await nodeCondition(nodeName))?.status === "False", {
+      timeoutMs: 40_000,
+      intervalMs: 500,
+    });
+    const ready = await nodeCondition(nodeName);
+    assertEquals(ready?.reason, "MockProviderUnreachable");
+    assertStringIncludes(ready?.message ?? "", "provider mock");
+    const events = await kubectl([
+      "get",
+      "events",
+      "-n",
+      "default",
+      "--field-selector",
+      `involvedObject.name=${nodeName},reason=NodeNotReady`,
+      "-o",
+      "name",
+    ]);
+    assert(events.trim().length > 0, "expected a NodeNotReady event");
+    await Deno.writeTextFile(faultFile, "");
+    await waitForNodeReady(agent, 40_000);
+  } finally {
+    await agent.stop();
+    await deleteNode(nodeName);
+    await Deno.remove(faultFile);
+  }
+});
+
+Deno.test("a deleted Node is registered again with a new UID", async () => {
+  const nodeName = uniqueNodeName("vk-del");
+  const agent = await startAgent({ nodeName });
+  try {
+    await waitForNodeReady(agent);
+    const before = await kubectlJson<Node>(["get", "node", nodeName]);
+    await kubectl(["delete", "node", nodeName]);
+    await waitFor("the node to come back", async () => {
+      const r = await kubectlResult(["get", "node", nodeName, "-o", "jsonpath={.metadata.uid}"]);
+      return r.code === 0 && r.stdout !== "" && r.stdout !== before.metadata?.uid;
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+    await waitForNodeReady(agent);
+    const lease = await kubectlJson<Lease>(["get", "lease", nodeName, "-n", "kube-node-lease"]);
+    const after = await kubectlJson<Node>(["get", "node", nodeName]);
+    await waitFor("the lease to be owned by the new node", async () => {
+      const l = await kubectlJson<Lease>(["get", "lease", nodeName, "-n", "kube-node-lease"]);
+      return l.metadata?.ownerReferences?.[0]?.uid === after.metadata?.uid;
+    }, { timeoutMs: 30_000 });
+    assert(lease.spec?.holderIdentity === nodeName);
+  } finally {
+    await agent.stop();
+    await deleteNode(nodeName);
+  }
+});
+
+Deno.test("conditions, labels and taints written by others survive the agent's updates", async () => {
+  const nodeName = uniqueNodeName("vk-merge");
+  const agent = await startAgent({
+    nodeName,
+    extraArgs: ["--node-status-update-frequency=1s"],
+  });
+  try {
+    await waitForNodeReady(agent);
+    await kubectl(["label", "node", nodeName, "team=edge"]);
+    await kubectl(["taint", "node", nodeName, "dedicated=edge:NoSchedule"]);
+    await kubectl([
+      "patch",
+      "node",
+      nodeName,
+      "--subresource=status",
+      "--type=strategic",
+      "-p",
+      JSON.stringify({
+        status: {
+          conditions: [{
+            type: "NetworkProblem",
+            status: "False",
+            reason: "NoProblem",
+            message: "set by a test",
+          }],
+        },
+      }),
+    ]);
+    // Several status updates later everything is still there.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const node = await kubectlJson<Node>(["get", "node", nodeName]);
+    assertEquals(node.metadata?.labels?.team, "edge");
+    assert(node.spec?.taints?.some((t) => t.key === "dedicated"));
+    assert(node.spec?.taints?.some((t) => t.key === "virtual-kubelet.io/provider"));
+    assertEquals(
+      node.status?.conditions?.find((c) => c.type === "NetworkProblem")?.reason,
+      "NoProblem",
+    );
+    assertEquals(node.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
+  } finally {
+    await agent.stop();
+    await deleteNode(nodeName);
+  }
+});
