@@ -37,7 +37,7 @@ lint: deno
 check: deps
 	$(DENO) check .
 
-test: setup fmt-check lint check ## fmt, lint, type check, then every test against a fresh control plane
+test: setup fmt-check lint check ## fmt, lint, type check, then every test (bundled agent, fresh control plane)
 	$(DENO) run -A tests/run.ts
 
 bundle: deps ## single-file agent at dist/vkedge.js
@@ -45,6 +45,9 @@ bundle: deps ## single-file agent at dist/vkedge.js
 
 compile: deps ## single binary at dist/vkedge (needs the denort runtime: network, or DENORT_BIN)
 	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) compile -A --output dist/vkedge mod.ts
+
+demo: deps control-plane ## local control plane + the agent + a sample Deployment; Ctrl-C stops all
+	DENO=$(DENO) bash deploy/demo/demo.sh
 
 cluster-up: deno control-plane ## start the local control plane in the background
 	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)

@@ -29,6 +29,13 @@ async function main(): Promise<number> {
     return built.code;
   }
   const bin = new TextDecoder().decode(built.stdout).trim();
+  // The e2e tests run the single-file agent, as it is shipped.
+  const bundle = `${repoRoot}/dist/vkedge.js`;
+  const bundled = await run(Deno.execPath(), ["bundle", "--quiet", "-o", bundle, "mod.ts"]);
+  if (bundled !== 0) {
+    console.error("tests/run.ts: deno bundle failed");
+    return bundled;
+  }
   const controlplane = `${bin}/controlplane`;
   const stop = () => run(controlplane, ["down", "--dir", clusterDir]);
   const onSignal = async () => {
@@ -48,6 +55,7 @@ async function main(): Promise<number> {
     const targets = Deno.args.length > 0 ? Deno.args : ["tests/"];
     return await run(Deno.execPath(), ["test", "-A", "--parallel", ...targets], {
       VKEDGE_TEST_CLUSTER_DIR: clusterDir,
+      VKEDGE_AGENT: bundle,
       DENO_JOBS: Deno.env.get("DENO_JOBS") ?? "4",
     });
   } finally {

@@ -45,15 +45,12 @@ export function freePort(hostname = "127.0.0.1"): number {
   return port;
 }
 
-/** The entry point the tests run: the bundle if it was built, else mod.ts. */
+/**
+ * The entry point the tests run: `$VKEDGE_AGENT` (tests/run.ts sets it to the
+ * fresh bundle), else mod.ts.
+ */
 export function agentEntry(): string {
-  const bundle = Deno.env.get("VKEDGE_AGENT") ?? `${repoRoot}/dist/vkedge.js`;
-  try {
-    Deno.statSync(bundle);
-    return bundle;
-  } catch {
-    return `${repoRoot}/mod.ts`;
-  }
+  return Deno.env.get("VKEDGE_AGENT") ?? `${repoRoot}/mod.ts`;
 }
 
 /** Starts the agent with `--provider` (default mock) for a node of its own. */
