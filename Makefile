@@ -10,7 +10,7 @@ DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
 CP_BIN := $(CURDIR)/.local/control-plane-bin
 CLUSTER_DIR := $(CURDIR)/.local/cluster
 
-.PHONY: help setup deno deps control-plane fmt-check lint check test bundle compile demo bench cluster-up cluster-down clean
+.PHONY: help setup deno deps control-plane conformance fmt-check lint check test bundle compile demo bench cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -26,7 +26,10 @@ deps: deno ## fetch the npm dependencies pinned in deno.lock
 control-plane: ## build (or reuse) the test control plane binaries
 	bash tests/control_plane/build.sh
 
-setup: deps control-plane ## everything the tests need
+conformance: ## download and compile virtual-kubelet's published e2e suite (tests/conformance)
+	cd tests/conformance && go test -count=1 -run '^$$' ./... >/dev/null
+
+setup: deps control-plane conformance ## everything the tests need
 
 fmt-check: deno
 	$(DENO) fmt --check

@@ -7,6 +7,7 @@
  */
 
 import { parse as parseYaml } from "yaml";
+import { getLogger } from "@logtape/logtape";
 import { ConfigError, parseCommandLine, usage } from "./lib/config.ts";
 import { setupLogging } from "./lib/log.ts";
 import { KubeClient, KubeConfigError, loadClientConfig } from "./lib/kube/mod.ts";
@@ -16,6 +17,7 @@ import { VERSION } from "./lib/version.ts";
 import { knownProviders, loadProvider } from "./providers/mod.ts";
 
 const EXIT_BAD_INPUT = 2;
+const SHUTDOWN_GRACE_MS = 15_000;
 
 function fail(message: string, code: number): never {
   console.error(`vkedge: ${message}`);
@@ -66,9 +68,22 @@ async function main(): Promise<void> {
   }
   const config = command.config;
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  Deno.addSignalListener("SIGTERM", onSignal);
-  Deno.addSignalListener("SIGINT", onSignal);
+  const onSignal = (signal: Deno.Signal) => {
+    if (stop.signal.aborted) return;
+    getLogger(["vkedge", "agent"]).info("{signal} received: stopping; pods keep running", {
+      signal,
+    });
+    stop.abort();
+    // Every loop ends on the abort; should one not, do not hang a service manager.
+    setTimeout(() => {
+      getLogger(["vkedge", "agent"]).error("not stopped after {seconds}s: exiting anyway", {
+        seconds: SHUTDOWN_GRACE_MS / 1000,
+      });
+      Deno.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+  };
+  Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
 
   let module;
   let rawProviderConfig: unknown;
@@ -114,6 +129,7 @@ async function main(): Promise<void> {
   } finally {
     client.close();
   }
+  getLogger(["vkedge", "agent"]).info("stopped");
 }
 
 if (import.meta.main) {

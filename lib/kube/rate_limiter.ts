@@ -19,7 +19,9 @@ export interface RateLimiterOptions {
 
 /** A token bucket: `acquire()` waits until a token is free, in call order. */
 export class RateLimiter {
+  /** Tokens added per second. */
   readonly qps: number;
+  /** Size of the bucket. */
   readonly burst: number;
   #tokens: number;
   #last: number;

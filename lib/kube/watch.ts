@@ -62,14 +62,20 @@ function parseLine<T>(line: string): WatchEvent<T> | WatchErrorEvent {
 
 /**
  * Parses a watch response body into events, line by line, however the chunks
- * are split; ERROR events are yielded as they are.
+ * are split; ERROR events are yielded as they are. Aborting `signal` cancels
+ * the body and ends the iteration.
  */
 export async function* parseWatchStream<T>(
   body: ReadableStream<Uint8Array>,
+  options: { signal?: AbortSignal } = {},
 ): AsyncGenerator<WatchEvent<T> | WatchErrorEvent, void, undefined> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const { signal } = options;
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
   let buffer = "";
   try {
+    if (signal?.aborted) return;
     while (true) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -83,8 +89,9 @@ export async function* parseWatchStream<T>(
       }
     }
     const rest = buffer.trim();
-    if (rest !== "") yield parseLine<T>(rest);
+    if (rest !== "" && !signal?.aborted) yield parseLine<T>(rest);
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await reader.cancel().catch(() => {});
   }
 }
@@ -131,7 +138,7 @@ export class WatchStream<T> implements AsyncIterable<WatchEvent<T>> {
       return;
     }
     try {
-      for await (const event of parseWatchStream<T>(this.#body)) {
+      for await (const event of parseWatchStream<T>(this.#body, { signal: this.#signal })) {
         if (event.type === "ERROR") {
           throw errorFromStatus(event.object.code ?? 500, event.object);
         }

@@ -28,6 +28,7 @@ export interface WorkQueueOptions {
 
 /** A de-duplicating work queue with delayed and per-key rate-limited adds. */
 export class WorkQueue {
+  /** Names the queue in logs. */
   readonly name: string;
   readonly #queue: string[] = [];
   readonly #dirty = new Set<string>();

@@ -30,7 +30,9 @@ function formatValue(value: number): string {
 
 /**
  * Renders metric families as Prometheus text: `# HELP` and `# TYPE` lines, then one line
- * per sample with labels in name order. Throws on a metric or label name the format forbids.
+ * per sample with labels in the order given (namespace, pod, container for the kubelet's
+ * families: consumers such as virtual-kubelet's e2e suite read them by position). Throws on
+ * a metric or label name the format forbids.
  */
 export function formatPrometheusText(families: MetricFamily[]): string {
   const lines: string[] = [];
@@ -44,7 +46,7 @@ export function formatPrometheusText(families: MetricFamily[]): string {
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`);
     lines.push(`# TYPE ${family.name} ${family.type}`);
     for (const sample of family.samples) {
-      const names = Object.keys(sample.labels).sort();
+      const names = Object.keys(sample.labels);
       for (const name of names) {
         if (!labelNamePattern.test(name)) {
           throw new Error(

@@ -110,7 +110,7 @@ export function resourceMetricsFromSummary(
   for (const pod of summary.pods) {
     const podLabels = { namespace: pod.podRef.namespace, pod: pod.podRef.name };
     for (const container of pod.containers) {
-      const labels = { container: container.name, ...podLabels };
+      const labels = { ...podLabels, container: container.name };
       const start = timestampOf(container.startTime);
       if (start !== undefined) {
         containerStart.samples.push(sample(labels, start / 1000, container.startTime));

@@ -1,6 +1,6 @@
 // Package conformance runs the end-to-end suite that virtual-kubelet publishes for
 // providers (github.com/virtual-kubelet/virtual-kubelet/test/e2e) against a running vkedge
-// agent. tests/conformance/run.sh sets everything up; see README.md next to this file.
+// agent. run.sh sets everything up; README.md describes what the suite expects.
 //
 // Environment:
 //
@@ -29,6 +29,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -98,7 +99,7 @@ func readSettings(t *testing.T) settings {
 		s.watchTimeout = d
 	}
 	if s.namespace == "" {
-		s.namespace = fmt.Sprintf("vkedge-conformance-%d", time.Now().UnixNano()%100000)
+		s.namespace = "vkedge-conformance-" + utilrand.String(6)
 		s.ownNamespace = true
 	}
 	if s.kubeletPort != suitePodProxyPort {

@@ -63,6 +63,9 @@ up() {
   ip netns exec "$NETNS" ip link show dev "$NS_IF" >/dev/null 2>&1 ||
     die "expected $NS_IF in namespace $NETNS (peer of $HOST_IF), found none; run '$0 down' then '$0 up'"
 
+  # IPv4 only: no IPv6 link-local addresses or router solicitations on the pair.
+  sysctl -qw "net.ipv6.conf.$HOST_IF.disable_ipv6=1" 2>/dev/null || true
+  ip netns exec "$NETNS" sysctl -qw "net.ipv6.conf.$NS_IF.disable_ipv6=1" 2>/dev/null || true
   has_addr "$HOST_IF" "$HOST_IP" || ip addr add "$HOST_IP/$PREFIX" dev "$HOST_IF"
   has_addr ip netns exec "$NETNS" "$NS_IF" "$NS_IP" ||
     ip netns exec "$NETNS" ip addr add "$NS_IP/$PREFIX" dev "$NS_IF"

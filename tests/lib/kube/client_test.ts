@@ -247,6 +247,35 @@ Deno.test("listAll follows continue tokens with the asked page size", async () =
   );
 });
 
+Deno.test("listAll falls back to one unpaged list when the continue token has expired", async () => {
+  await withServer(
+    (request) => {
+      const url = new URL(request.url);
+      if (url.searchParams.get("continue") !== null) {
+        return json(status(410, "Expired"), 410);
+      }
+      if (url.searchParams.get("limit") !== null) {
+        return json({
+          metadata: { resourceVersion: "9", continue: "t" },
+          items: [{ metadata: { name: "p0" } }],
+        });
+      }
+      return json({
+        metadata: { resourceVersion: "12" },
+        items: [{ metadata: { name: "p0" } }, { metadata: { name: "p1" } }],
+      });
+    },
+    async (server, seen) => {
+      const c = client(server);
+      const all = await c.resource<ConfigMap>(CONFIG_MAPS, "ns").listAll({ limit: 1 });
+      assertEquals(all.items.map((i) => i.metadata?.name), ["p0", "p1"]);
+      assertEquals(all.metadata.resourceVersion, "12");
+      assertEquals(seen.length, 3);
+      c.close();
+    },
+  );
+});
+
 Deno.test("patch sends the content type of each patch format", async () => {
   await withServer(() => json({ metadata: { name: "a" } }), async (server, seen) => {
     const c = client(server);

@@ -118,6 +118,21 @@ Deno.test("aborting the signal ends WatchStream iteration cleanly and cancels th
   assertEquals(cancelledOnBreak, true);
 });
 
+Deno.test("aborting the signal ends parseWatchStream even if the body itself never ends", async () => {
+  const controller = new AbortController();
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new TextEncoder().encode(line("ADDED", configMap("a", "1")) + '{"type":"ADD'));
+    },
+  });
+  const seen: string[] = [];
+  setTimeout(() => controller.abort(), 20);
+  for await (const event of parseWatchStream<ConfigMap>(body, { signal: controller.signal })) {
+    seen.push(event.type);
+  }
+  assertEquals(seen, ["ADDED"]);
+});
+
 Deno.test("watchWithResume re-establishes from the last event or bookmark resourceVersion", async () => {
   const fake = new FakeCollection();
   fake.scripts.push(

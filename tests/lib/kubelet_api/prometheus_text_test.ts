@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { formatPrometheusText } from "../../../lib/kubelet_api/prometheus_text.ts";
 
-Deno.test("prometheus text has HELP and TYPE, sorted labels, escapes and timestamps", () => {
+Deno.test("prometheus text has HELP and TYPE, labels in the given order, escapes and timestamps", () => {
   const text = formatPrometheusText([
     {
       name: "pod_cpu_usage_seconds_total",
       help: "cpu\\time",
       type: "counter",
-      samples: [{ labels: { pod: 'we"b', namespace: "default" }, value: 1.5, timestampMs: 1000 }],
+      samples: [{ labels: { namespace: "default", pod: 'we"b' }, value: 1.5, timestampMs: 1000 }],
     },
     { name: "empty_family", help: "x", type: "gauge", samples: [] },
     {
