@@ -17,11 +17,16 @@ function normalizedContainers(containers: Container[] | undefined): unknown {
   return (containers ?? []).map((c) => ({ ...c, env: sortedEnv(c.env), envFrom: c.envFrom ?? [] }));
 }
 
+/** Absent, null and empty lists all mean "not set" to the API server. */
+function unset(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+}
+
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, inner) => {
     if (inner && typeof inner === "object" && !Array.isArray(inner)) {
       return Object.fromEntries(
-        Object.entries(inner as Record<string, unknown>).filter(([, v]) => v !== undefined)
+        Object.entries(inner as Record<string, unknown>).filter(([, v]) => !unset(v))
           .sort(([a], [b]) => a.localeCompare(b)),
       );
     }

@@ -336,15 +336,24 @@ export class PodController {
       pod: podKey(pod),
       error: message,
     });
-    await this.#reportPending(pod, PROVIDER_FAILED, message, signal);
+    await this.#reportPending(pod, PROVIDER_FAILED, message, signal, {
+      final: isInvalidInput(error),
+    });
   }
 
-  /** Writes why a pod does not run to its status (phase Failed for restartPolicy Never). */
-  async #reportPending(pod: Pod, reason: string, message: string, signal: AbortSignal) {
+  /**
+   * Writes why a pod does not run to its status: Pending while a retry may
+   * help, Failed for a restartPolicy Never pod the provider refused for good.
+   */
+  async #reportPending(
+    pod: Pod,
+    reason: string,
+    message: string,
+    signal: AbortSignal,
+    options: { final?: boolean } = {},
+  ) {
     if (pod.status?.reason === reason && pod.status?.message === message) return;
-    const phase = pod.spec?.restartPolicy === "Never" && reason === PROVIDER_FAILED
-      ? "Failed"
-      : "Pending";
+    const phase = pod.spec?.restartPolicy === "Never" && options.final ? "Failed" : "Pending";
     const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     try {
       await this.#client.resource<Pod>(PODS, pod.metadata!.namespace).patchStatus(

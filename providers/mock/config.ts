@@ -1,6 +1,6 @@
 /**
- * Configuration of the mock provider: node capacity, pod address range, fault file and a
- * few cosmetic node facts, validated once with zod.
+ * Configuration of the mock provider: node capacity, pod address range, fault file, state
+ * file and a few cosmetic node facts, validated once with zod.
  *
  * @module
  */
@@ -138,6 +138,12 @@ export const mockConfigSchema = z.strictObject({
   podCidr: podCidr.prefault("10.233.0.0/16"),
   /** File whose content injects faults: `ping`, `create`, `update`, `delete` (any order). */
   faultFile: z.string().min(1).optional(),
+  /**
+   * File the pods are kept in, so that they outlive the agent process as a real IaaS's
+   * machines do: read at start-up, rewritten atomically before every create, update and
+   * delete resolves. Without it pods live in memory only.
+   */
+  stateFile: z.string().min(1).optional(),
   /** Seconds between heartbeat lines in container logs. */
   logHeartbeatSeconds: z.number().int().min(1).max(86_400).default(30),
   /** `spec.providerID` of the node. */

@@ -1,7 +1,8 @@
 /**
- * The mock provider: pods live in memory, run at once with a stable pod IP, write a
- * readable log and report deterministic, monotonically increasing usage. It is a product
- * feature (demos, benchmarks, conformance runs), so it behaves like a small, honest kubelet.
+ * The mock provider: pods live in memory (and in the state file, when configured, so that
+ * they outlive the agent process), run at once with a stable pod IP, write a readable log
+ * and report deterministic, monotonically increasing usage. It is a product feature (demos,
+ * benchmarks, conformance runs), so it behaves like a small, honest kubelet.
  *
  * @module
  */
@@ -37,6 +38,13 @@ import type {
 } from "../../lib/stats_types.ts";
 import { resourceMetricsFromSummary } from "../../lib/kubelet_api/resource_metrics.ts";
 import { type MockConfig, quantityToNumber } from "./config.ts";
+import {
+  type ContainerInstance,
+  type ContainerRecord,
+  readStateFile,
+  type SavedPod,
+  StateFileWriter,
+} from "./state_file.ts";
 
 const logger = getLogger(["vkedge", "provider", "mock"]);
 
@@ -64,24 +72,6 @@ export interface MockProviderOptions {
   signal?: AbortSignal;
   /** Clock in milliseconds since the epoch; tests may pass a fake one. */
   now?: () => number;
-}
-
-interface ContainerInstance {
-  image: string;
-  imageId: string;
-  containerId: string;
-  startedAt: number;
-  finishedAt?: number;
-  exitReason?: string;
-  exitMessage?: string;
-}
-
-interface ContainerRecord {
-  name: string;
-  kind: "init" | "sidecar" | "app";
-  current: ContainerInstance;
-  previous?: ContainerInstance;
-  restartCount: number;
 }
 
 interface PodRecord {
@@ -234,14 +224,22 @@ class Ipv4Pool {
     return undefined;
   }
 
+  /** Marks `address` as taken; false if it already was. */
+  reserve(address: number): boolean {
+    if (this.#taken.has(address)) return false;
+    this.#taken.add(address);
+    return true;
+  }
+
   release(address: number): void {
     this.#taken.delete(address);
   }
 }
 
 /**
- * In-memory provider implementing pods, notifications, logs, stats and resource metrics.
- * Faults can be injected at runtime with `setHealthy(false)` or through the fault file.
+ * In-memory provider implementing pods, notifications, logs, stats and resource metrics,
+ * optionally kept in a state file across restarts. Faults can be injected at runtime with
+ * `setHealthy(false)` or through the fault file.
  */
 export class MockProvider
   implements Provider, PodNotifier, ContainerLogs, StatsSummary, MetricsResource {
@@ -257,6 +255,7 @@ export class MockProvider
   readonly #startTime: number;
   readonly #bootId = crypto.randomUUID();
   readonly #stopped: AbortSignal;
+  readonly #stateFile: StateFileWriter | undefined;
   #healthy = true;
   #retiredCpuNanoSeconds = 0;
   #retiredRxBytes = 0;
@@ -273,6 +272,17 @@ export class MockProvider
     this.#stopped.addEventListener("abort", () => {
       for (const record of this.#pods.values()) record.deleted.abort();
     }, { once: true });
+    const stateFile = config.stateFile;
+    if (stateFile !== undefined) {
+      for (const saved of readStateFile(stateFile)) this.#restore(saved, stateFile);
+      this.#stateFile = new StateFileWriter(stateFile, () => this.#saved());
+      if (this.#pods.size > 0) {
+        logger.info("restored {count} pods from {path}", {
+          count: this.#pods.size,
+          path: stateFile,
+        });
+      }
+    }
   }
 
   /** Marks the backend healthy or not; while unhealthy `ping` throws `UnavailableError`. */
@@ -446,6 +456,7 @@ export class MockProvider
     };
     this.#pods.set(key, record);
     logger.debug("created pod {pod} with IP {ip}", { pod: key, ip: ipv4Text(ip) });
+    await this.#save();
     this.#notify(record);
   }
 
@@ -477,6 +488,8 @@ export class MockProvider
       container.restartCount++;
     }
     record.pod = withoutStatus(pod);
+    logger.debug("updated pod {pod}", { pod: `${namespace}/${name}` });
+    await this.#save();
     this.#notify(record);
   }
 
@@ -507,6 +520,7 @@ export class MockProvider
     this.#pool.release(record.ip);
     record.deleted.abort();
     logger.debug("deleted pod {pod}", { pod: `${namespace}/${name}` });
+    await this.#save();
     this.#notify(record, { deletedAt: now });
   }
 
@@ -865,6 +879,60 @@ export class MockProvider
 
   // -- internals ------------------------------------------------------------
 
+  #restore(saved: SavedPod, path: string): void {
+    const namespace = saved.pod.metadata?.namespace ?? "";
+    const name = saved.pod.metadata?.name ?? "";
+    const key = `${namespace}/${name}`;
+    if (this.#pods.has(key)) {
+      throw new InvalidInputError(
+        `mock provider state file ${path}: expected one entry per pod, found ${key} twice`,
+      );
+    }
+    if (!this.#pool.reserve(saved.ip)) {
+      throw new InvalidInputError(
+        `mock provider state file ${path}: expected distinct pod IPs, found ${
+          ipv4Text(saved.ip)
+        } again for ${key}`,
+      );
+    }
+    const uid = saved.pod.metadata?.uid ?? "";
+    this.#pods.set(key, {
+      pod: withoutStatus(saved.pod),
+      uid,
+      seed: uid || key,
+      ip: saved.ip,
+      startTime: saved.startTime,
+      containers: new Map(saved.containers.map((container) => [container.name, container])),
+      retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+      deleted: new AbortController(),
+    });
+  }
+
+  #saved(): SavedPod[] {
+    return [...this.#pods.values()].map((record) => ({
+      pod: record.pod,
+      ip: record.ip,
+      startTime: record.startTime,
+      containers: [...record.containers.values()],
+      retiredCpuNanoSeconds: record.retiredCpuNanoSeconds,
+    }));
+  }
+
+  /** Resolves once the pods as they are now are in the state file (at once without one). */
+  async #save(): Promise<void> {
+    if (this.#stateFile === undefined) return;
+    try {
+      await this.#stateFile.save();
+    } catch (error) {
+      throw new UnavailableError(
+        `mock provider: cannot write the state file ${this.#config.stateFile}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+  }
+
   #validate(pod: Pod): { namespace: string; name: string } {
     const namespace = pod.metadata?.namespace;
     const name = pod.metadata?.name;
@@ -970,6 +1038,7 @@ export class MockProvider
       return status;
     };
     const all = [...record.containers.values()];
+    const initContainers = all.filter((container) => container.kind !== "app");
     const deleted = deletedAt !== undefined;
     const transition = deleted ? rfc3339(deletedAt) : started;
     const condition = (type: string, ready: boolean): PodCondition => ({
@@ -999,9 +1068,10 @@ export class MockProvider
       podIPs: [{ ip: podIp }],
       startTime: started,
       qosClass: record.pod.status?.qosClass ?? qosClassOf(record.pod),
-      initContainerStatuses: all
-        .filter((container) => container.kind !== "app")
-        .map(containerStatus),
+      // Absent rather than empty, as the API server stores it: an equal status is a no-op.
+      ...(initContainers.length === 0
+        ? {}
+        : { initContainerStatuses: initContainers.map(containerStatus) }),
       containerStatuses: all.filter((container) => container.kind === "app").map(containerStatus),
     };
   }

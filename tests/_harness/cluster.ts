@@ -143,3 +143,19 @@ export async function waitFor(
   const detail = lastError instanceof Error ? `; last error: ${lastError.message}` : "";
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
 }
+
+/**
+ * Compacts etcd at its current revision, as the API server does every five
+ * minutes, so that older resourceVersions are gone (watches from them get 410).
+ */
+export async function compactEtcd(): Promise<void> {
+  const c = await cluster();
+  const out = await new Deno.Command(c.controlplane, {
+    args: ["compact", "--dir", c.dir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) {
+    throw new Error(`controlplane compact failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}

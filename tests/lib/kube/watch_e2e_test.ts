@@ -6,7 +6,7 @@
 
 import type { ConfigMap } from "kubernetes-types/core/v1.d.ts";
 import { assert, assertEquals } from "../../_harness/assert.ts";
-import { kubectl } from "../../_harness/cluster.ts";
+import { compactEtcd, kubectl } from "../../_harness/cluster.ts";
 import {
   CONFIG_MAPS,
   Informer,
@@ -194,6 +194,8 @@ Deno.test("a watch from resourceVersion 1 gets 410 Gone and the informer relists
   await withNamespace("kube-gone", async (client, ns) => {
     const cms = client.resource<ConfigMap>(CONFIG_MAPS, ns);
     for (const name of ["x", "y", "z"]) await cms.create(cm(name));
+    // A young control plane may still hold revision 1; make it history.
+    await compactEtcd();
     const source = new CuttableSource(cms);
     const informer = new Informer<ConfigMap>(source, {
       labelSelector: "suite=watch",
@@ -238,6 +240,7 @@ Deno.test("a relist after 410 reports deletes made while disconnected with the l
     await cms.delete("remove");
     await cms.update({ ...(await cms.get("change")), data: { v: "2" } });
     await cms.create(cm("new"));
+    await compactEtcd();
 
     const events: string[] = [];
     let deletedState: ConfigMap | undefined;

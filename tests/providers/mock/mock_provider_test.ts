@@ -454,3 +454,11 @@ Deno.test("the registry loads the mock module and names the known providers othe
     /capacity\.cpu/,
   );
 });
+
+Deno.test("a pod without init containers has no initContainerStatuses, as the API server stores it", async () => {
+  const provider = makeProvider();
+  await provider.createPod(makePod("web"), signal);
+  const status = await provider.getPodStatus("default", "web", signal);
+  assert.equal(status?.containerStatuses?.length, 1);
+  assert.ok(!("initContainerStatuses" in (status ?? {})));
+});

@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { parseMockConfig } from "../../../providers/mock/config.ts";
+import { MockProvider } from "../../../providers/mock/mock_provider.ts";
+import { encodeState, readStateFile } from "../../../providers/mock/state_file.ts";
+import { InvalidInputError, isRetryable } from "../../../lib/provider.ts";
+
+const signal = new AbortController().signal;
+
+function makePod(name: string, image = "nginx:1.27"): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { namespace: "default", name, uid: `uid-${name}`, labels: { app: name } },
+    spec: {
+      nodeName: "mock-node",
+      initContainers: [{ name: "setup", image: "busybox" }],
+      containers: [{ name: "app", image }],
+    },
+  };
+}
+
+function makeProvider(stateFile: string, now?: () => number): MockProvider {
+  return new MockProvider(parseMockConfig({ stateFile, capacity: { pods: "110" } }), {
+    nodeName: "mock-node",
+    operatingSystem: "linux",
+    internalIp: "192.0.2.10",
+    daemonPort: 10250,
+    now,
+  });
+}
+
+async function withStateFile(body: (path: string, dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "vkedge-mock-state-" });
+  try {
+    await body(`${dir}/pods.json`, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function savedNames(path: string): string[] {
+  return readStateFile(path).map((saved) => saved.pod.metadata!.name!).sort();
+}
+
+Deno.test("mock config accepts a state file path", () => {
+  assert.equal(
+    parseMockConfig({ stateFile: "/var/lib/mock.json" }).stateFile,
+    "/var/lib/mock.json",
+  );
+  assert.equal(parseMockConfig({}).stateFile, undefined);
+  assert.throws(() => parseMockConfig({ stateFile: "" }), /field "stateFile"/);
+});
+
+Deno.test("a provider on the same state file runs the pods of the last one with the same status", async () => {
+  await withStateFile(async (path) => {
+    let now = Date.parse("2030-01-01T00:00:00.250Z");
+    const first = makeProvider(path, () => now);
+    await first.createPod(makePod("web"), signal);
+    await first.createPod(makePod("db"), signal);
+    await first.createPod(makePod("gone"), signal);
+    now += 60_000;
+    await first.updatePod(makePod("web", "nginx:1.28"), signal);
+    await first.deletePod(makePod("gone"), signal);
+    const before = await first.getPods(signal);
+
+    const second = makeProvider(path, () => now);
+    const after = await second.getPods(signal);
+    assert.deepEqual(after, before);
+    const web = after.find((pod) => pod.metadata?.name === "web");
+    assert.equal(web?.metadata?.uid, "uid-web");
+    assert.equal(web?.status?.startTime, "2030-01-01T00:00:00Z");
+    assert.equal(web?.status?.containerStatuses?.[0]?.restartCount, 1);
+    assert.equal(web?.status?.containerStatuses?.[0]?.image, "nginx:1.28");
+    assert.equal(await second.getPod("default", "gone", signal), undefined);
+  });
+});
+
+Deno.test("every created pod is in the state file when its createPod resolves, even in a burst", async () => {
+  await withStateFile(async (path) => {
+    const provider = makeProvider(path);
+    const names = Array.from({ length: 40 }, (_, index) => `pod-${index}`);
+    const missing: string[] = [];
+    await Promise.all(names.map((name) =>
+      provider.createPod(makePod(name), signal).then(() => {
+        if (!savedNames(path).includes(name)) missing.push(name);
+      })
+    ));
+    assert.deepEqual(missing, []);
+    assert.deepEqual(savedNames(path), [...names].sort());
+  });
+});
+
+Deno.test("a deleted pod is out of the state file when deletePod resolves", async () => {
+  await withStateFile(async (path) => {
+    const provider = makeProvider(path);
+    await provider.createPod(makePod("web"), signal);
+    await provider.createPod(makePod("db"), signal);
+    await provider.deletePod(makePod("web"), signal);
+    assert.deepEqual(savedNames(path), ["db"]);
+  });
+});
+
+Deno.test("restored pod IPs are not handed to new pods", async () => {
+  await withStateFile(async (path) => {
+    const first = makeProvider(path);
+    for (let index = 0; index < 20; index++) await first.createPod(makePod(`old-${index}`), signal);
+    const second = makeProvider(path);
+    const restored = new Set((await second.getPods(signal)).map((pod) => pod.status?.podIP));
+    assert.equal(restored.size, 20);
+    for (let index = 0; index < 20; index++) {
+      await second.createPod(makePod(`new-${index}`), signal);
+      const pod = await second.getPod("default", `new-${index}`, signal);
+      assert.ok(!restored.has(pod?.status?.podIP), `${pod?.status?.podIP} handed out twice`);
+    }
+  });
+});
+
+Deno.test("the state file is replaced atomically and leaves no temporary file behind", async (t) => {
+  await withStateFile(async (path, dir) => {
+    const provider = makeProvider(path);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, index) => provider.createPod(makePod(`p${index}`), signal)),
+    );
+    const entries = [...Deno.readDirSync(dir)].map((entry) => entry.name);
+    assert.deepEqual(entries, ["pods.json"]);
+    await t.step("its content is the documented format", () => {
+      const json = JSON.parse(Deno.readTextFileSync(path));
+      assert.equal(json.version, 1);
+      assert.equal(json.pods.length, 10);
+      assert.match(json.pods[0].podIP, /^10\.233\.\d+\.\d+$/);
+      assert.match(json.pods[0].startTime, /^\d{4}-\d\d-\d\dT.*Z$/);
+      assert.equal(json.pods[0].pod.status, undefined);
+    });
+  });
+});
+
+Deno.test("without a state file nothing is written and a missing file starts empty", async () => {
+  await withStateFile(async (path, dir) => {
+    const provider = makeProvider(path);
+    assert.deepEqual(await provider.getPods(signal), []);
+    const inMemory = new MockProvider(parseMockConfig({}), {
+      nodeName: "mock-node",
+      operatingSystem: "linux",
+      internalIp: "192.0.2.10",
+      daemonPort: 10250,
+    });
+    await inMemory.createPod(makePod("web"), signal);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
+Deno.test("an unusable state file fails creation naming the file and what is wrong", async () => {
+  await withStateFile(async (path) => {
+    await Deno.writeTextFile(path, "{not json");
+    assert.throws(() => makeProvider(path), /state file .* expected JSON/);
+    await Deno.writeTextFile(path, JSON.stringify({ version: 1, pods: [{ pod: {} }] }));
+    assert.throws(() => makeProvider(path), (e: unknown) => {
+      assert.ok(e instanceof InvalidInputError);
+      assert.ok(e.message.includes(path), e.message);
+      assert.match(e.message, /field "pods\.0\.pod"/);
+      return true;
+    });
+    const one = {
+      pod: makePod("web"),
+      podIP: "10.233.0.7",
+      startTime: "2030-01-01T00:00:00.000Z",
+      containers: [],
+    };
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ version: 1, pods: [one, { ...one, pod: makePod("db") }] }),
+    );
+    assert.throws(() => makeProvider(path), /expected distinct pod IPs, found 10\.233\.0\.7/);
+  });
+});
+
+Deno.test("a state file that cannot be written makes the change fail as retryable", async () => {
+  await withStateFile(async (_path, dir) => {
+    const provider = makeProvider(`${dir}/absent/pods.json`);
+    const error = await provider.createPod(makePod("web"), signal).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof Error);
+    assert.match(error.message, /cannot write the state file/);
+    assert.ok(isRetryable(error));
+  });
+});
+
+Deno.test("encodeState and readStateFile round-trip", async () => {
+  await withStateFile(async (path) => {
+    const saved = [{
+      pod: makePod("web"),
+      ip: (10 << 24 >>> 0) + 5,
+      startTime: Date.parse("2030-01-01T00:00:00.123Z"),
+      containers: [{
+        name: "app",
+        kind: "app" as const,
+        current: {
+          image: "nginx",
+          imageId: "sha256:00",
+          containerId: "mock://uid-web/app",
+          startedAt: Date.parse("2030-01-01T00:00:01.000Z"),
+        },
+        previous: {
+          image: "nginx:old",
+          imageId: "sha256:01",
+          containerId: "mock://uid-web/app",
+          startedAt: Date.parse("2030-01-01T00:00:00.123Z"),
+          finishedAt: Date.parse("2030-01-01T00:00:01.000Z"),
+          exitReason: "Completed",
+        },
+        restartCount: 1,
+      }],
+      retiredCpuNanoSeconds: 12,
+    }];
+    await Deno.writeTextFile(path, encodeState(saved));
+    assert.deepEqual(readStateFile(path), saved);
+  });
+});
