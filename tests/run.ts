@@ -53,11 +53,29 @@ async function main(): Promise<number> {
     }
     console.error(`control plane up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const targets = Deno.args.length > 0 ? Deno.args : ["tests/"];
-    return await run(Deno.execPath(), ["test", "-A", "--parallel", ...targets], {
-      VKEDGE_TEST_CLUSTER_DIR: clusterDir,
-      VKEDGE_AGENT: bundle,
-      DENO_JOBS: Deno.env.get("DENO_JOBS") ?? "4",
-    });
+    const tests = new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", "--parallel", ...targets],
+      env: {
+        VKEDGE_TEST_CLUSTER_DIR: clusterDir,
+        VKEDGE_AGENT: bundle,
+        DENO_JOBS: Deno.env.get("DENO_JOBS") ?? "4",
+      },
+      cwd: repoRoot,
+      stdin: "null",
+      stdout: "piped",
+    }).spawn();
+    // Pass the output through, keeping the summary line for a plain closing line.
+    let tail = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of tests.stdout) {
+      await Deno.stdout.write(chunk);
+      tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+    }
+    const code = (await tests.status).code;
+    const plain = tail.replace(/\x1b\[[0-9;]*m/g, "");
+    const summary = [...plain.matchAll(/(\d+) passed.*?\| (\d+) failed/g)].at(-1);
+    if (summary) console.log(`\n${summary[1]} passed, ${summary[2]} failed`);
+    return code;
   } finally {
     await stop();
   }
