@@ -92,7 +92,9 @@ export async function* parseWatchStream<T>(
     if (rest !== "" && !signal?.aborted) yield parseLine<T>(rest);
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    await reader.cancel().catch(() => {});
+    // Not awaited: cancelling a streamed body may wait on the connection,
+    // and stopping must not.
+    reader.cancel().catch(() => {});
   }
 }
 

@@ -146,10 +146,10 @@ export function uniqueNodeName(prefix: string): string {
 export async function kubeletGet(
   agent: AgentProcess,
   path: string,
-  options: { address?: string; anonymous?: boolean } = {},
+  options: { address?: string; anonymous?: boolean; bearerToken?: string } = {},
 ): Promise<Response> {
   const c = await cluster();
-  const credentials = options.anonymous ? {} : {
+  const credentials = options.anonymous || options.bearerToken ? {} : {
     cert: await Deno.readTextFile(`${c.dir}/pki/admin.crt`),
     key: await Deno.readTextFile(`${c.dir}/pki/admin.key`),
   };
@@ -159,6 +159,7 @@ export async function kubeletGet(
       port: agent.kubeletPort,
       path,
       method: "GET",
+      headers: options.bearerToken ? { Authorization: `Bearer ${options.bearerToken}` } : {},
       ...credentials,
       // The agent's serving certificate is self-signed; the API server does not check it either.
       rejectUnauthorized: false,
