@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
     }
     const code = (await tests.status).code;
-    const plain = tail.replace(/\x1b\[[0-9;]*m/g, "");
+    const plain = tail.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
     const summary = [...plain.matchAll(/(\d+) passed.*?\| (\d+) failed/g)].at(-1);
     if (summary) console.log(`\n${summary[1]} passed, ${summary[2]} failed`);
     return code;

@@ -6,15 +6,8 @@
  * are injected with the mock provider's fault file.
  */
 
-import type { Event, Pod } from "kubernetes-types/core/v1.d.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
-import {
-  freshNamespace,
-  kubectl,
-  kubectlJson,
-  kubectlResult,
-  waitFor,
-} from "../_harness/cluster.ts";
+import { freshNamespace, kubectl, kubectlResult, waitFor } from "../_harness/cluster.ts";
 import {
   type AgentProcess,
   runningPods,
@@ -22,71 +15,16 @@ import {
   uniqueNodeName,
   waitForNodeReady,
 } from "../_harness/agent.ts";
-
-const TOLERATION = { key: "virtual-kubelet.io/provider", operator: "Exists", effect: "NoSchedule" };
-
-function podManifest(name: string, nodeName: string, extra: Partial<Pod["spec"]> = {}): Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name },
-    spec: {
-      nodeSelector: { "kubernetes.io/hostname": nodeName },
-      tolerations: [TOLERATION],
-      containers: [{ name: "app", image: "nginx:1.27" }],
-      ...extra,
-    },
-  };
-}
-
-async function apply(ns: string, object: unknown): Promise<void> {
-  await kubectl(["apply", "-n", ns, "-f", "-"], { stdin: JSON.stringify(object) });
-}
-
-async function getPod(ns: string, name: string): Promise<Pod> {
-  return await kubectlJson<Pod>(["get", "pod", name, "-n", ns]);
-}
-
-async function podExists(ns: string, name: string): Promise<boolean> {
-  return (await kubectlResult(["get", "pod", name, "-n", ns])).code === 0;
-}
-
-async function waitRunning(ns: string, name: string, timeoutMs = 30_000): Promise<Pod> {
-  await waitFor(`pod ${ns}/${name} Running`, async () => {
-    const pod = await getPod(ns, name);
-    return pod.status?.phase === "Running" &&
-      pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-  }, { timeoutMs });
-  return await getPod(ns, name);
-}
-
-async function events(ns: string, pod: string): Promise<Event[]> {
-  const list = await kubectlJson<{ items: Event[] }>([
-    "get",
-    "events",
-    "-n",
-    ns,
-    "--field-selector",
-    `involvedObject.name=${pod}`,
-  ]);
-  return list.items;
-}
-
-/** Waits for an event with `reason` on the pod that satisfies `check` (default: any). */
-async function waitForEvent(
-  ns: string,
-  pod: string,
-  reason: string,
-  check: (event: Event) => boolean = () => true,
-  timeoutMs = 30_000,
-): Promise<Event> {
-  let found: Event | undefined;
-  await waitFor(`event ${reason} on ${ns}/${pod}`, async () => {
-    found = (await events(ns, pod)).find((e) => e.reason === reason && check(e));
-    return found !== undefined;
-  }, { timeoutMs });
-  return found!;
-}
+import {
+  apply,
+  getPod,
+  podEvents as events,
+  podExists,
+  podManifest,
+  PROVIDER_TOLERATION,
+  waitForEvent,
+  waitRunning,
+} from "../_harness/pods.ts";
 
 /** Runs `body` with an agent whose mock provider reads faults from `faultFile`. */
 async function withFaultyAgent(
@@ -156,7 +94,7 @@ Deno.test("terminal pods bound to the node before the agent starts are never cre
         spec: {
           nodeName,
           restartPolicy: "Never",
-          tolerations: [TOLERATION],
+          tolerations: [PROVIDER_TOLERATION],
           containers: [{ name: "app", image: "busybox" }],
         },
       });

@@ -4,7 +4,7 @@
  * force, with events for each provider action and env errors that say why.
  */
 
-import type { Event, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { Deployment } from "kubernetes-types/apps/v1.d.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
 import {
@@ -21,60 +21,7 @@ import {
   uniqueNodeName,
   waitForNodeReady,
 } from "../_harness/agent.ts";
-
-const TOLERATION = { key: "virtual-kubelet.io/provider", operator: "Exists", effect: "NoSchedule" };
-
-function podManifest(name: string, nodeName: string, extra: Partial<Pod["spec"]> = {}): Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name },
-    spec: {
-      nodeSelector: { "kubernetes.io/hostname": nodeName },
-      tolerations: [TOLERATION],
-      containers: [{ name: "app", image: "nginx:1.27" }],
-      ...extra,
-    },
-  };
-}
-
-async function apply(ns: string, object: unknown): Promise<void> {
-  await kubectl(["apply", "-n", ns, "-f", "-"], { stdin: JSON.stringify(object) });
-}
-
-async function getPod(ns: string, name: string): Promise<Pod> {
-  return await kubectlJson<Pod>(["get", "pod", name, "-n", ns]);
-}
-
-async function waitRunning(ns: string, name: string, timeoutMs = 30_000): Promise<Pod> {
-  await waitFor(`pod ${ns}/${name} Running`, async () => {
-    const pod = await getPod(ns, name);
-    return pod.status?.phase === "Running" &&
-      pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-  }, { timeoutMs });
-  return await getPod(ns, name);
-}
-
-async function events(ns: string, pod: string): Promise<Event[]> {
-  const list = await kubectlJson<{ items: Event[] }>([
-    "get",
-    "events",
-    "-n",
-    ns,
-    "--field-selector",
-    `involvedObject.name=${pod}`,
-  ]);
-  return list.items;
-}
-
-async function waitForEvent(ns: string, pod: string, reason: string): Promise<Event> {
-  let found: Event | undefined;
-  await waitFor(`event ${reason} on ${ns}/${pod}`, async () => {
-    found = (await events(ns, pod)).find((e) => e.reason === reason);
-    return found !== undefined;
-  }, { timeoutMs: 30_000 });
-  return found!;
-}
+import { apply, getPod, podManifest, waitForEvent, waitRunning } from "../_harness/pods.ts";
 
 async function withAgent(prefix: string, body: (agent: AgentProcess, ns: string) => Promise<void>) {
   const nodeName = uniqueNodeName(prefix);

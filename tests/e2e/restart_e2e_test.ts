@@ -25,44 +25,20 @@ import {
   uniqueNodeName,
   waitForNodeReady,
 } from "../_harness/agent.ts";
+import {
+  apply,
+  isRunning,
+  podExists,
+  podManifest,
+  podSpec,
+  waitRunning,
+} from "../_harness/pods.ts";
 import { MockProvider, parseMockConfig } from "../../providers/mock/mod.ts";
 
-const TOLERATION = { key: "virtual-kubelet.io/provider", operator: "Exists", effect: "NoSchedule" };
 const PROVIDER_EVENTS = ["ProviderCreateSuccess", "ProviderUpdateSuccess", "ProviderDeleteSuccess"];
-
-function podSpec(nodeName: string): NonNullable<Pod["spec"]> {
-  return {
-    nodeSelector: { "kubernetes.io/hostname": nodeName },
-    tolerations: [TOLERATION],
-    containers: [{ name: "app", image: "nginx:1.27" }],
-  };
-}
-
-function podManifest(name: string, nodeName: string): Pod {
-  return { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: podSpec(nodeName) };
-}
-
-async function apply(ns: string, object: unknown): Promise<void> {
-  await kubectl(["apply", "-n", ns, "-f", "-"], { stdin: JSON.stringify(object) });
-}
 
 async function listPods(ns: string): Promise<Pod[]> {
   return (await kubectlJson<{ items: Pod[] }>(["get", "pods", "-n", ns])).items;
-}
-
-async function podExists(ns: string, name: string): Promise<boolean> {
-  return (await kubectlResult(["get", "pod", name, "-n", ns])).code === 0;
-}
-
-function isRunning(pod: Pod): boolean {
-  return pod.status?.phase === "Running" &&
-    pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-}
-
-async function waitRunning(ns: string, name: string): Promise<void> {
-  await waitFor(`pod ${ns}/${name} Running`, async () => {
-    return isRunning(await kubectlJson<Pod>(["get", "pod", name, "-n", ns]));
-  });
 }
 
 /** What must not change about a pod across an agent restart. */
