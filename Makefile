@@ -52,6 +52,9 @@ compile: deps ## single binary at dist/vkedge (needs the denort runtime: network
 demo: deps control-plane ## local control plane + the agent + a sample Deployment; Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
+bench: deps cluster-up ## pod creation → Running for 1, 10, 100 pods (figures in the README)
+	$(DENO) run -A bench/pod_startup.ts
+
 cluster-up: deno control-plane ## start the local control plane in the background
 	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)
 

@@ -77,8 +77,11 @@ const FLAGS = {
     help: "CA for client certificates (default: the cluster's published client CA)",
   },
   "anonymous-auth": { type: "boolean", help: "let unauthenticated callers use the kubelet API" },
-  "kube-api-qps": { type: "string", help: "requests per second to the API server (default 20)" },
-  "kube-api-burst": { type: "string", help: "burst of requests to the API server (default 40)" },
+  "kube-api-qps": {
+    type: "string",
+    help: "requests per second to the API server (default 50, as the kubelet)",
+  },
+  "kube-api-burst": { type: "string", help: "burst of requests to the API server (default 100)" },
   help: { type: "boolean", short: "h", help: "show this help" },
   version: { type: "boolean", help: "print the version" },
 } as const;
@@ -205,8 +208,8 @@ export const agentConfigSchema = z.object({
     error: "--tls-cert and --tls-key: give both or neither",
   }),
   anonymousAuth: z.boolean().default(false),
-  kubeApiQps: positiveNumber("kube-api-qps").default(20),
-  kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(40),
+  kubeApiQps: positiveNumber("kube-api-qps").default(50),
+  kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(100),
 });
 
 /** The agent's typed configuration. */
