@@ -53,6 +53,23 @@ async function readOptionalFile(
   }
 }
 
+/** Resolves like `work`, or rejects with StartupTimeoutError after `ms` (0: never). */
+async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  if (ms <= 0) return await work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StartupTimeoutError(`not ready within --startup-timeout=${ms / 1000}s`)),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs the agent until the signal aborts; rejects on a start-up failure. */
 export async function runAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { config, client, provider } = options;
@@ -84,53 +101,37 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
     events,
   });
 
-  const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
-  const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
-  const clientCaPem = await readOptionalFile(config.tls.clientCaFile, "client-ca") ??
-    await publishedClientCa(client, signal);
-  const server = new KubeletApiServer({
-    nodeName: config.nodeName,
-    provider,
-    authenticator: createAuthenticator({
-      tokenReview: apiTokenReviewer(client),
-      anonymousAuth: config.anonymousAuth,
-    }),
-    authorizer: createWebhookAuthorizer(apiSubjectAccessReviewer(client)),
-    tls: certPem && keyPem ? { certPem, keyPem } : undefined,
-    clientCaPem,
-    certificateAddresses: [options.nodeIp],
-  });
-  const listening = await server.start({
-    port: config.kubeletPort,
-    hostname: config.address,
-    signal,
-  });
-  log.info("kubelet API listening on {address}:{port}", {
-    address: listening.hostname,
-    port: listening.port,
-  });
-
-  const running = Promise.all([node.run(signal), pods.run(signal)]);
-  const ready = Promise.all([node.ready, pods.ready]);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = config.startupTimeoutMs > 0
-    ? new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StartupTimeoutError(
-              `not ready within --startup-timeout=${config.startupTimeoutMs / 1000}s`,
-            ),
-          ),
-        config.startupTimeoutMs,
-      );
-    })
-    : undefined;
-  try {
-    await Promise.race([ready, running.then(() => undefined), ...(timeout ? [timeout] : [])]);
-  } finally {
-    clearTimeout(timer);
-  }
+  let running: Promise<unknown> | undefined;
+  const start = async () => {
+    const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
+    const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
+    const clientCaPem = await readOptionalFile(config.tls.clientCaFile, "client-ca") ??
+      await publishedClientCa(client, signal);
+    const server = new KubeletApiServer({
+      nodeName: config.nodeName,
+      provider,
+      authenticator: createAuthenticator({
+        tokenReview: apiTokenReviewer(client),
+        anonymousAuth: config.anonymousAuth,
+      }),
+      authorizer: createWebhookAuthorizer(apiSubjectAccessReviewer(client)),
+      tls: certPem && keyPem ? { certPem, keyPem } : undefined,
+      clientCaPem,
+      certificateAddresses: [options.nodeIp],
+    });
+    const listening = await server.start({
+      port: config.kubeletPort,
+      hostname: config.address,
+      signal,
+    });
+    log.info("kubelet API listening on {address}:{port}", {
+      address: listening.hostname,
+      port: listening.port,
+    });
+    running = Promise.all([node.run(signal), pods.run(signal)]);
+    await Promise.race([Promise.all([node.ready, pods.ready]), running]);
+  };
+  await withTimeout(start(), config.startupTimeoutMs);
   if (!signal.aborted) {
     log.info("node {node} is ready (provider {provider})", {
       node: config.nodeName,

@@ -99,3 +99,23 @@ Deno.test("a provider config with a bad field exits 2 naming the field", async (
     await Deno.remove(file);
   }
 });
+
+Deno.test("--startup-timeout ends an agent that cannot get ready with status 1 and says why", async () => {
+  const kubeconfig = await Deno.makeTempFile();
+  try {
+    // Nothing listens on port 1: the API server is unreachable.
+    await Deno.writeTextFile(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n" +
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n" +
+        "current-context: x\n",
+    );
+    const result = await runAgentCli(["--provider=mock", "--startup-timeout=3s"], {
+      KUBECONFIG: kubeconfig,
+    });
+    assertEquals(result.code, 1, result.stderr);
+    assertStringIncludes(result.stderr, "not ready within --startup-timeout=3s");
+  } finally {
+    await Deno.remove(kubeconfig);
+  }
+});
