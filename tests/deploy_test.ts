@@ -1,0 +1,30 @@
+/** The examples in deploy/ stay true to the code: their flags and configs parse. */
+
+import { parse as parseYaml } from "yaml";
+import { assertEquals } from "./_harness/assert.ts";
+import { repoRoot } from "./_harness/cluster.ts";
+import { parseCommandLine } from "../lib/config.ts";
+import { parseMockConfig } from "../providers/mock/config.ts";
+
+function flagsOf(commandLine: string): string[] {
+  return commandLine.replaceAll("\\\n", " ").split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
+Deno.test("deploy/mock-provider.yaml is a valid mock provider config", async () => {
+  const config = parseMockConfig(
+    parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/mock-provider.yaml`)),
+  );
+  assertEquals(config.capacity.pods, "110");
+});
+
+for (const file of ["vkedge.service", "vkedge.cron"]) {
+  Deno.test(`the vkedge command line in deploy/${file} parses`, async () => {
+    const text = await Deno.readTextFile(`${repoRoot}/deploy/${file}`);
+    const line = file.endsWith(".service")
+      ? text.slice(text.indexOf("ExecStart=")).split(/\n(?!\s)/)[0]
+      : text.split("\n").find((l) => l.includes("/usr/local/bin/vkedge"))!;
+    const flags = flagsOf(line.split(">>")[0]).filter((flag) => !flag.startsWith("--nodename=%"));
+    const command = parseCommandLine(flags, {});
+    assertEquals(command.kind, "run");
+  });
+}
