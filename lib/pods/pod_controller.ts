@@ -250,6 +250,7 @@ export class PodController {
     if (!apiPod) {
       // Deleted from Kubernetes: make sure the provider lets it go too.
       this.#applied.delete(key);
+      this.#waitingForEnv.get(namespace)?.delete(key);
       const providerPod = await this.#provider.getPod(namespace, name, signal).catch((error) => {
         if (isNotFound(error)) return undefined;
         throw error;
