@@ -423,7 +423,7 @@ Deno.test("stats and metrics cover every running container with monotonic cpu an
 });
 
 Deno.test("the registry loads the mock module and names the known providers otherwise", async () => {
-  assert.deepEqual(knownProviders(), ["mock"]);
+  assert.deepEqual(knownProviders(), ["mock", "zstack"]);
   const module = await loadProvider("mock");
   assert.equal(module, mockModule);
   const provider = await module.create({

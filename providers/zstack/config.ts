@@ -1,0 +1,321 @@
+/**
+ * Configuration of the zstack provider, validated once with zod. Secrets (password,
+ * AccessKey secret) are never written in the file itself: the file names another file or
+ * an environment variable holding each one, and {@linkcode resolveZStackCredentials}
+ * reads them at start-up.
+ *
+ * ```yaml
+ * endpoint: http://zstack-mn.example:8080/zstack
+ * auth:
+ *   account:
+ *     name: admin
+ *     passwordFile: /etc/vkedge/zstack-password   # or passwordEnv: ZSTACK_PASSWORD
+ * clusterName: edge-prod
+ * placement:
+ *   zone: zone-1          # name or uuid; cluster and host narrow it down
+ *   cluster: cluster-1
+ * networks:
+ *   default: [l3-default] # names or uuids; the first is the pod network
+ * ```
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { parse as parseYaml } from "yaml";
+import { InvalidInputError } from "../../lib/provider.ts";
+import type { ZStackCredentials } from "./client.ts";
+
+const quantityPattern = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[kMGTPE]|m)?$/;
+
+const quantity = z.union([z.string(), z.number()]).transform((value, context) => {
+  const text = String(value);
+  if (!quantityPattern.test(text)) {
+    context.addIssue({
+      code: "custom",
+      message: `expected a Kubernetes quantity such as "2" or "4Gi", found "${text}"`,
+    });
+    return z.NEVER;
+  }
+  return text;
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: (issue) => `expected an environment variable name, found "${String(issue.input)}"`,
+});
+
+const nameOrUuid = z.string().min(1).max(255);
+
+const endpoint = z.string().transform((text, context) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    context.addIssue({
+      code: "custom",
+      message: `expected a URL such as "http://mn:8080/zstack", found "${text}"`,
+    });
+    return z.NEVER;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    context.addIssue({
+      code: "custom",
+      message: `expected an http or https URL, found protocol "${url.protocol}"`,
+    });
+    return z.NEVER;
+  }
+  if (url.search !== "" || url.hash !== "") {
+    context.addIssue({
+      code: "custom",
+      message: `expected a base URL without query or fragment, found "${text}"`,
+    });
+    return z.NEVER;
+  }
+  return text.replace(/\/+$/, "");
+});
+
+const accountAuth = z.strictObject({
+  /** Account name, such as `admin`. */
+  name: z.string().min(1),
+  /** File whose content (trailing newline dropped) is the password. */
+  passwordFile: z.string().min(1).optional(),
+  /** Environment variable holding the password. */
+  passwordEnv: envName.optional(),
+  /** Whether the secret already is the SHA-512 hex digest of the password. */
+  passwordIsSha512: z.boolean().default(false),
+}).superRefine((account, context) => {
+  const sources = [account.passwordFile, account.passwordEnv].filter((value) =>
+    value !== undefined
+  );
+  if (sources.length !== 1) {
+    context.addIssue({
+      code: "custom",
+      message: `expected exactly one of "passwordFile" and "passwordEnv", found ${sources.length}`,
+    });
+  }
+});
+
+const accessKeyAuth = z.strictObject({
+  /** AccessKey ID (not secret), or read from `idFile`/`idEnv`. */
+  id: z.string().min(1).optional(),
+  idFile: z.string().min(1).optional(),
+  idEnv: envName.optional(),
+  secretFile: z.string().min(1).optional(),
+  secretEnv: envName.optional(),
+}).superRefine((key, context) => {
+  const ids = [key.id, key.idFile, key.idEnv].filter((value) => value !== undefined).length;
+  if (ids !== 1) {
+    context.addIssue({
+      code: "custom",
+      message: `expected exactly one of "id", "idFile" and "idEnv", found ${ids}`,
+    });
+  }
+  const secrets = [key.secretFile, key.secretEnv].filter((value) => value !== undefined).length;
+  if (secrets !== 1) {
+    context.addIssue({
+      code: "custom",
+      message: `expected exactly one of "secretFile" and "secretEnv", found ${secrets}`,
+    });
+  }
+});
+
+/** What happens to the VM when its pod is deleted. */
+export const podDeletePolicies = ["destroy-and-expunge", "destroy", "keep"] as const;
+
+/** zod schema of the zstack provider's configuration file (YAML or JSON). */
+export const zstackConfigSchema = z.strictObject({
+  /** Base URL of the management node API, context path included. */
+  endpoint,
+  /** Exactly one of `account` and `accessKey`. */
+  auth: z.strictObject({
+    account: accountAuth.optional(),
+    accessKey: accessKeyAuth.optional(),
+  }).refine((auth) => (auth.account === undefined) !== (auth.accessKey === undefined), {
+    error: `expected exactly one of "account" and "accessKey"`,
+  }),
+  /**
+   * Name of the Kubernetes cluster, written into the ownership tags of every VM so that
+   * two clusters sharing a ZStack never adopt each other's VMs.
+   */
+  clusterName: z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+    error: (issue) =>
+      `expected 1-63 letters, digits, "-", "_" or "." such as "edge-prod", found "${
+        String(issue.input)
+      }"`,
+  }),
+  /** Where VMs are created and whose hosts give the node its capacity. */
+  placement: z.strictObject({
+    zone: nameOrUuid,
+    cluster: nameOrUuid.optional(),
+    host: nameOrUuid.optional(),
+  }),
+  /** L3 networks given to pods without the `zstack.vkedge.io/l3-networks` annotation. */
+  networks: z.strictObject({
+    default: z.array(nameOrUuid).min(1),
+  }),
+  /** How container images map to ZStack images. */
+  images: z.strictObject({
+    /** `zstack/<alias>` → image name or uuid. */
+    aliases: z.record(z.string().min(1), nameOrUuid).default({}),
+  }).default({ aliases: {} }),
+  /** Size of VMs whose pod names no instance offering and sets no cpu/memory. */
+  defaults: z.strictObject({
+    /** Instance offering (name or uuid); wins over `cpu`/`memory` when set. */
+    instanceOffering: nameOrUuid.optional(),
+    cpu: quantity.default("1"),
+    memory: quantity.default("1Gi"),
+  }).default({ cpu: "1", memory: "1Gi" }),
+  /** `destroy-and-expunge` (default), `destroy` (recoverable for ZStack's expunge period) or `keep`. */
+  onPodDelete: z.enum(podDeletePolicies).default("destroy-and-expunge"),
+  /** Seconds between two status polls (one query of this node's VMs each). */
+  pollIntervalSeconds: z.number().min(0.05).max(3600).default(5),
+  /** Seconds between two refreshes of the node capacity. */
+  capacityRefreshSeconds: z.number().min(1).max(86_400).default(60),
+  /** `pods` capacity of the node. */
+  maxPods: z.number().int().min(1).max(100_000).default(110),
+  /** Requests in flight at most. */
+  maxConcurrentRequests: z.number().int().min(1).max(256).default(8),
+  /** Timeout of one HTTP exchange, in seconds. */
+  requestTimeoutSeconds: z.number().min(0.1).max(600).default(30),
+  /** Longest wait for one async job (such as a VM create), in seconds. */
+  jobTimeoutSeconds: z.number().min(1).max(43_200).default(1800),
+  /** Lines of VM lifecycle history kept per pod for `kubectl logs`. */
+  logLines: z.number().int().min(10).max(100_000).default(500),
+  /** `spec.providerID` of the node. */
+  providerID: z.string().min(1).optional(),
+  /** Extra node labels. */
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+/** Validated zstack provider configuration. */
+export type ZStackConfig = z.output<typeof zstackConfigSchema>;
+
+/** What to do with the VM of a deleted pod. */
+export type PodDeletePolicy = typeof podDeletePolicies[number];
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length === 0 ? "(top level)" : issue.path.map(String).join(".");
+  return `field "${field}": ${issue.message}`;
+}
+
+/**
+ * Validates the zstack provider configuration (an object or YAML/JSON text). Throws
+ * `InvalidInputError` naming every offending field.
+ */
+export function parseZStackConfig(raw: unknown): ZStackConfig {
+  let value = raw;
+  if (typeof value === "string") {
+    try {
+      value = parseYaml(value);
+    } catch (error) {
+      throw new InvalidInputError(
+        `zstack provider config: expected YAML or JSON text, found a syntax error: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+  }
+  if (value === undefined || value === null) {
+    throw new InvalidInputError(
+      `zstack provider config: expected a file given with --provider-config (endpoint, auth, clusterName, placement, networks), found none`,
+    );
+  }
+  const result = zstackConfigSchema.safeParse(value);
+  if (!result.success) {
+    throw new InvalidInputError(
+      `zstack provider config: ${result.error.issues.map(describeIssue).join("; ")}`,
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+/** Where secrets come from; tests pass fakes. */
+export interface SecretSources {
+  /** Reads a file as text. */
+  readTextFile(path: string): Promise<string>;
+  /** Reads an environment variable. */
+  getEnv(name: string): string | undefined;
+}
+
+const denoSources: SecretSources = {
+  readTextFile: (path) => Deno.readTextFile(path),
+  getEnv: (name) => Deno.env.get(name),
+};
+
+async function readSecret(
+  field: string,
+  source: { file?: string; env?: string; value?: string },
+  sources: SecretSources,
+): Promise<string> {
+  if (source.value !== undefined) return source.value;
+  if (source.file !== undefined) {
+    let text: string;
+    try {
+      text = await sources.readTextFile(source.file);
+    } catch (error) {
+      throw new InvalidInputError(
+        `zstack provider config: field "${field}File": expected a readable file, found ${
+          error instanceof Error ? error.message : String(error)
+        } for ${source.file}`,
+        { cause: error },
+      );
+    }
+    const secret = text.replace(/\r?\n$/, "");
+    if (secret === "") {
+      throw new InvalidInputError(
+        `zstack provider config: field "${field}File": expected a non-empty file, found ${source.file} empty`,
+      );
+    }
+    return secret;
+  }
+  const name = source.env ?? "";
+  const secret = sources.getEnv(name);
+  if (secret === undefined || secret === "") {
+    throw new InvalidInputError(
+      `zstack provider config: field "${field}Env": expected environment variable ${name} to be set, found it ${
+        secret === undefined ? "unset" : "empty"
+      }`,
+    );
+  }
+  return secret;
+}
+
+/** Reads the secrets the configuration points at and returns the client's credentials. */
+export async function resolveZStackCredentials(
+  config: ZStackConfig,
+  sources: SecretSources = denoSources,
+): Promise<ZStackCredentials> {
+  const { account, accessKey } = config.auth;
+  if (account !== undefined) {
+    return {
+      kind: "account",
+      accountName: account.name,
+      password: await readSecret(
+        "auth.account.password",
+        { file: account.passwordFile, env: account.passwordEnv },
+        sources,
+      ),
+      passwordIsSha512: account.passwordIsSha512,
+    };
+  }
+  if (accessKey === undefined) {
+    throw new InvalidInputError(
+      `zstack provider config: field "auth": expected "account" or "accessKey", found neither`,
+    );
+  }
+  return {
+    kind: "accessKey",
+    accessKeyId: await readSecret(
+      "auth.accessKey.id",
+      { value: accessKey.id, file: accessKey.idFile, env: accessKey.idEnv },
+      sources,
+    ),
+    accessKeySecret: await readSecret(
+      "auth.accessKey.secret",
+      { file: accessKey.secretFile, env: accessKey.secretEnv },
+      sources,
+    ),
+  };
+}
