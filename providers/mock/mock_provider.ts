@@ -37,6 +37,7 @@ import type {
   VolumeStats,
 } from "../../lib/stats_types.ts";
 import { resourceMetricsFromSummary } from "../../lib/kubelet_api/resource_metrics.ts";
+import { qosClassOf } from "../../lib/pod_qos.ts";
 import { type MockConfig, quantityToNumber } from "./config.ts";
 import {
   type ContainerInstance,
@@ -183,22 +184,6 @@ function resourceOf(
   } catch {
     return undefined;
   }
-}
-
-function qosClassOf(pod: Pod): string {
-  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const container of containers) {
-    for (const resource of ["cpu", "memory"]) {
-      const limit = container.resources?.limits?.[resource];
-      const request = container.resources?.requests?.[resource] ?? limit;
-      if (limit !== undefined || request !== undefined) any = true;
-      if (limit === undefined || String(request) !== String(limit)) guaranteed = false;
-    }
-  }
-  if (!any) return "BestEffort";
-  return guaranteed ? "Guaranteed" : "Burstable";
 }
 
 /** Pool of pod IPs from one IPv4 block: stable per pod UID, never handed out twice. */

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { qosClassOf } from "../../lib/pod_qos.ts";
 import type { Container, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { InvalidInputError } from "../../lib/provider.ts";
@@ -533,22 +534,6 @@ export function podIpsOf(vm: VmInstance): string[] {
   return [...unique.filter((ip) => !ip.includes(":")), ...unique.filter((ip) => ip.includes(":"))];
 }
 
-/** QoS class of a pod from its containers' requests and limits. */
-export function qosClassOf(containers: readonly Container[]): string {
-  let any = false;
-  let guaranteed = true;
-  for (const container of containers) {
-    for (const resource of ["cpu", "memory"]) {
-      const limit = container.resources?.limits?.[resource];
-      const request = container.resources?.requests?.[resource] ?? limit;
-      if (limit !== undefined || request !== undefined) any = true;
-      if (limit === undefined || String(request) !== String(limit)) guaranteed = false;
-    }
-  }
-  if (!any) return "BestEffort";
-  return guaranteed ? "Guaranteed" : "Burstable";
-}
-
 /** What the provider knows about a VM beyond its inventory. */
 export interface VmStatusContext {
   /** The pod as remembered (for container name, image and QoS). */
@@ -693,7 +678,7 @@ export function podStatusFromVm(vm: VmInstance, context: VmStatusContext): PodSt
     ...(hostIp ? { hostIP: hostIp, hostIPs: [{ ip: hostIp }] } : {}),
     ...(ips.length > 0 ? { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : {}),
     startTime: rfc3339(created),
-    qosClass: qosClassOf(context.pod.spec?.containers ?? []),
+    qosClass: qosClassOf(context.pod),
     containerStatuses: [{
       name: container.name,
       image: container.image ?? "",
