@@ -49,11 +49,12 @@ bundle: deps ## single-file agent at dist/vkedge.js
 compile: deps ## single binary at dist/vkedge (needs the denort runtime: network, or DENORT_BIN)
 	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) compile -A --output dist/vkedge mod.ts
 
-demo: deps control-plane ## local control plane + the agent + a sample Deployment; Ctrl-C stops all
+demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up ## pod creation → Running for 1, 10, 100 pods (figures in the README)
+bench: deps cluster-up ## pod creation → Running for 1, 10, 100 pods, mock and zstack (figures in the README)
 	$(DENO) run -A bench/pod_startup.ts
+	$(DENO) run -A bench/zstack_pod_startup.ts
 
 cluster-up: deno control-plane ## start the local control plane in the background
 	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)

@@ -6,18 +6,19 @@
  *
  *   deno run -A bench/pod_startup.ts [--provider=mock] [--provider-config=FILE] [--sizes=1,10,100]
  *
- * Prints a Markdown table; the README keeps the figures.
+ * Prints a Markdown table; the README keeps the figures. `bench/zstack_pod_startup.ts` does
+ * the same against the ZStack simulator and counts the ZStack API calls.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { parse as parseYaml } from "yaml";
-import { KubeClient, loadKubeConfig, PODS } from "../lib/kube/mod.ts";
+import { KubeClient, loadKubeConfig } from "../lib/kube/mod.ts";
 import { cluster, freshNamespace, kubectl, kubectlResult } from "../tests/_harness/cluster.ts";
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../tests/_harness/agent.ts";
-import { isRunning, podManifest } from "../tests/_harness/pods.ts";
+import { podManifest } from "../tests/_harness/pods.ts";
+import { percentile, rssMiB, seconds, timePodsToRunning } from "./_common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,16 +31,6 @@ const sizes = values.sizes.split(",").map(Number);
 const providerConfig = values["provider-config"]
   ? parseYaml(await Deno.readTextFile(values["provider-config"]))
   : { capacity: { pods: "500" } };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
-
-function rssMiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
-  return kb / 1024;
-}
 
 const kube = new KubeClient(await loadKubeConfig({ path: (await cluster()).kubeconfig }), {
   qps: 500,
@@ -59,31 +50,12 @@ try {
   for (const size of sizes) {
     const ns = await freshNamespace(`bench-${size}`);
     const pods = Array.from({ length: size }, (_, i) => podManifest(`p${i}`, nodeName));
-    const start = performance.now();
-    await Promise.all(pods.map((pod) => kube.resource<Pod>(PODS, ns).create(pod)));
-    const runningAt = new Map<string, number>();
-    const watcher = new AbortController();
-    const timeout = setTimeout(() => watcher.abort(), 600_000);
-    // Re-list and re-watch until every pod was seen Running (a watch may end early).
-    while (runningAt.size < size && !watcher.signal.aborted) {
-      const stream = await kube.resource<Pod>(PODS, ns).watch({ signal: watcher.signal });
-      for await (const event of stream) {
-        const name = event.object.metadata?.name ?? "";
-        if (!runningAt.has(name) && isRunning(event.object)) {
-          runningAt.set(name, performance.now() - start);
-          if (runningAt.size === size) break;
-        }
-      }
-    }
-    watcher.abort();
-    clearTimeout(timeout);
-    if (runningAt.size < size) throw new Error(`${size} pods not Running after 10 minutes`);
-    const times = [...runningAt.values()].sort((a, b) => a - b);
+    const times = await timePodsToRunning(kube, ns, pods);
     const rss = rssMiB(agent.child.pid);
     rows.push(
-      `| ${size} | ${(percentile(times, 0.5) / 1000).toFixed(2)} s | ${
-        (percentile(times, 0.95) / 1000).toFixed(2)
-      } s | ${(times.at(-1)! / 1000).toFixed(2)} s | ${rss.toFixed(0)} MiB |`,
+      `| ${size} | ${seconds(percentile(times, 0.5))} | ${seconds(percentile(times, 0.95))} | ${
+        seconds(times.at(-1)!)
+      } | ${rss.toFixed(0)} MiB |`,
     );
     await kubectlResult(["delete", "namespace", ns, "--wait=false"]);
   }

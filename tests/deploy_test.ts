@@ -5,6 +5,7 @@ import { assertEquals } from "./_harness/assert.ts";
 import { repoRoot } from "./_harness/cluster.ts";
 import { parseCommandLine } from "../lib/config.ts";
 import { parseMockConfig } from "../providers/mock/config.ts";
+import { parseZStackConfig } from "../providers/zstack/config.ts";
 
 function flagsOf(commandLine: string): string[] {
   return commandLine.replaceAll("\\\n", " ").split(/\s+/).filter((word) => word.startsWith("--"));
@@ -28,3 +29,10 @@ for (const file of ["vkedge.service", "vkedge.cron"]) {
     assertEquals(command.kind, "run");
   });
 }
+
+Deno.test("deploy/zstack-provider.yaml is a valid zstack provider config", async () => {
+  const config = parseZStackConfig(
+    parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/zstack-provider.yaml`)),
+  );
+  assertEquals(typeof config.endpoint, "string");
+});

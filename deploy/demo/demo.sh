@@ -1,48 +1,115 @@
 #!/usr/bin/env bash
-# make demo: a local control plane, the agent with a provider, and a sample
-# workload; Ctrl-C stops everything this script started.
+# make demo: a local control plane, the agent with a provider, and a sample workload;
+# Ctrl-C stops everything this script started.
+#
+#   DEMO_PROVIDER     zstack (default: the ZStack simulator, a pod as a VM) or mock
+#                     (a sample Deployment of in-memory pods)
+#   DEMO_KUBELET_PORT port of the agent's kubelet API (default 10250)
+#   DEMO_CLUSTER_DIR  folder of the control plane (default .local/cluster); it is stopped
+#                     on exit, so point it elsewhere when others use that one
+#   DEMO_ZSTACK_PORT  port of the ZStack simulator (default 0: a free one)
+#   DEMO_VM_BOOT_MS   how long a simulated VM takes to boot (default 3000)
+#   DEMO_NODE         node name (default vkedge-demo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 deno=${DENO:?DENO must point at the deno binary (make demo sets it)}
-provider=${DEMO_PROVIDER:-mock}
+provider=${DEMO_PROVIDER:-zstack}
 node=${DEMO_NODE:-vkedge-demo}
-cluster_dir="$root/.local/cluster"
+kubelet_port=${DEMO_KUBELET_PORT:-10250}
+cluster_dir=${DEMO_CLUSTER_DIR:-$root/.local/cluster}
 cp="$root/.local/control-plane-bin"
-log="$root/.local/demo-agent.log"
+work="$root/.local/demo"
+log="$work/agent.log"
+sim_log="$work/zstack-sim.log"
+case "$provider" in
+  zstack) sample="$root/deploy/demo/sample-vm-pod.yaml" ;;
+  mock) sample="$root/deploy/demo/sample-deployment.yaml" ;;
+  *) echo "DEMO_PROVIDER: expected zstack or mock, found \"$provider\"" >&2; exit 2 ;;
+esac
+mkdir -p "$work"
 
 "$cp/controlplane" up --dir "$cluster_dir" --bin "$cp" >/dev/null
 export KUBECONFIG="$cluster_dir/kubeconfig"
 agent_pid=""
+sim_pid=""
+stop() { # pid: SIGTERM, then wait until it is gone
+  if [ -n "$1" ]; then kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi
+}
 cleanup() {
   trap - INT TERM EXIT
   echo
-  echo "stopping the agent and the control plane..."
-  if [ -n "$agent_pid" ]; then kill -TERM "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; fi
-  kubectl delete -f "$root/deploy/demo/sample-deployment.yaml" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  if [ "$provider" = zstack ]; then
+    echo "stopping the agent, the ZStack simulator and the control plane..."
+  else
+    echo "stopping the agent and the control plane..."
+  fi
+  stop "$agent_pid"
+  stop "$sim_pid"
+  kubectl delete -f "$sample" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   "$cp/controlplane" down --dir "$cluster_dir"
 }
 trap cleanup INT TERM EXIT
 
-"$deno" run -A "$root/mod.ts" --provider="$provider" --nodename="$node" \
-  --address=127.0.0.1 --node-ip=127.0.0.1 --kubelet-port="${DEMO_KUBELET_PORT:-10250}" \
+provider_args=()
+if [ "$provider" = zstack ]; then
+  # The simulator prints its base URL first; the provider config is deploy/zstack-provider.yaml
+  # with that endpoint and a password file.
+  : >"$sim_log"
+  "$deno" run -A "$root/tests/zstack_sim/main.ts" --port="${DEMO_ZSTACK_PORT:-0}" \
+    --vm-boot="${DEMO_VM_BOOT_MS:-3000}" --job-duration=100 >"$sim_log" 2>&1 &
+  sim_pid=$!
+  endpoint=""
+  for _ in $(seq 1 100); do
+    endpoint=$(grep -m1 -o '^http://[^ ]*/zstack$' "$sim_log" || true)
+    if [ -n "$endpoint" ]; then break; fi
+    if ! kill -0 "$sim_pid" 2>/dev/null; then echo "the ZStack simulator exited:"; cat "$sim_log"; exit 1; fi
+    sleep 0.2
+  done
+  if [ -z "$endpoint" ]; then echo "the ZStack simulator did not start:"; cat "$sim_log"; exit 1; fi
+  echo "ZStack simulator at $endpoint (pid $sim_pid, log $sim_log)"
+  (umask 077 && printf 'password\n' >"$work/zstack-password")
+  sed -e "s|^endpoint: .*|endpoint: $endpoint|" \
+    -e "s|^\( *passwordFile:\) .*|\1 $work/zstack-password|" \
+    -e "s|^clusterName: .*|clusterName: vkedge-demo|" \
+    "$root/deploy/zstack-provider.yaml" >"$work/zstack-provider.yaml"
+  provider_args=(--provider-config="$work/zstack-provider.yaml")
+fi
+
+"$deno" run -A "$root/mod.ts" --provider="$provider" "${provider_args[@]}" --nodename="$node" \
+  --address=127.0.0.1 --node-ip=127.0.0.1 --kubelet-port="$kubelet_port" \
   >"$log" 2>&1 &
 agent_pid=$!
-echo "agent started (pid $agent_pid, log $log); waiting for node $node..."
+echo "agent started (pid $agent_pid, kubelet port $kubelet_port, log $log); waiting for node $node..."
 for _ in $(seq 1 60); do
   if kubectl get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; then break; fi
   if ! kill -0 "$agent_pid" 2>/dev/null; then echo "the agent exited:"; tail -20 "$log"; exit 1; fi
   sleep 1
 done
-kubectl apply -f "$root/deploy/demo/sample-deployment.yaml"
-kubectl rollout status deployment/hello-edge --timeout=120s
+kubectl apply -f "$sample"
+if [ "$provider" = zstack ]; then
+  kubectl wait --for=condition=Ready pod/hello-vm --timeout=120s
+  pod=hello-vm
+else
+  kubectl rollout status deployment/hello-edge --timeout=120s
+  pod=$(kubectl get pods -l app=hello-edge -o jsonpath='{.items[0].metadata.name}')
+fi
 echo
 kubectl get nodes -o wide
 echo
 kubectl get pods -o wide
-pod=$(kubectl get pods -l app=hello-edge -o jsonpath='{.items[0].metadata.name}')
+if [ "$provider" = zstack ]; then
+  echo
+  kubectl get pod hello-vm -o jsonpath='pod {.metadata.name}: phase {.status.phase}, VM IP {.status.podIP}, host {.status.hostIP}{"\n"}'
+fi
 echo
 echo "kubectl logs $pod:"
 kubectl logs "$pod"
+if [ "$provider" = zstack ]; then
+  more="  curl -s ${endpoint%/zstack}/__sim/state   # the simulator's inventory: VMs, hosts, IPs
+  kubectl delete pod hello-vm                  # the VM is destroyed and expunged"
+else
+  more="  kubectl scale deployment hello-edge --replicas=5"
+fi
 cat <<TXT
 
 The demo is running. In another terminal:
@@ -50,7 +117,7 @@ The demo is running. In another terminal:
   kubectl get nodes,pods -o wide
   kubectl describe node $node
   kubectl logs -f $pod
-  kubectl scale deployment hello-edge --replicas=5
+$more
 Press Ctrl-C to stop everything.
 TXT
 wait "$agent_pid"
