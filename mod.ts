@@ -13,6 +13,7 @@ import { setupLogging } from "./lib/log.ts";
 import { KubeClient, KubeConfigError, loadClientConfig } from "./lib/kube/mod.ts";
 import { isInvalidInput } from "./lib/provider.ts";
 import { runAgent } from "./lib/agent.ts";
+import { EventRecorder } from "./lib/events.ts";
 import { VERSION } from "./lib/version.ts";
 import { knownProviders, loadProvider } from "./providers/mod.ts";
 
@@ -101,6 +102,11 @@ async function main(): Promise<void> {
   }
   setupLogging({ level: config.logLevel, format: config.logFormat });
   const nodeIp = config.nodeIp ?? defaultNodeIp(config.address);
+  const client = new KubeClient(clientConfig, {
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
+  });
+  const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
   let provider;
   try {
     provider = await module.create({
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
       daemonPort: config.kubeletPort,
       config: rawProviderConfig,
       signal: stop.signal,
+      recordEvent: (pod, type, reason, message) => events.record(pod, type, reason, message),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -118,12 +125,8 @@ async function main(): Promise<void> {
       isInvalidInput(error) ? EXIT_BAD_INPUT : 1,
     );
   }
-  const client = new KubeClient(clientConfig, {
-    qps: config.kubeApiQps,
-    burst: config.kubeApiBurst,
-  });
   try {
-    await runAgent({ config, client, provider, nodeIp }, stop.signal);
+    await runAgent({ config, client, provider, nodeIp, events }, stop.signal);
   } catch (error) {
     if (!stop.signal.aborted) fail(error instanceof Error ? error.message : String(error), 1);
   } finally {

@@ -32,6 +32,8 @@ export interface AgentOptions {
   provider: Provider;
   /** InternalIP address of the node. */
   nodeIp: string;
+  /** Records the agent's events (one recorder shared with the provider). */
+  events?: EventRecorder;
 }
 
 /** Thrown when the agent is not ready within `--startup-timeout`. */
@@ -74,7 +76,8 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
 export async function runAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { config, client, provider } = options;
   const log = getLogger(["vkedge", "agent"]);
-  const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
+  const events = options.events ??
+    new EventRecorder(client, { component: "vkedge", host: config.nodeName });
 
   const node = new NodeController(client, provider, {
     nodeName: config.nodeName,

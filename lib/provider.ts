@@ -441,7 +441,20 @@ export interface ProviderCreateOptions {
   config: unknown;
   /** Aborts when the agent stops; long-running provider work must end with it. */
   signal: AbortSignal;
+  /**
+   * Records a Kubernetes event about a pod (such as a VM state change the
+   * provider observed); never blocks, never throws.
+   */
+  recordEvent?: PodEventRecorder;
 }
+
+/** Records an event about a pod: Normal or Warning, a CamelCase reason, a message. */
+export type PodEventRecorder = (
+  pod: Pod,
+  type: "Normal" | "Warning",
+  reason: string,
+  message: string,
+) => void;
 
 /** A provider implementation as registered in `providers/mod.ts`. */
 export interface ProviderModule {

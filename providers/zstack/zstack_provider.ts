@@ -18,6 +18,7 @@ import {
   type ContainerLogs,
   InvalidInputError,
   NotFoundError,
+  type PodEventRecorder,
   type PodNotifier,
   type Provider,
   ProviderError,
@@ -109,6 +110,8 @@ export interface ZStackProviderOptions {
   signal?: AbortSignal;
   /** Clock in milliseconds since the epoch; tests may pass a fake one. */
   now?: () => number;
+  /** Receives an event for each VM state change of a pod's VM. */
+  recordEvent?: PodEventRecorder;
 }
 
 interface LogEntry {
@@ -824,11 +827,9 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
       if (seen.has(tracked.vm.uuid) || tracked.addedAt >= started) continue;
       if (tracked.deleted === undefined) {
         tracked.deleted = { at: now, byUs: false };
-        this.#appendLog(
-          tracked,
-          now,
-          `VM ${tracked.vm.name} (${tracked.vm.uuid}) no longer exists`,
-        );
+        const gone = `VM ${tracked.vm.name} (${tracked.vm.uuid}) no longer exists`;
+        this.#appendLog(tracked, now, gone);
+        this.#options.recordEvent?.(tracked.pod, "Warning", "VMGone", gone);
         this.#report(tracked);
       } else if (now.getTime() - tracked.deleted.at.getTime() > tombstoneMs) {
         this.#forgetVm(tracked);
@@ -976,6 +977,16 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
     const beforeText = vmStateText(before, this.#hostName(before));
     const afterText = vmStateText(vm, this.#hostName(vm));
     if (beforeText !== afterText) this.#appendLog(tracked, now, afterText);
+    if (before.state !== vm.state) {
+      const expected = vm.state === "Starting" || vm.state === "Running" ||
+        (tracked.deleted?.byUs === true);
+      this.#options.recordEvent?.(
+        tracked.pod,
+        expected ? "Normal" : "Warning",
+        `VM${vm.state}`,
+        afterText,
+      );
+    }
     if (tracked.deleted !== undefined && !tracked.deleted.byUs) {
       // It came back (recovered): report it live again.
       tracked.deleted = undefined;

@@ -121,7 +121,7 @@ Deno.test("async call polls the job at the configured endpoint, not the location
     if (request.method === "POST") {
       const job = request.headers.get("X-Job-UUID");
       return json(202, {
-        location: `http://10.255.0.9:8080/zstack/v1/api-jobs/${job}`,
+        location: `http://127.0.0.2:9/zstack/v1/api-jobs/${job}`,
         apiTimeout: 43200000,
       });
     }

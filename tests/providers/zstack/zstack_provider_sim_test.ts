@@ -42,7 +42,7 @@ async function withSimulator(
     vmBootMs: options.vmBootMs ?? 40,
     sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 7200,
     // Job locations name an internal address the client cannot reach: it must rewrite them.
-    locationBase: "http://10.255.255.1:8080/zstack",
+    locationBase: "http://127.0.0.2:9/zstack",
   });
   try {
     await work(sim);
@@ -68,6 +68,8 @@ interface Harness {
   client: ZStackClient;
   stop: AbortController;
   updates: Pod[];
+  /** `reason: message` of the events the provider recorded about pods. */
+  events: string[];
 }
 
 function providerFor(
@@ -90,10 +92,13 @@ function providerFor(
     internalIp: "10.1.0.1",
     daemonPort: 10250,
     signal: stop.signal,
+    recordEvent: (pod, type, reason, message) =>
+      events.push(`${pod.metadata?.name} ${type} ${reason}: ${message}`),
   });
+  const events: string[] = [];
   const updates: Pod[] = [];
   provider.notifyPods(stop.signal, (pod) => updates.push(pod));
-  return { provider, client, stop, updates };
+  return { provider, client, stop, updates, events };
 }
 
 function podOf(name: string, overrides: Partial<NonNullable<Pod["spec"]>> = {}): Pod {
@@ -441,6 +446,32 @@ Deno.test("onPodDelete keep leaves the VM running and releases it from this node
       assertEquals(await second.provider.getPods(signal), []);
     } finally {
       second.stop.abort();
+    }
+  });
+});
+
+Deno.test("each VM state change is recorded as an event on its pod", async () => {
+  await withSimulator(async (sim) => {
+    const { provider, stop, events } = providerFor(sim);
+    try {
+      const pod = podOf("evented");
+      await provider.createPod(pod, signal);
+      await eventually(
+        "a VMRunning event",
+        () => events.find((e) => e.startsWith("evented Normal VMRunning")),
+      );
+      const vm = sim.vms().find((v) => v.name.includes("evented"))!;
+      await fetch(`${sim.origin}/__sim/vms/${vm.uuid}/state`, {
+        method: "POST",
+        body: JSON.stringify({ state: "Crashed" }),
+      }).then((r) => r.body?.cancel());
+      const crashed = await eventually(
+        "a VMCrashed warning",
+        () => events.find((e) => e.startsWith("evented Warning VMCrashed")),
+      );
+      assertStringIncludes(crashed, vm.uuid);
+    } finally {
+      stop.abort();
     }
   });
 });
