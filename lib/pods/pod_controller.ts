@@ -284,7 +284,10 @@ export class PodController {
     const spec = providerRelevant(resolved);
     const applied = this.#applied.get(key);
     const uid = apiPod.metadata!.uid!;
-    if (applied && applied.uid === uid && applied.spec === spec) return;
+    if (applied && applied.uid === uid && applied.spec === spec) {
+      this.#restoreStatusAfterFailure(apiPod);
+      return;
+    }
 
     const providerPod = await this.#provider.getPod(namespace, name, signal).catch((error) => {
       if (isNotFound(error)) return undefined;
@@ -312,6 +315,20 @@ export class PodController {
       throw error;
     }
     this.#applied.set(key, { uid, spec });
+    this.#restoreStatusAfterFailure(apiPod);
+  }
+
+  /**
+   * Once the provider has the pod as specified again, replaces a failure that
+   * `#reportPending` wrote with the provider's last status: a provider that only reports
+   * changes would otherwise leave the failure in place (e.g. after a refused image change
+   * was reverted).
+   */
+  #restoreStatusAfterFailure(apiPod: Pod): void {
+    const reason = apiPod.status?.reason;
+    if (reason === PROVIDER_FAILED || reason === "CreateContainerConfigError") {
+      this.#statusQueue.add(podKey(apiPod));
+    }
   }
 
   async #create(apiPod: Pod, resolved: Pod, signal: AbortSignal): Promise<void> {
@@ -462,6 +479,12 @@ export class PodController {
             // Clear a failure written earlier once the provider reports the pod.
             reason: status.reason ?? null,
             message: status.message ?? null,
+            // Conditions merge by type: clear the failure's reason and message in them too.
+            conditions: status.conditions?.map((condition) => ({
+              ...condition,
+              reason: condition.reason ?? null,
+              message: condition.message ?? null,
+            })),
           },
         },
         { type: "strategic", signal },

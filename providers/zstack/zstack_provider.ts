@@ -128,6 +128,8 @@ interface TrackedVm {
   stateSince: Date;
   runningSince?: Date;
   deleted?: { at: Date; byUs: boolean; kept?: boolean };
+  /** Set while `deletePod` destroys or releases the VM: polls leave it alone meanwhile. */
+  deleting?: boolean;
   addedAt: number;
   log: LogEntry[];
   logSeq: number;
@@ -526,6 +528,7 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
     const tracked = await this.#find(namespace, name, pod.metadata?.uid, signal);
     const uuid = tracked.vm.uuid;
     const policy = this.#config.onPodDelete;
+    tracked.deleting = true;
     try {
       if (policy === "keep") {
         await this.#release(tracked, signal);
@@ -560,6 +563,8 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
       }
     } catch (error) {
       throw toProviderError(error, `zstack provider: deleting VM ${uuid} of pod ${key}`);
+    } finally {
+      tracked.deleting = undefined;
     }
     const at = new Date(this.#now());
     tracked.deleted = { at, byUs: true, ...(policy === "keep" ? { kept: true } : {}) };
@@ -809,7 +814,7 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
       seen.add(vm.uuid);
       const known = this.#byUuid.get(vm.uuid);
       if (known !== undefined) {
-        if (known.deleted?.byUs) continue;
+        if (known.deleted?.byUs || known.deleting) continue;
         if (known.vm.description !== vm.description) {
           known.stored = await decodePodSpec(vm.description);
           known.pod = this.#podOf(known);
@@ -824,7 +829,7 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
       this.#report(tracked);
     }
     for (const tracked of [...this.#byUuid.values()]) {
-      if (seen.has(tracked.vm.uuid) || tracked.addedAt >= started) continue;
+      if (seen.has(tracked.vm.uuid) || tracked.addedAt >= started || tracked.deleting) continue;
       if (tracked.deleted === undefined) {
         tracked.deleted = { at: now, byUs: false };
         const gone = `VM ${tracked.vm.name} (${tracked.vm.uuid}) no longer exists`;

@@ -457,9 +457,14 @@ Deno.test("each VM state change is recorded as an event on its pod", async () =>
       const pod = podOf("evented");
       await provider.createPod(pod, signal);
       await eventually(
-        "a VMRunning event",
-        () => events.find((e) => e.startsWith("evented Normal VMRunning")),
+        "the VM Running",
+        () => sim.vms().find((v) => v.name.includes("evented") && v.state === "Running"),
       );
+      // The provider has seen it Running once its status says so.
+      await eventually("a Running status", async () => {
+        const status = await provider.getPodStatus("default", "evented", signal);
+        return status?.phase === "Running" ? status : undefined;
+      });
       const vm = sim.vms().find((v) => v.name.includes("evented"))!;
       await fetch(`${sim.origin}/__sim/vms/${vm.uuid}/state`, {
         method: "POST",
