@@ -456,6 +456,17 @@ export type PodEventRecorder = (
   message: string,
 ) => void;
 
+/**
+ * What a provider instance needs besides its configuration: the create
+ * options without `config`, an optional signal, and a clock tests may fake.
+ */
+export interface ProviderRuntimeOptions extends Omit<ProviderCreateOptions, "config" | "signal"> {
+  /** Aborting it ends the provider's loops and streams. */
+  signal?: AbortSignal;
+  /** Clock in milliseconds since the epoch. */
+  now?: () => number;
+}
+
 /** A provider implementation as registered in `providers/mod.ts`. */
 export interface ProviderModule {
   /** Name used with `--provider`. */

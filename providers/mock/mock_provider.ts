@@ -25,6 +25,7 @@ import {
   NotFoundError,
   type PodNotifier,
   type Provider,
+  type ProviderRuntimeOptions,
   type StatsSummary,
   UnavailableError,
 } from "../../lib/provider.ts";
@@ -57,23 +58,8 @@ export type MockFault = "ping" | "create" | "update" | "delete";
 
 const knownFaults: readonly MockFault[] = ["ping", "create", "update", "delete"];
 
-/** Options of the mock provider besides its configuration. */
-export interface MockProviderOptions {
-  /** Node name. */
-  nodeName: string;
-  /** `nodeInfo.operatingSystem`. */
-  operatingSystem: string;
-  /** InternalIP of the node and hostIP of every pod. */
-  internalIp: string;
-  /** Port of the kubelet API. */
-  daemonPort: number;
-  /** `nodeInfo.kubeletVersion`; defaults to `defaultKubeletVersion`. */
-  kubeletVersion?: string;
-  /** Aborting it ends log streams and notifications. */
-  signal?: AbortSignal;
-  /** Clock in milliseconds since the epoch; tests may pass a fake one. */
-  now?: () => number;
-}
+/** Options of the provider besides its configuration. */
+export type MockProviderOptions = ProviderRuntimeOptions;
 
 interface PodRecord {
   pod: Pod;

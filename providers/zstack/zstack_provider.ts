@@ -18,10 +18,10 @@ import {
   type ContainerLogs,
   InvalidInputError,
   NotFoundError,
-  type PodEventRecorder,
   type PodNotifier,
   type Provider,
   ProviderError,
+  type ProviderRuntimeOptions,
   UnavailableError,
 } from "../../lib/provider.ts";
 import {
@@ -94,25 +94,8 @@ const pageSize = 500;
 /** Uuids per `?=` condition, to keep URLs short. */
 const uuidsPerQuery = 100;
 
-/** Options of the zstack provider besides its configuration. */
-export interface ZStackProviderOptions {
-  /** Node name. */
-  nodeName: string;
-  /** `nodeInfo.operatingSystem`. */
-  operatingSystem: string;
-  /** InternalIP of the node. */
-  internalIp: string;
-  /** Port of the kubelet API. */
-  daemonPort: number;
-  /** `nodeInfo.kubeletVersion`; defaults to `defaultKubeletVersion`. */
-  kubeletVersion?: string;
-  /** Aborting it stops the polling loops and log streams, and logs out. */
-  signal?: AbortSignal;
-  /** Clock in milliseconds since the epoch; tests may pass a fake one. */
-  now?: () => number;
-  /** Receives an event for each VM state change of a pod's VM. */
-  recordEvent?: PodEventRecorder;
-}
+/** Options of the provider besides its configuration. */
+export type ZStackProviderOptions = ProviderRuntimeOptions;
 
 interface LogEntry {
   seq: number;
