@@ -4,8 +4,9 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
-import { cluster, freshNamespace, kubectl, kubectlResult, waitFor } from "../_harness/cluster.ts";
+import { cluster, freshNamespace, kubectl, kubectlResult } from "../_harness/cluster.ts";
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../_harness/agent.ts";
+import { waitRunning } from "../_harness/pods.ts";
 
 Deno.test("kubectl logs returns the mock's lines, honours --tail, and -f streams new lines", async () => {
   const nodeName = uniqueNodeName("vk-logs");
@@ -21,18 +22,7 @@ Deno.test("kubectl logs returns the mock's lines, honours --tail, and -f streams
       "--image=nginx:1.27",
       `--overrides=${JSON.stringify({ spec: { nodeName } })}`,
     ]);
-    await waitFor("pod Running", async () => {
-      const r = await kubectlResult([
-        "get",
-        "pod",
-        "web",
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.status.phase}",
-      ]);
-      return r.stdout === "Running";
-    });
+    await waitRunning(ns, "web");
     const all = await kubectl(["logs", "web", "-n", ns]);
     assertStringIncludes(all, "started from image nginx:1.27");
 

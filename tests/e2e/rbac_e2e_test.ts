@@ -4,15 +4,9 @@
  */
 
 import { assertEquals } from "../_harness/assert.ts";
-import {
-  cluster,
-  freshNamespace,
-  kubectl,
-  kubectlResult,
-  repoRoot,
-  waitFor,
-} from "../_harness/cluster.ts";
+import { cluster, freshNamespace, kubectl, kubectlResult, repoRoot } from "../_harness/cluster.ts";
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../_harness/agent.ts";
+import { waitRunning } from "../_harness/pods.ts";
 
 Deno.test("the agent runs with only the permissions of deploy/rbac.yaml", async () => {
   const c = await cluster();
@@ -64,18 +58,7 @@ Deno.test("the agent runs with only the permissions of deploy/rbac.yaml", async 
         })
       }`,
     ]);
-    await waitFor("pod Running", async () => {
-      const r = await kubectlResult([
-        "get",
-        "pod",
-        "web",
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.status.phase}",
-      ]);
-      return r.stdout === "Running";
-    });
+    await waitRunning(ns, "web");
     const logs = await kubectl(["logs", "web", "-n", ns]);
     assertEquals(logs.includes("started from image nginx"), true);
     const forbidden = (await agent.output()).split("\n").filter((l) => /forbidden/i.test(l));

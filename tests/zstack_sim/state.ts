@@ -1219,36 +1219,38 @@ export class SimState {
 
   /** RebootVmInstance. */
   rebootVm(uuid: string): Promise<VmInstanceView> {
-    const vm = this.vm(uuid);
-    return this.serial(uuid, async () => {
-      this.checkState(vm, "RebootVmInstance");
-      this.#setState(vm, "Rebooting");
-      await pause(this.#timing.vmBootMs, this.#signal);
-      this.#setState(vm, "Running");
-      return this.vmView(vm);
-    });
+    return this.#simpleTransition(uuid, "RebootVmInstance", "Rebooting", "Running", "boot");
   }
 
   /** PauseVmInstance. */
   pauseVm(uuid: string): Promise<VmInstanceView> {
-    const vm = this.vm(uuid);
-    return this.serial(uuid, async () => {
-      this.checkState(vm, "PauseVmInstance");
-      this.#setState(vm, "Pausing");
-      await pause(this.#timing.transitionMs, this.#signal);
-      this.#setState(vm, "Paused");
-      return this.vmView(vm);
-    });
+    return this.#simpleTransition(uuid, "PauseVmInstance", "Pausing", "Paused", "transition");
   }
 
   /** ResumeVmInstance. */
   resumeVm(uuid: string): Promise<VmInstanceView> {
+    return this.#simpleTransition(uuid, "ResumeVmInstance", "Resuming", "Running", "transition");
+  }
+
+  /**
+   * An action that only moves the VM through one transitional state: checked
+   * against the state table, serialised per VM, `via` for the boot or
+   * transition time, then `to`.
+   */
+  #simpleTransition(
+    uuid: string,
+    operation: VmOperation,
+    via: VmState,
+    to: VmState,
+    duration: "boot" | "transition",
+  ): Promise<VmInstanceView> {
     const vm = this.vm(uuid);
     return this.serial(uuid, async () => {
-      this.checkState(vm, "ResumeVmInstance");
-      this.#setState(vm, "Resuming");
-      await pause(this.#timing.transitionMs, this.#signal);
-      this.#setState(vm, "Running");
+      this.checkState(vm, operation);
+      this.#setState(vm, via);
+      const ms = duration === "boot" ? this.#timing.vmBootMs : this.#timing.transitionMs;
+      await pause(ms, this.#signal);
+      this.#setState(vm, to);
       return this.vmView(vm);
     });
   }
