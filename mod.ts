@@ -16,6 +16,7 @@ import { runAgent } from "./lib/agent.ts";
 import { EventRecorder } from "./lib/events.ts";
 import { VERSION } from "./lib/version.ts";
 import { knownProviders, loadProvider } from "./providers/mod.ts";
+import { errorMessage } from "./lib/errors.ts";
 
 const EXIT_BAD_INPUT = 2;
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -38,7 +39,7 @@ async function readProviderConfig(path: string | undefined): Promise<unknown> {
   try {
     return parseYaml(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const detail = errorMessage(error).split("\n")[0];
     throw new ConfigError(`--provider-config: ${path} is not valid YAML or JSON: ${detail}`);
   }
 }
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     rawProviderConfig = await readProviderConfig(config.providerConfigFile);
     clientConfig = await loadClientConfig({ path: config.kubeconfig });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (error instanceof ConfigError || error instanceof KubeConfigError) {
       fail(error instanceof KubeConfigError ? `kubeconfig: ${message}` : message, EXIT_BAD_INPUT);
     }
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
       recordEvent: (pod, type, reason, message) => events.record(pod, type, reason, message),
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     fail(
       `provider ${config.provider}: ${message}`,
       isInvalidInput(error) ? EXIT_BAD_INPUT : 1,
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   try {
     await runAgent({ config, client, provider, nodeIp, events }, stop.signal);
   } catch (error) {
-    if (!stop.signal.aborted) fail(error instanceof Error ? error.message : String(error), 1);
+    if (!stop.signal.aborted) fail(errorMessage(error), 1);
   } finally {
     client.close();
   }

@@ -24,6 +24,7 @@ import {
   publishedClientCa,
 } from "./kubelet_api/delegated_auth.ts";
 import { KUBELET_VERSION } from "./version.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Where the agent runs, resolved from the config at start-up. */
 export interface AgentOptions {
@@ -50,7 +51,7 @@ async function readOptionalFile(
     return await Deno.readTextFile(path);
   } catch (error) {
     throw new Error(
-      `--${flag}: cannot read ${path}: ${error instanceof Error ? error.message : error}`,
+      `--${flag}: cannot read ${path}: ${errorMessage(error)}`,
     );
   }
 }

@@ -11,6 +11,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { LOG_LEVELS } from "./log.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Thrown for bad flags, environment or files; the CLI exits 2 with its message. */
 export class ConfigError extends Error {
@@ -245,7 +246,7 @@ export function parseCommandLine(
     ) as Record<FlagName, { type: "string" | "boolean"; short?: string }>;
     values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message.split("\n")[0] : String(error));
+    throw new ConfigError(errorMessage(error).split("\n")[0]);
   }
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };

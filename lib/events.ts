@@ -9,7 +9,8 @@
 
 import type { Event, ObjectReference } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
-import { EVENTS, type KubeClient, NotFoundError } from "./kube/mod.ts";
+import { EVENTS, type KubeClient, KubeNotFoundError } from "./kube/mod.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Normal or Warning, as in the Events API. */
 export type EventType = "Normal" | "Warning";
@@ -53,7 +54,7 @@ export class EventRecorder {
       this.#log.warn("cannot record event {reason} on {object}: {error}", {
         reason,
         object: describe(target),
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     });
   }
@@ -81,7 +82,7 @@ export class EventRecorder {
         });
         return;
       } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
+        if (!(error instanceof KubeNotFoundError)) throw error;
         this.#recent.delete(key);
       }
     }

@@ -1,20 +1,6 @@
 // Small timing helpers shared inside lib/kube; not part of the public API.
 
-/** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
+export { sleep } from "../sleep.ts";
 
 /** Exponential backoff with full jitter: attempt 0 waits up to `initialMs`, doubling to `maxMs`. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number): number {

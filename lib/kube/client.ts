@@ -13,11 +13,11 @@ import { VERSION } from "../version.ts";
 import type { ClientConfig } from "./config.ts";
 import {
   errorFromStatus,
-  GoneError,
   KubeApiError,
+  KubeGoneError,
+  KubeTooManyRequestsError,
+  KubeUnavailableError,
   networkError,
-  TooManyRequestsError,
-  UnavailableError,
 } from "./errors.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { apiVersionOf, type ResourceDescriptor } from "./resources.ts";
@@ -103,7 +103,7 @@ export interface DeleteCallOptions {
   gracePeriodSeconds?: number;
   /** How dependents are garbage-collected. */
   propagationPolicy?: "Orphan" | "Background" | "Foreground";
-  /** Delete only if the object still has this UID and/or resourceVersion; else `ConflictError`. */
+  /** Delete only if the object still has this UID and/or resourceVersion; else `KubeConflictError`. */
   preconditions?: Preconditions;
   /** Validate and answer without deleting. */
   dryRun?: boolean;
@@ -135,8 +135,8 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 };
 
 function isRetriable(error: KubeApiError, idempotent: boolean): boolean {
-  if (error instanceof TooManyRequestsError) return true;
-  return idempotent && error instanceof UnavailableError;
+  if (error instanceof KubeTooManyRequestsError) return true;
+  return idempotent && error instanceof KubeUnavailableError;
 }
 
 function retryAfterMs(response: Response | undefined): number | undefined {
@@ -247,7 +247,7 @@ export class KubeClient {
       { ...request, signal },
       (response) => {
         if (response.body === null) {
-          throw new UnavailableError(0, {
+          throw new KubeUnavailableError(0, {
             kind: "Status",
             code: 503,
             reason: "ServiceUnavailable",
@@ -449,7 +449,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     };
   }
 
-  /** Reads one object; throws `NotFoundError` when it does not exist. */
+  /** Reads one object; throws `KubeNotFoundError` when it does not exist. */
   async get(name: string, options: GetOptions = {}): Promise<T> {
     return await this.client.request<T>({
       method: "GET",
@@ -492,7 +492,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       try {
         page = await this.list({ ...options, limit, continue: next, resourceVersion: undefined });
       } catch (error) {
-        if (!(error instanceof GoneError)) throw error;
+        if (!(error instanceof KubeGoneError)) throw error;
         logger.info("continue token of {path} expired, listing without pages", {
           path: this.path(),
         });
@@ -508,7 +508,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     };
   }
 
-  /** Creates an object (POST; retried only on 429); throws `AlreadyExistsError` if the name is taken. */
+  /** Creates an object (POST; retried only on 429); throws `KubeAlreadyExistsError` if the name is taken. */
   async create(object: T, options: WriteOptions = {}): Promise<T> {
     const namespaced = this.descriptor.namespaced;
     const namespace = this.namespace ?? object.metadata?.namespace;
@@ -527,7 +527,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     });
   }
 
-  /** Replaces an object (PUT); a stale `metadata.resourceVersion` throws `ConflictError`. */
+  /** Replaces an object (PUT); a stale `metadata.resourceVersion` throws `KubeConflictError`. */
   async update(object: T, options: WriteOptions = {}): Promise<T> {
     const name = this.#nameOf("update", object);
     return await this.client.request<T>({
@@ -585,7 +585,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     return await this.patch(name, patch, { ...options, subresource: "status" });
   }
 
-  /** Server-side applies `object` as `fieldManager`; a conflict without `force` throws `ConflictError`. */
+  /** Server-side applies `object` as `fieldManager`; a conflict without `force` throws `KubeConflictError`. */
   async apply(
     object: T,
     options: WriteOptions & { fieldManager: string; force?: boolean; subresource?: string },
@@ -621,7 +621,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
 
   /**
    * Opens a watch (`?watch=1`, bookmarks on by default); errors while opening,
-   * such as `GoneError` for a too old resourceVersion, are thrown here.
+   * such as `KubeGoneError` for a too old resourceVersion, are thrown here.
    */
   async watch(options: WatchOptions = {}): Promise<WatchStream<T>> {
     const abort = new AbortController();

@@ -8,6 +8,7 @@
 
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { errorMessage } from "../errors.ts";
 
 /** Everything {@linkcode KubeClient} needs to reach and authenticate to an API server. */
 export interface ClientConfig {
@@ -128,7 +129,7 @@ function describeReadError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "No such file";
   if (error instanceof Deno.errors.PermissionDenied) return "Permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "Is a directory";
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 async function readFileFor(field: string, path: string): Promise<string> {
@@ -301,9 +302,7 @@ export async function loadKubeConfig(options: LoadKubeConfigOptions = {}): Promi
   } catch (error) {
     throw new KubeConfigError(
       "kubeconfig",
-      `expected YAML in ${file}, found a syntax error: ${
-        error instanceof Error ? error.message.split("\n")[0] : String(error)
-      }`,
+      `expected YAML in ${file}, found a syntax error: ${errorMessage(error).split("\n")[0]}`,
     );
   }
   const doc = validateKubeConfig(raw, file);

@@ -6,6 +6,7 @@
  */
 
 import type { Status } from "kubernetes-types/meta/v1.d.ts";
+import { errorMessage } from "../errors.ts";
 
 const MAX_MESSAGE_LENGTH = 1000;
 
@@ -38,31 +39,31 @@ export class KubeApiError extends Error {
 }
 
 /** The object does not exist (HTTP 404). */
-export class NotFoundError extends KubeApiError {}
+export class KubeNotFoundError extends KubeApiError {}
 
 /** An object with that name already exists (HTTP 409, reason AlreadyExists). */
-export class AlreadyExistsError extends KubeApiError {}
+export class KubeAlreadyExistsError extends KubeApiError {}
 
 /** The write lost a race: stale resourceVersion, precondition mismatch or apply conflict (HTTP 409). */
-export class ConflictError extends KubeApiError {}
+export class KubeConflictError extends KubeApiError {}
 
 /** The requested resourceVersion is too old (HTTP 410, reason Expired or Gone); relist. */
-export class GoneError extends KubeApiError {}
+export class KubeGoneError extends KubeApiError {}
 
 /** The caller is authenticated but not allowed (HTTP 403). */
-export class ForbiddenError extends KubeApiError {}
+export class KubeForbiddenError extends KubeApiError {}
 
 /** The caller's credentials were not accepted (HTTP 401). */
-export class UnauthorizedError extends KubeApiError {}
+export class KubeUnauthorizedError extends KubeApiError {}
 
 /** The object failed validation (HTTP 422); `status.details.causes` names the fields. */
-export class InvalidError extends KubeApiError {}
+export class KubeInvalidError extends KubeApiError {}
 
 /** The request was malformed (HTTP 400). */
-export class BadRequestError extends KubeApiError {}
+export class KubeBadRequestError extends KubeApiError {}
 
 /** The server asked the client to slow down (HTTP 429); the request was not processed. */
-export class TooManyRequestsError extends KubeApiError {
+export class KubeTooManyRequestsError extends KubeApiError {
   /** Seconds the server asked to wait, from `Retry-After` or `status.details.retryAfterSeconds`. */
   readonly retryAfterSeconds: number | undefined;
 
@@ -78,7 +79,7 @@ export class TooManyRequestsError extends KubeApiError {
 }
 
 /** The API server could not be reached or failed (HTTP 500, 502, 503, 504, or a network error). */
-export class UnavailableError extends KubeApiError {}
+export class KubeUnavailableError extends KubeApiError {}
 
 /** Options of {@linkcode errorFromStatus}. */
 export interface ErrorFromStatusOptions {
@@ -152,42 +153,42 @@ export function errorFromStatus(
   };
   const code = status.code !== undefined && status.code !== 0 ? status.code : httpCode;
   const reason = status.reason ?? "";
-  if (reason === "AlreadyExists") return new AlreadyExistsError(httpCode, status);
+  if (reason === "AlreadyExists") return new KubeAlreadyExistsError(httpCode, status);
   if (code === 410 || reason === "Expired" || reason === "Gone") {
-    return new GoneError(httpCode, status);
+    return new KubeGoneError(httpCode, status);
   }
   if (code === 429 || reason === "TooManyRequests") {
-    return new TooManyRequestsError(httpCode, status, {
+    return new KubeTooManyRequestsError(httpCode, status, {
       retryAfterSeconds: parseRetryAfter(status, options.retryAfter),
     });
   }
   switch (code) {
     case 400:
-      return new BadRequestError(httpCode, status);
+      return new KubeBadRequestError(httpCode, status);
     case 401:
-      return new UnauthorizedError(httpCode, status);
+      return new KubeUnauthorizedError(httpCode, status);
     case 403:
-      return new ForbiddenError(httpCode, status);
+      return new KubeForbiddenError(httpCode, status);
     case 404:
-      return new NotFoundError(httpCode, status);
+      return new KubeNotFoundError(httpCode, status);
     case 409:
-      return new ConflictError(httpCode, status);
+      return new KubeConflictError(httpCode, status);
     case 422:
-      return new InvalidError(httpCode, status);
+      return new KubeInvalidError(httpCode, status);
     case 500:
     case 502:
     case 503:
     case 504:
-      return new UnavailableError(httpCode, status);
+      return new KubeUnavailableError(httpCode, status);
     default:
       return new KubeApiError(httpCode, status);
   }
 }
 
-/** Wraps a failure to reach the API server (DNS, TCP, TLS, timeout) as an {@linkcode UnavailableError}. */
-export function networkError(cause: unknown, what: string): UnavailableError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new UnavailableError(0, {
+/** Wraps a failure to reach the API server (DNS, TCP, TLS, timeout) as an {@linkcode KubeUnavailableError}. */
+export function networkError(cause: unknown, what: string): KubeUnavailableError {
+  const detail = errorMessage(cause);
+  return new KubeUnavailableError(0, {
     kind: "Status",
     apiVersion: "v1",
     status: "Failure",

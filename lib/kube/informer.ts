@@ -9,6 +9,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { type ListerWatcher, Reflector, type ReflectorOptions } from "./reflector.ts";
 import { Store } from "./store.ts";
 import type { KubeObject } from "./types.ts";
+import { errorStack } from "../errors.ts";
 
 /** Callbacks of an informer; each may be async (a rejection is logged). */
 export interface InformerHandlers<T> {
@@ -95,7 +96,7 @@ export class Informer<T extends KubeObject> {
   #logHandlerError(what: string, error: unknown): void {
     this.#logger.error("{handler} handler failed: {error}", {
       handler: what,
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      error: errorStack(error),
     });
   }
 }

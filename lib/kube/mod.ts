@@ -25,20 +25,20 @@ export {
   type LoadKubeConfigOptions,
 } from "./config.ts";
 export {
-  AlreadyExistsError,
-  BadRequestError,
-  ConflictError,
   errorFromStatus,
   type ErrorFromStatusOptions,
-  ForbiddenError,
-  GoneError,
-  InvalidError,
+  KubeAlreadyExistsError,
   KubeApiError,
+  KubeBadRequestError,
+  KubeConflictError,
+  KubeForbiddenError,
+  KubeGoneError,
+  KubeInvalidError,
+  KubeNotFoundError,
+  KubeTooManyRequestsError,
+  KubeUnauthorizedError,
+  KubeUnavailableError,
   networkError,
-  NotFoundError,
-  TooManyRequestsError,
-  UnauthorizedError,
-  UnavailableError,
 } from "./errors.ts";
 export { RateLimiter, type RateLimiterOptions } from "./rate_limiter.ts";
 export * from "./resources.ts";

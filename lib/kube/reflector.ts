@@ -8,7 +8,7 @@
 
 import { getLogger, type Logger } from "@logtape/logtape";
 import { backoffDelay, isAbortOf, sleep } from "./_async.ts";
-import { GoneError } from "./errors.ts";
+import { KubeGoneError } from "./errors.ts";
 import type { Store } from "./store.ts";
 import type { KubeList, KubeObject, ListOptions, SelectorOptions } from "./types.ts";
 import { type Watchable, type WatchEvent, watchWithResume } from "./watch.ts";
@@ -146,7 +146,7 @@ export class Reflector<T extends KubeObject> {
         } catch (error) {
           if (isAbortOf(error, signal)) break;
           failures++;
-          if (error instanceof GoneError) {
+          if (error instanceof KubeGoneError) {
             this.#logger.info("resourceVersion {resourceVersion} is too old, relisting", {
               resourceVersion,
             });

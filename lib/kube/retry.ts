@@ -6,7 +6,7 @@
  */
 
 import { backoffDelay, sleep } from "./_async.ts";
-import { ConflictError } from "./errors.ts";
+import { KubeConflictError } from "./errors.ts";
 
 /** Options of {@linkcode retryOnConflict}. */
 export interface RetryOnConflictOptions {
@@ -20,7 +20,7 @@ export interface RetryOnConflictOptions {
 
 /**
  * Calls `fn` (which should read the latest object, change it and write it)
- * again while it throws `ConflictError`; rethrows the last conflict when the
+ * again while it throws `KubeConflictError`; rethrows the last conflict when the
  * attempts run out.
  */
 export async function retryOnConflict<R>(
@@ -32,7 +32,7 @@ export async function retryOnConflict<R>(
     try {
       return await fn();
     } catch (error) {
-      if (!(error instanceof ConflictError) || attempt + 1 >= attempts) throw error;
+      if (!(error instanceof KubeConflictError) || attempt + 1 >= attempts) throw error;
       await sleep(backoffDelay(attempt, options.initialDelayMs ?? 10, 1000), options.signal);
     }
   }

@@ -10,11 +10,11 @@ import { getLogger } from "@logtape/logtape";
 import type { Status } from "kubernetes-types/meta/v1.d.ts";
 import { backoffDelay, isAbortOf, sleep } from "./_async.ts";
 import {
-  BadRequestError,
   errorFromStatus,
-  GoneError,
-  InvalidError,
   KubeApiError,
+  KubeBadRequestError,
+  KubeGoneError,
+  KubeInvalidError,
   networkError,
 } from "./errors.ts";
 import type { KubeObject, SelectorOptions, WatchOptions } from "./types.ts";
@@ -98,7 +98,7 @@ export async function* parseWatchStream<T>(
   }
 }
 
-/** An open watch: iterate it for events; ERROR events are thrown as typed errors (410 as `GoneError`). */
+/** An open watch: iterate it for events; ERROR events are thrown as typed errors (410 as `KubeGoneError`). */
 export class WatchStream<T> implements AsyncIterable<WatchEvent<T>> {
   readonly #body: ReadableStream<Uint8Array>;
   readonly #signal: AbortSignal | undefined;
@@ -184,7 +184,7 @@ function resourceVersionOf(object: unknown): string | undefined {
 /**
  * Watches without end: when a watch ends or the connection drops it
  * re-establishes from the last seen resourceVersion (bookmarks included), with
- * backoff after failures. Throws `GoneError` when that version is too old, so
+ * backoff after failures. Throws `KubeGoneError` when that version is too old, so
  * the caller relists; stops quietly when the signal aborts.
  */
 export async function* watchWithResume<T extends KubeObject>(
@@ -221,8 +221,8 @@ export async function* watchWithResume<T extends KubeObject>(
     } catch (error) {
       if (isAbortOf(error, signal)) return;
       if (
-        error instanceof GoneError || error instanceof BadRequestError ||
-        error instanceof InvalidError
+        error instanceof KubeGoneError || error instanceof KubeBadRequestError ||
+        error instanceof KubeInvalidError
       ) throw error;
       failures++;
       logger.warn("watch could not be established, retrying: {error}", { error: String(error) });
@@ -240,7 +240,7 @@ export async function* watchWithResume<T extends KubeObject>(
       }
     } catch (error) {
       if (isAbortOf(error, signal)) return;
-      if (error instanceof GoneError) throw error;
+      if (error instanceof KubeGoneError) throw error;
       failures++;
       logger.info("watch dropped at resourceVersion {resourceVersion}, resuming: {error}", {
         resourceVersion,

@@ -9,6 +9,7 @@
 import { getLogger } from "@logtape/logtape";
 import { isAbortOf } from "./_async.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { errorMessage } from "../errors.ts";
 
 const logger = getLogger(["vkedge", "kube", "work_queue"]);
 
@@ -197,7 +198,7 @@ export async function runWorkers(
         logger.warn("{queue}: sync of {key} failed, requeuing: {error}", {
           queue: queue.name,
           key,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
         queue.addRateLimited(key);
       }

@@ -12,8 +12,10 @@ import {
   InvalidInputError,
   NotFoundError,
   NotImplementedError,
+  ResourceExhaustedError,
   UnavailableError,
 } from "../provider.ts";
+import { errorMessage } from "../errors.ts";
 
 /** An error that already knows its HTTP status (bad query, missing capability, …). */
 export class HttpError extends Error {
@@ -36,6 +38,7 @@ export function statusForError(error: unknown): number {
   if (providerError instanceof InvalidInputError) return 400;
   if (providerError instanceof AlreadyExistsError) return 409;
   if (providerError instanceof UnavailableError) return 503;
+  if (providerError instanceof ResourceExhaustedError) return 503;
   if (providerError instanceof NotImplementedError) return 501;
   return 500;
 }
@@ -51,7 +54,7 @@ export function textResponse(status: number, message: string, headers: HeadersIn
 /** Response for a failed request: the mapped status and the error message. */
 export function errorResponse(error: unknown): Response {
   const status = statusForError(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const providerError = findProviderError(error);
   const headers: Record<string, string> = {};
   if (providerError instanceof UnavailableError && providerError.retryAfterMs !== undefined) {

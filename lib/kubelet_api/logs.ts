@@ -6,7 +6,12 @@
  */
 
 import { z } from "zod";
-import { type ContainerLogOptions, hasContainerLogs, type Provider } from "../provider.ts";
+import {
+  type ContainerLogOptions,
+  type ContainerRef,
+  hasContainerLogs,
+  type Provider,
+} from "../provider.ts";
 import { HttpError } from "./http_errors.ts";
 
 const trueValues = new Set(["1", "t", "T", "true", "TRUE", "True"]);
@@ -92,16 +97,6 @@ export function parseLogQuery(params: URLSearchParams): ContainerLogOptions {
   return options;
 }
 
-/** Identifies the container whose log is requested. */
-export interface ContainerRef {
-  /** Pod namespace. */
-  namespace: string;
-  /** Pod name. */
-  pod: string;
-  /** Container name. */
-  container: string;
-}
-
 /** Answers a container log request with the provider's stream (501 without `ContainerLogs`). */
 export async function serveContainerLogs(
   provider: Provider,
@@ -115,13 +110,7 @@ export async function serveContainerLogs(
     );
   }
   const query = parseLogQuery(options.params);
-  const stream = await provider.getContainerLogs(
-    ref.namespace,
-    ref.pod,
-    ref.container,
-    query,
-    options.signal,
-  );
+  const stream = await provider.getContainerLogs(ref, query, options.signal);
   return new Response(stream, {
     status: 200,
     headers: {

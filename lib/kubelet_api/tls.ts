@@ -25,6 +25,7 @@ import {
   unsignedInteger,
   utf8String,
 } from "./_der.ts";
+import { errorMessage } from "../errors.ts";
 
 /** A certificate (possibly followed by its chain) and its private key, both PEM. */
 export interface CertificateAndKey {
@@ -297,7 +298,7 @@ async function loadIssuer(issuer: CertificateAndKey): Promise<Issuer> {
   } catch (error) {
     throw new Error(
       `expected an ECDSA P-256 PKCS #8 issuer key, found a key WebCrypto rejects: ${
-        error instanceof Error ? error.message : String(error)
+        errorMessage(error)
       }`,
       { cause: error },
     );

@@ -9,14 +9,15 @@
 import type { Lease } from "kubernetes-types/coordination/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
-  ConflictError,
   formatMicroTime,
   type KubeClient,
+  KubeConflictError,
+  KubeNotFoundError,
   LEASES,
-  NotFoundError,
   type ResourceClient,
 } from "../kube/mod.ts";
 import { abortableSleep } from "../sleep.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Namespace of node leases. */
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
@@ -68,7 +69,7 @@ export class LeaseController {
         if (signal.aborted) break;
         this.#log.warn("cannot renew lease {lease}: {error}; retrying in {seconds}s", {
           lease: `${NODE_LEASE_NAMESPACE}/${this.#nodeName}`,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
           seconds: interval / 1000,
         });
       }
@@ -86,7 +87,9 @@ export class LeaseController {
         this.#lastRenew = new Date();
         return;
       } catch (error) {
-        if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;
+        if (!(error instanceof KubeConflictError) && !(error instanceof KubeNotFoundError)) {
+          throw error;
+        }
       }
     }
     this.#lease = await this.#ensure(uid, signal);
@@ -98,7 +101,7 @@ export class LeaseController {
     try {
       current = await this.#leases.get(this.#nodeName, { signal });
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
+      if (!(error instanceof KubeNotFoundError)) throw error;
       try {
         return await this.#leases.create(
           this.#renewed({
@@ -110,7 +113,7 @@ export class LeaseController {
         );
       } catch (createError) {
         // The owner reference names a Node that no longer exists.
-        if (createError instanceof NotFoundError) this.#options.onNodeMissing?.();
+        if (createError instanceof KubeNotFoundError) this.#options.onNodeMissing?.();
         throw createError;
       }
     }

@@ -12,17 +12,18 @@
 import type { Node, NodeCondition, NodeStatus, Taint } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
-  ConflictError,
   Informer,
   type KubeClient,
+  KubeConflictError,
+  KubeNotFoundError,
   NODES,
-  NotFoundError,
   type ResourceClient,
 } from "../kube/mod.ts";
-import type { NodeProvider } from "../provider.ts";
+import { hasNodeStatusNotifier, type NodeProvider } from "../provider.ts";
 import type { EventRecorder } from "../events.ts";
 import { abortableSleep } from "../sleep.ts";
 import { LeaseController } from "./lease_controller.ts";
+import { asError, errorMessage } from "../errors.ts";
 
 /** What the agent itself decides about its Node (the provider adds the rest). */
 export interface NodeSpecOptions {
@@ -157,20 +158,22 @@ export class NodeController {
   async run(signal: AbortSignal): Promise<void> {
     const configured = await this.#provider.configureNode(baseNode(this.#options), signal);
     this.#desired = this.#withAgentFields(configured);
-    this.#provider.notifyNodeStatus(signal, (node) => {
-      // Only status, labels and annotations may change after registration.
-      const desired = this.#desired!;
-      this.#desired = {
-        ...desired,
-        metadata: {
-          ...desired.metadata,
-          labels: { ...desired.metadata?.labels, ...node.metadata?.labels },
-          annotations: { ...desired.metadata?.annotations, ...node.metadata?.annotations },
-        },
-        status: { ...desired.status, ...node.status },
-      };
-      this.#trigger();
-    });
+    if (hasNodeStatusNotifier(this.#provider)) {
+      this.#provider.notifyNodeStatus(signal, (node) => {
+        // Only status, labels and annotations may change after registration.
+        const desired = this.#desired!;
+        this.#desired = {
+          ...desired,
+          metadata: {
+            ...desired.metadata,
+            labels: { ...desired.metadata?.labels, ...node.metadata?.labels },
+            annotations: { ...desired.metadata?.annotations, ...node.metadata?.annotations },
+          },
+          status: { ...desired.status, ...node.status },
+        };
+        this.#trigger();
+      });
+    }
     const informer = new Informer<Node>(this.#nodes, {
       fieldSelector: `metadata.name=${this.#options.nodeName}`,
       name: "node",
@@ -239,7 +242,7 @@ export class NodeController {
         await this.#provider.ping(pingSignal);
       } catch (caught) {
         if (signal.aborted) break;
-        error = caught instanceof Error ? caught : new Error(String(caught));
+        error = asError(caught);
         if (pingSignal.aborted) error = new Error(`no answer within ${timeout / 1000}s`);
       }
       const changed = !this.#pinged || (error === undefined) !== (this.#pingError === undefined);
@@ -276,10 +279,10 @@ export class NodeController {
       } catch (error) {
         if (signal.aborted) break;
         failures++;
-        if (error instanceof NotFoundError) this.#nodeGone();
+        if (error instanceof KubeNotFoundError) this.#nodeGone();
         this.#log.warn("cannot update node {node}: {error}", {
           node: this.#options.nodeName,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
       }
       if (this.#dirty) continue;
@@ -306,7 +309,7 @@ export class NodeController {
       node = await this.#nodes.get(this.#options.nodeName, { signal });
       node = await this.#adopt(node, desired, signal);
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
+      if (!(error instanceof KubeNotFoundError)) throw error;
       node = await this.#nodes.create({ ...desired, status: undefined }, { signal });
       this.#log.info("registered node {node}", { node: this.#options.nodeName });
       this.#options.events?.record(
@@ -320,7 +323,7 @@ export class NodeController {
     this.#needsRegister = false;
     await this.#lease.renew(signal).catch((error: unknown) => {
       this.#log.warn("cannot create lease: {error}", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     });
   }
@@ -342,7 +345,7 @@ export class NodeController {
           spec: { ...node.spec, taints },
         }, { signal });
       } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+        if (!(error instanceof KubeConflictError) || attempt >= 5) throw error;
         node = await this.#nodes.get(this.#options.nodeName, { signal });
       }
     }

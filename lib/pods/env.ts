@@ -21,6 +21,7 @@ import type {
   Service,
 } from "kubernetes-types/core/v1.d.ts";
 import { quantityMilliValue, quantityValue } from "../quantity.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Where references are looked up; backed by informer stores, so lookups are synchronous. */
 export interface EnvSources {
@@ -224,7 +225,7 @@ function lookup(
       : context.sources.getSecret(namespace, name);
   } catch (error) {
     const message = `cannot read ${kind.toLowerCase()} "${namespace}/${name}": ${
-      error instanceof Error ? error.message : String(error)
+      errorMessage(error)
     }`;
     if (!optional) fail(context, `FailedToReadMandatory${kind}`, message);
     context.emit({ type: "Warning", reason: `FailedToReadOptional${kind}`, message });
@@ -460,7 +461,7 @@ function resourceValue(
     const per = measure(divisor) === 0 ? measure("1") : measure(divisor);
     return String(Math.ceil(measure(amount) / per));
   } catch (error) {
-    return invalid(error instanceof Error ? error.message : String(error));
+    return invalid(errorMessage(error));
   }
 }
 

@@ -19,10 +19,10 @@ import type { ConfigMap, Pod, PodStatus, Secret, Service } from "kubernetes-type
 import { getLogger } from "@logtape/logtape";
 import {
   CONFIG_MAPS,
-  ConflictError,
   Informer,
   type KubeClient,
-  NotFoundError,
+  KubeConflictError,
+  KubeNotFoundError,
   PODS,
   runWorkers,
   SECRETS,
@@ -32,6 +32,7 @@ import {
 import { hasPodNotifier, isInvalidInput, isNotFound, type Provider } from "../provider.ts";
 import type { EventRecorder } from "../events.ts";
 import { abortableSleep } from "../sleep.ts";
+import { PodStatusReporter, pollPodStatus } from "../provider_kit/mod.ts";
 import { EnvResolutionError, resolvePodEnv } from "./env.ts";
 import {
   isTerminal,
@@ -41,6 +42,7 @@ import {
   providerRelevant,
   statusEqual,
 } from "./compare.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Options of {@linkcode PodController}. */
 export interface PodControllerOptions {
@@ -58,10 +60,6 @@ export interface PodControllerOptions {
 
 /** Why a pod is not running, written to its status after a provider failure. */
 const PROVIDER_FAILED = "ProviderFailed";
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Reconciles the pods bound to one node with a provider. */
 export class PodController {
@@ -82,6 +80,8 @@ export class PodController {
   readonly #reported = new Map<string, Pod>();
   /** Keys whose last sync failed for want of a ConfigMap or Secret, by namespace. */
   readonly #waitingForEnv = new Map<string, Set<string>>();
+  /** Status changes of a provider without `PodNotifier`, from polling. */
+  readonly #polled = new PodStatusReporter();
   #ready: Promise<void>;
   #markReady!: () => void;
 
@@ -125,6 +125,8 @@ export class PodController {
     this.#registerHandlers();
     if (hasPodNotifier(this.#provider)) {
       this.#provider.notifyPods(signal, (pod) => this.#onProviderPod(pod));
+    } else {
+      this.#polled.subscribe(signal, (pod) => this.#onProviderPod(pod));
     }
     signal.addEventListener("abort", () => {
       this.#syncQueue.shutDown();
@@ -141,7 +143,7 @@ export class PodController {
       runWorkers(this.#syncQueue, (key, s) => this.#syncPod(key, s), { workers, signal }),
       runWorkers(this.#statusQueue, (key, s) => this.#syncStatus(key, s), { workers, signal }),
       runWorkers(this.#deleteQueue, (key, s) => this.#removeApiPod(key, s), { workers, signal }),
-      hasPodNotifier(this.#provider) ? Promise.resolve() : this.#pollStatus(signal),
+      this.#pollStatus(signal),
       this.#resyncLoop(signal),
     ]);
   }
@@ -393,7 +395,7 @@ export class PodController {
         { type: "strategic", signal },
       );
     } catch (error) {
-      if (!(error instanceof NotFoundError)) {
+      if (!(error instanceof KubeNotFoundError)) {
         this.#log.warn("cannot write status of {pod}: {error}", {
           pod: podKey(pod),
           error: errorMessage(error),
@@ -456,7 +458,9 @@ export class PodController {
         signal,
       });
     } catch (error) {
-      if (!(error instanceof NotFoundError) && !(error instanceof ConflictError)) throw error;
+      if (!(error instanceof KubeNotFoundError) && !(error instanceof KubeConflictError)) {
+        throw error;
+      }
     }
     this.#reported.delete(key);
   }
@@ -490,35 +494,20 @@ export class PodController {
         { type: "strategic", signal },
       );
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
+      if (!(error instanceof KubeNotFoundError)) throw error;
     }
   }
 
+  /** For a provider without notifications: one `getPods` per interval, changes reported. */
   async #pollStatus(signal: AbortSignal): Promise<void> {
-    const interval = this.#options.statusPollMs ?? 5000;
-    while (!signal.aborted) {
-      await abortableSleep(interval, signal);
-      for (const pod of this.#pods.store.list()) {
-        if (signal.aborted) return;
-        if (isTerminal(pod) || pod.metadata?.deletionTimestamp) continue;
-        const key = podKey(pod);
-        try {
-          const status = await this.#provider.getPodStatus(
-            pod.metadata!.namespace!,
-            pod.metadata!.name!,
-            signal,
-          );
-          if (status) this.#onProviderPod({ ...pod, status });
-        } catch (error) {
-          if (!isNotFound(error)) {
-            this.#log.debug("status poll of {pod} failed: {error}", {
-              pod: key,
-              error: errorMessage(error),
-            });
-          }
-        }
-      }
-    }
+    if (hasPodNotifier(this.#provider)) return;
+    await pollPodStatus({
+      intervalMs: this.#options.statusPollMs ?? 5000,
+      list: (s) => this.#provider.getPods(s),
+      reporter: this.#polled,
+      what: `provider ${this.#provider.name} pods`,
+      signal,
+    });
   }
 
   /** Level-based check: pods the provider lost are queued to be made real again. */

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { InvalidInputError } from "../../lib/provider.ts";
+import { errorMessage } from "../../lib/errors.ts";
 
 const quantityPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const resourceNamePattern =
@@ -178,7 +179,7 @@ export function parseMockConfig(raw: unknown): MockConfig {
     } catch (error) {
       throw new InvalidInputError(
         `mock provider config: expected YAML or JSON text, found a syntax error: ${
-          error instanceof Error ? error.message : String(error)
+          errorMessage(error)
         }`,
         { cause: error },
       );

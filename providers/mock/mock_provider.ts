@@ -20,6 +20,7 @@ import {
   AlreadyExistsError,
   type ContainerLogOptions,
   type ContainerLogs,
+  type ContainerRef,
   InvalidInputError,
   type MetricsResource,
   NotFoundError,
@@ -38,7 +39,7 @@ import type {
   VolumeStats,
 } from "../../lib/stats_types.ts";
 import { resourceMetricsFromSummary } from "../../lib/kubelet_api/resource_metrics.ts";
-import { qosClassOf } from "../../lib/pod_qos.ts";
+import { qosClassOf } from "../../lib/provider_kit/mod.ts";
 import { type MockConfig, quantityToNumber } from "./config.ts";
 import {
   type ContainerInstance,
@@ -47,11 +48,9 @@ import {
   type SavedPod,
   StateFileWriter,
 } from "./state_file.ts";
+import { errorMessage } from "../../lib/errors.ts";
 
 const logger = getLogger(["vkedge", "provider", "mock"]);
-
-/** Kubelet version reported when the agent does not pass one. */
-export const defaultKubeletVersion = "v1.36.3-vkedge";
 
 /** Faults the fault file can inject. */
 export type MockFault = "ping" | "create" | "update" | "delete";
@@ -352,7 +351,7 @@ export class MockProvider
             kernelVersion: this.#config.nodeInfo.kernelVersion ?? "vkedge-mock",
             osImage: this.#config.nodeInfo.osImage ?? "vkedge mock provider",
             containerRuntimeVersion: "mock://1.0.0",
-            kubeletVersion: this.#options.kubeletVersion ?? defaultKubeletVersion,
+            kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "",
             kubeProxyVersion: "",
             operatingSystem,
             architecture: this.#config.nodeInfo.architecture ?? architectureOf(Deno.build.arch),
@@ -539,12 +538,11 @@ export class MockProvider
    * `logHeartbeatSeconds`; following ends when `signal` aborts or the pod is deleted.
    */
   getContainerLogs(
-    namespace: string,
-    podName: string,
-    containerName: string,
+    ref: ContainerRef,
     options: ContainerLogOptions,
     signal: AbortSignal,
   ): Promise<ReadableStream<Uint8Array>> {
+    const { namespace, pod: podName, container: containerName } = ref;
     return settle(() => {
       signal.throwIfAborted();
       const key = `${namespace}/${podName}`;
@@ -897,7 +895,7 @@ export class MockProvider
     } catch (error) {
       throw new UnavailableError(
         `mock provider: cannot write the state file ${this.#config.stateFile}: ${
-          error instanceof Error ? error.message : String(error)
+          errorMessage(error)
         }`,
         { cause: error },
       );

@@ -10,7 +10,7 @@ import { parseMockConfig } from "./config.ts";
 import { MockProvider } from "./mock_provider.ts";
 
 export { type MockConfig, mockConfigSchema, parseMockConfig } from "./config.ts";
-export { defaultKubeletVersion, type MockFault, MockProvider } from "./mock_provider.ts";
+export { type MockFault, MockProvider } from "./mock_provider.ts";
 
 /** The mock provider module, as registered in `providers/mod.ts`. */
 const mockProviderModule: ProviderModule = {

@@ -9,6 +9,7 @@
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { z } from "zod";
 import { InvalidInputError } from "../../lib/provider.ts";
+import { errorMessage } from "../../lib/errors.ts";
 
 /** One run of a container: what `ContainerStatus.state` is computed from. */
 export interface ContainerInstance {
@@ -148,7 +149,7 @@ export function readStateFile(path: string): SavedPod[] {
   } catch (error) {
     throw new InvalidInputError(
       `mock provider state file ${path}: expected JSON, found a syntax error: ${
-        error instanceof Error ? error.message : String(error)
+        errorMessage(error)
       }`,
       { cause: error },
     );

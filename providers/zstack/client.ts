@@ -16,9 +16,11 @@
 import type { z } from "zod";
 import { getLogger } from "@logtape/logtape";
 import {
+  type ExhaustedResource,
   InvalidInputError,
   NotFoundError,
   type ProviderError,
+  ResourceExhaustedError,
   UnavailableError,
 } from "../../lib/provider.ts";
 import {
@@ -168,10 +170,11 @@ const invalidSessionCode = "ID.1001";
 const unavailableCodes = new Set(["SYS.1010", "SYS.1012"]);
 /** 503 codes worth repeating a sync call or a submission for (internal error, timeout). */
 const transientCodes = new Set(["SYS.1000", "SYS.1001"]);
-/** Codes and prefixes that mean "no room": host allocation, storage allocation, quota. */
-const capacityCodes = /^(HOST_ALLOCATION|PRIMARY_STORAGE_ALLOCATION|ALLOCATION|QUOTA)\.|^ID\.1003$/;
+/** Codes and prefixes that mean "no room" on hosts or storage, and a quota refusal. */
+const capacityCodes = /^(HOST_ALLOCATION|PRIMARY_STORAGE_ALLOCATION|ALLOCATION)\./;
+const quotaCodes = /^QUOTA\.|^ID\.1003$/;
 const capacityWords =
-  /\bno (?:available |candidate |suitable )?hosts?\b|insufficient|not enough|capacity|quota/i;
+  /\bno (?:available |candidate |suitable )?hosts?\b|insufficient|not enough|capacity/i;
 
 function errorTexts(error: ZStackErrorCode, depth = 0): string[] {
   if (depth > 8) return [];
@@ -182,15 +185,25 @@ function errorTexts(error: ZStackErrorCode, depth = 0): string[] {
   ];
 }
 
-/** Whether a failed API call says there is no room for it (hosts, storage, quota). */
-export function isCapacityError(error: ZStackApiError): boolean {
-  return error.codes.some((code) => capacityCodes.test(code)) ||
-    errorTexts(error.error).some((text) => capacityWords.test(text));
+/** What a failed API call says there is no room for: a quota, or hosts and storage. */
+export function exhaustedResource(error: ZStackApiError): ExhaustedResource | undefined {
+  const texts = errorTexts(error.error);
+  if (error.codes.some((code) => quotaCodes.test(code)) || texts.some((t) => /quota/i.test(t))) {
+    return "quota";
+  }
+  if (
+    error.codes.some((code) => capacityCodes.test(code)) ||
+    texts.some((text) => capacityWords.test(text))
+  ) {
+    return "capacity";
+  }
+  return undefined;
 }
 
 /**
- * Turns what the client threw into a contract error: invalid arguments and missing capacity
- * become `InvalidInputError`, an unknown resource `NotFoundError` (or `InvalidInputError`
+ * Turns what the client threw into a contract error: a quota or capacity refusal becomes
+ * `ResourceExhaustedError` (retried: it may fit later), invalid arguments
+ * `InvalidInputError`, an unknown resource `NotFoundError` (or `InvalidInputError`
  * when `notFound` says the missing resource was an input, such as an image), everything
  * else (management node down, wrong VM state, session trouble) `UnavailableError`.
  * `what` starts the message, such as `creating VM for pod default/web`.
@@ -202,7 +215,10 @@ export function toProviderError(
 ): ProviderError | unknown {
   if (error instanceof ZStackApiError) {
     const message = `${what}: ${error.message}`;
-    if (isCapacityError(error)) return new InvalidInputError(message, { cause: error });
+    const exhausted = exhaustedResource(error);
+    if (exhausted !== undefined) {
+      return new ResourceExhaustedError(message, { cause: error, resource: exhausted });
+    }
     if (error.code === "SYS.1007") return new InvalidInputError(message, { cause: error });
     if (error.code === "SYS.1003") {
       return options.notFound === "invalid-input"

@@ -25,6 +25,7 @@ import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { InvalidInputError } from "../../lib/provider.ts";
 import type { ZStackCredentials } from "./client.ts";
+import { errorMessage } from "../../lib/errors.ts";
 
 const quantityPattern = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[kMGTPE]|m)?$/;
 
@@ -210,7 +211,7 @@ export function parseZStackConfig(raw: unknown): ZStackConfig {
     } catch (error) {
       throw new InvalidInputError(
         `zstack provider config: expected YAML or JSON text, found a syntax error: ${
-          error instanceof Error ? error.message : String(error)
+          errorMessage(error)
         }`,
         { cause: error },
       );
@@ -257,7 +258,7 @@ async function readSecret(
     } catch (error) {
       throw new InvalidInputError(
         `zstack provider config: field "${field}File": expected a readable file, found ${
-          error instanceof Error ? error.message : String(error)
+          errorMessage(error)
         } for ${source.file}`,
         { cause: error },
       );

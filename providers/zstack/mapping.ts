@@ -15,12 +15,13 @@
  * @module
  */
 
-import { qosClassOf } from "../../lib/pod_qos.ts";
+import { qosClassOf } from "../../lib/provider_kit/mod.ts";
 import type { Container, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { InvalidInputError } from "../../lib/provider.ts";
 import { parseQuantity, quantityValue } from "../../lib/quantity.ts";
 import type { VmInstance } from "./api_types.ts";
+import { errorMessage } from "../../lib/errors.ts";
 
 /** Annotation naming the instance offering (name or uuid) that sizes the VM. */
 export const instanceOfferingAnnotation = "zstack.vkedge.io/instance-offering";
@@ -130,9 +131,7 @@ export function validatePod(pod: Pod, aliases: Record<string, string> = {}): Val
     image = parseImageRef(container.image ?? "", aliases);
   } catch (error) {
     throw new InvalidInputError(
-      `zstack provider: pod ${key}, container "${container.name}": ${
-        error instanceof Error ? error.message : String(error)
-      }`,
+      `zstack provider: pod ${key}, container "${container.name}": ${errorMessage(error)}`,
       { cause: error },
     );
   }
@@ -343,7 +342,7 @@ function userDocument(pod: Pod, key: string): Record<string, unknown> {
   } catch (error) {
     throw new InvalidInputError(
       `zstack provider: pod ${key}: annotation ${userDataAnnotation}: expected valid YAML, found ${
-        error instanceof Error ? error.message : String(error)
+        errorMessage(error)
       }`,
       { cause: error },
     );

@@ -40,11 +40,7 @@ export {
   type ZStackCredentials,
   ZStackHttpError,
 } from "./client.ts";
-export {
-  defaultKubeletVersion,
-  ZStackProvider,
-  type ZStackProviderOptions,
-} from "./zstack_provider.ts";
+export { ZStackProvider, type ZStackProviderOptions } from "./zstack_provider.ts";
 
 /** The zstack provider module, as registered in `providers/mod.ts`. */
 const zstackProviderModule: ProviderModule = {

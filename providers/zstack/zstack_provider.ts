@@ -16,6 +16,7 @@ import {
   AlreadyExistsError,
   type ContainerLogOptions,
   type ContainerLogs,
+  type ContainerRef,
   InvalidInputError,
   NotFoundError,
   type PodNotifier,
@@ -77,11 +78,9 @@ import {
   vmUuidForPod,
 } from "./mapping.ts";
 import { buildQueryString, eq, isIn, listParameters, type QueryCondition } from "./query.ts";
+import { errorMessage } from "../../lib/errors.ts";
 
 const logger = getLogger(["vkedge", "provider", "zstack"]);
-
-/** Kubelet version reported when the agent does not pass one. */
-export const defaultKubeletVersion = "v1.36.3-vkedge";
 
 /** How long a name → uuid resolution is reused. */
 const resolutionTtlMs = 60_000;
@@ -162,10 +161,6 @@ function canonical(value: unknown): string {
 
 function isUuid(text: string): boolean {
   return /^[0-9a-f]{32}$/.test(text);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function architectureOf(arch: string | undefined): string {
@@ -327,7 +322,7 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
           kernelVersion: "",
           osImage: `ZStack at ${this.#client.endpoint}`,
           containerRuntimeVersion: "zstack://1",
-          kubeletVersion: this.#options.kubeletVersion ?? defaultKubeletVersion,
+          kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "",
           kubeProxyVersion: "",
           operatingSystem,
           architecture: architectureOf(firstHost?.architecture),
@@ -615,12 +610,11 @@ export class ZStackProvider implements Provider, PodNotifier, ContainerLogs {
    * the pod is deleted.
    */
   async getContainerLogs(
-    namespace: string,
-    podName: string,
-    containerName: string,
+    ref: ContainerRef,
     options: ContainerLogOptions,
     signal: AbortSignal,
   ): Promise<ReadableStream<Uint8Array>> {
+    const { namespace, pod: podName, container: containerName } = ref;
     await this.#ensureFresh(signal);
     const key = `${namespace}/${podName}`;
     const tracked = this.#tracked(namespace, podName);

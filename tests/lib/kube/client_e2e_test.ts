@@ -15,22 +15,22 @@ import {
 } from "../../_harness/assert.ts";
 import { cluster, kubectl, kubectlJson } from "../../_harness/cluster.ts";
 import {
-  AlreadyExistsError,
   CONFIG_MAPS,
-  ConflictError,
-  ForbiddenError,
   formatMicroTime,
-  InvalidError,
+  KubeAlreadyExistsError,
   KubeClient,
   KubeConfigError,
+  KubeConflictError,
+  KubeForbiddenError,
+  KubeInvalidError,
+  KubeNotFoundError,
+  KubeUnauthorizedError,
   LEASES,
   loadKubeConfig,
-  NotFoundError,
   parseKubeTime,
   PODS,
   retryOnConflict,
   SERVICE_ACCOUNTS,
-  UnauthorizedError,
 } from "../../../lib/kube/mod.ts";
 import { withNamespace } from "./_e2e.ts";
 
@@ -70,7 +70,7 @@ Deno.test("ConfigMap create, get, list, update and delete round-trip through the
 
     const deleted = await cms.delete("settings") as Status;
     assertEquals(deleted.status, "Success");
-    await assertRejects(() => cms.get("settings"), NotFoundError);
+    await assertRejects(() => cms.get("settings"), KubeNotFoundError);
   });
 });
 
@@ -101,63 +101,63 @@ Deno.test("Pod create, label update, status update and delete with grace period 
     assertEquals(fromKubectl.metadata?.labels?.tier, "front");
     assertEquals(fromKubectl.status?.message, "set by lib/kube e2e");
     await pods.delete("web", { gracePeriodSeconds: 0 });
-    await assertRejects(() => pods.get("web"), NotFoundError);
+    await assertRejects(() => pods.get("web"), KubeNotFoundError);
   });
 });
 
 Deno.test("typed errors: NotFound, AlreadyExists, Invalid carry the API Status", async () => {
   await withNamespace("kube-err", async (client, ns) => {
     const cms = client.resource<ConfigMap>(CONFIG_MAPS, ns);
-    const missing = await assertRejects(() => cms.get("nope"), NotFoundError);
+    const missing = await assertRejects(() => cms.get("nope"), KubeNotFoundError);
     assertEquals(missing.httpCode, 404);
     assertEquals(missing.status.details?.name, "nope");
 
     await cms.create({ metadata: { name: "once" } });
     const twice = await assertRejects(
       () => cms.create({ metadata: { name: "once" } }),
-      AlreadyExistsError,
+      KubeAlreadyExistsError,
     );
     assertEquals(twice.httpCode, 409);
     assertEquals(twice.reason, "AlreadyExists");
 
     const invalid = await assertRejects(
       () => cms.create({ metadata: { name: "Not_Valid" } }),
-      InvalidError,
+      KubeInvalidError,
     );
     assertEquals(invalid.httpCode, 422);
     assertEquals(invalid.status.details?.causes?.[0].field, "metadata.name");
   });
 });
 
-Deno.test("updating with a stale resourceVersion throws ConflictError", async () => {
+Deno.test("updating with a stale resourceVersion throws KubeConflictError", async () => {
   await withNamespace("kube-stale", async (client, ns) => {
     const cms = client.resource<ConfigMap>(CONFIG_MAPS, ns);
     const original = await cms.create({ metadata: { name: "c" }, data: { v: "1" } });
     await cms.update({ ...original, data: { v: "2" } });
     const error = await assertRejects(
       () => cms.update({ ...original, data: { v: "3" } }),
-      ConflictError,
+      KubeConflictError,
     );
     assertEquals(error.httpCode, 409);
     assertEquals((await cms.get("c")).data, { v: "2" });
   });
 });
 
-Deno.test("delete with a mismatching UID precondition throws ConflictError and keeps the object", async () => {
+Deno.test("delete with a mismatching UID precondition throws KubeConflictError and keeps the object", async () => {
   await withNamespace("kube-precond", async (client, ns) => {
     const cms = client.resource<ConfigMap>(CONFIG_MAPS, ns);
     const created = await cms.create({ metadata: { name: "keep" } });
     await assertRejects(
       () => cms.delete("keep", { preconditions: { uid: "00000000-0000-0000-0000-000000000000" } }),
-      ConflictError,
+      KubeConflictError,
     );
     assertEquals((await cms.get("keep")).metadata?.uid, created.metadata?.uid);
     await cms.delete("keep", { preconditions: { uid: created.metadata?.uid } });
-    await assertRejects(() => cms.get("keep"), NotFoundError);
+    await assertRejects(() => cms.get("keep"), KubeNotFoundError);
   });
 });
 
-Deno.test("a ServiceAccount token without RBAC rights gets ForbiddenError, a bogus token UnauthorizedError", async () => {
+Deno.test("a ServiceAccount token without RBAC rights gets KubeForbiddenError, a bogus token KubeUnauthorizedError", async () => {
   await withNamespace("kube-rbac", async (client, ns) => {
     const c = await cluster();
     await client.resource<ServiceAccount>(SERVICE_ACCOUNTS, ns).create({
@@ -175,7 +175,7 @@ Deno.test("a ServiceAccount token without RBAC rights gets ForbiddenError, a bog
     try {
       const error = await assertRejects(
         () => limited.resource<ConfigMap>(CONFIG_MAPS, ns).list(),
-        ForbiddenError,
+        KubeForbiddenError,
       );
       assertStringIncludes(error.message, `system:serviceaccount:${ns}:nobody`);
       assertEquals(error.message.includes(token), false);
@@ -192,7 +192,7 @@ Deno.test("a ServiceAccount token without RBAC rights gets ForbiddenError, a bog
     try {
       const error = await assertRejects(
         () => bogus.resource(CONFIG_MAPS, ns).list(),
-        UnauthorizedError,
+        KubeUnauthorizedError,
       );
       assertEquals(error.message.includes("not-a-real-token"), false);
     } finally {
@@ -312,7 +312,7 @@ Deno.test("pods/eviction is reachable as a subresource POST", async () => {
       deleteOptions: { gracePeriodSeconds: 0 },
     });
     assertEquals(answer.status, "Success");
-    const error = await assertRejects(() => pods.get("victim"), NotFoundError);
-    assertInstanceOf(error, NotFoundError);
+    const error = await assertRejects(() => pods.get("victim"), KubeNotFoundError);
+    assertInstanceOf(error, KubeNotFoundError);
   });
 });

@@ -9,12 +9,12 @@ import {
   CONFIG_MAPS,
   customResource,
   KubeClient,
+  KubeNotFoundError,
+  KubeTooManyRequestsError,
+  KubeUnavailableError,
   LEASES,
   NODES,
-  NotFoundError,
   PODS,
-  TooManyRequestsError,
-  UnavailableError,
 } from "../../../lib/kube/mod.ts";
 
 interface Seen {
@@ -160,7 +160,7 @@ Deno.test("a token file is read for requests and re-read after a 401", async () 
   }
 });
 
-Deno.test("GET is retried on 503 and network-level failures surface as UnavailableError", async () => {
+Deno.test("GET is retried on 503 and network-level failures surface as KubeUnavailableError", async () => {
   let calls = 0;
   await withServer(
     () => (++calls < 3
@@ -178,7 +178,10 @@ Deno.test("GET is retried on 503 and network-level failures surface as Unavailab
     { server: "http://127.0.0.1:1", namespace: "default", source: "test" },
     { maxRetries: 1, retryInitialMs: 1 },
   );
-  const error = await assertRejects(() => unreachable.resource(NODES).get("n"), UnavailableError);
+  const error = await assertRejects(
+    () => unreachable.resource(NODES).get("n"),
+    KubeUnavailableError,
+  );
   assertEquals(error.httpCode, 0);
   unreachable.close();
 });
@@ -202,14 +205,14 @@ Deno.test("POST is not retried on 503 but is retried on 429 honouring Retry-Afte
       const body = JSON.parse(seen[1].body);
       assertEquals([body.apiVersion, body.kind], ["v1", "ConfigMap"]);
       assertEquals(seen[1].url.searchParams.get("fieldManager"), "vkedge");
-      await assertRejects(() => cms.subresource("x", "fail").post({}), UnavailableError);
+      await assertRejects(() => cms.subresource("x", "fail").post({}), KubeUnavailableError);
       assertEquals(seen.length, 3);
       c.close();
     },
   );
 });
 
-Deno.test("429 that persists ends as TooManyRequestsError with retryAfterSeconds", async () => {
+Deno.test("429 that persists ends as KubeTooManyRequestsError with retryAfterSeconds", async () => {
   await withServer(
     () => json(status(429, "TooManyRequests"), 429, { "Retry-After": "0" }),
     async (server, seen) => {
@@ -217,7 +220,7 @@ Deno.test("429 that persists ends as TooManyRequestsError with retryAfterSeconds
         { server, namespace: "default", source: "test" },
         { qps: Infinity, maxRetries: 2, retryInitialMs: 1 },
       );
-      const error = await assertRejects(() => c.resource(NODES).get("n"), TooManyRequestsError);
+      const error = await assertRejects(() => c.resource(NODES).get("n"), KubeTooManyRequestsError);
       assertEquals(error.retryAfterSeconds, 0);
       assertEquals(seen.length, 3);
       c.close();
@@ -397,8 +400,8 @@ Deno.test("an aborted request rejects with the signal's reason, not a retry", as
 Deno.test("error messages carry the server's Status, never the Authorization header", async () => {
   await withServer(() => json(status(404, "NotFound"), 404), async (server) => {
     const c = client(server, "super-secret");
-    const error = await assertRejects(() => c.resource(NODES).get("n"), NotFoundError);
-    assertInstanceOf(error, NotFoundError);
+    const error = await assertRejects(() => c.resource(NODES).get("n"), KubeNotFoundError);
+    assertInstanceOf(error, KubeNotFoundError);
     assertEquals(JSON.stringify(error.status).includes("super-secret"), false);
     assertEquals(error.message.includes("super-secret"), false);
     c.close();

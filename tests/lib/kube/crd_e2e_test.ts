@@ -8,9 +8,9 @@ import { kubectl } from "../../_harness/cluster.ts";
 import {
   CUSTOM_RESOURCE_DEFINITIONS,
   customResource,
-  InvalidError,
   KubeApiError,
-  NotFoundError,
+  KubeInvalidError,
+  KubeNotFoundError,
 } from "../../../lib/kube/mod.ts";
 import { eventually, withNamespace } from "./_e2e.ts";
 
@@ -77,7 +77,7 @@ Deno.test("a CRD created with the client serves custom resources by group/versio
           await widgets.list();
           return true;
         } catch (error) {
-          if (error instanceof NotFoundError) return false;
+          if (error instanceof KubeNotFoundError) return false;
           throw error;
         }
       });
@@ -114,7 +114,7 @@ Deno.test("a CRD created with the client serves custom resources by group/versio
 
       await assertRejects(
         () => widgets.create({ metadata: { name: "w2" }, spec: { size: 0 } }),
-        InvalidError,
+        KubeInvalidError,
       );
       const unsupported = await assertRejects(
         () => widgets.patch("w1", { spec: { size: 4 } }, { type: "strategic" }),
@@ -125,7 +125,7 @@ Deno.test("a CRD created with the client serves custom resources by group/versio
       assertEquals((await widgets.list()).items.map((w) => w.metadata?.name), ["w1"]);
       const deleted = await widgets.delete("w1") as Status;
       assertEquals(deleted.status, "Success");
-      await assertRejects(() => widgets.get("w1"), NotFoundError);
+      await assertRejects(() => widgets.get("w1"), KubeNotFoundError);
     } finally {
       await crds.delete(`widgets.${group}`);
     }

@@ -1,19 +1,19 @@
 import type { Status } from "kubernetes-types/meta/v1.d.ts";
 import { assertEquals, assertInstanceOf, assertStringIncludes } from "../../_harness/assert.ts";
 import {
-  AlreadyExistsError,
-  BadRequestError,
-  ConflictError,
   errorFromStatus,
-  ForbiddenError,
-  GoneError,
-  InvalidError,
+  KubeAlreadyExistsError,
   KubeApiError,
+  KubeBadRequestError,
+  KubeConflictError,
+  KubeForbiddenError,
+  KubeGoneError,
+  KubeInvalidError,
+  KubeNotFoundError,
+  KubeTooManyRequestsError,
+  KubeUnauthorizedError,
+  KubeUnavailableError,
   networkError,
-  NotFoundError,
-  TooManyRequestsError,
-  UnauthorizedError,
-  UnavailableError,
 } from "../../../lib/kube/mod.ts";
 
 function status(code: number, reason: string, extra: Partial<Status> = {}): Status {
@@ -30,20 +30,20 @@ function status(code: number, reason: string, extra: Partial<Status> = {}): Stat
 
 Deno.test("errorFromStatus maps each status code and reason to its error class", () => {
   const cases: [number, Status, abstract new (...args: never[]) => KubeApiError][] = [
-    [404, status(404, "NotFound"), NotFoundError],
-    [409, status(409, "AlreadyExists"), AlreadyExistsError],
-    [409, status(409, "Conflict"), ConflictError],
-    [410, status(410, "Gone"), GoneError],
-    [200, status(410, "Expired"), GoneError],
-    [403, status(403, "Forbidden"), ForbiddenError],
-    [401, status(401, "Unauthorized"), UnauthorizedError],
-    [422, status(422, "Invalid"), InvalidError],
-    [429, status(429, "TooManyRequests"), TooManyRequestsError],
-    [400, status(400, "BadRequest"), BadRequestError],
-    [500, status(500, "InternalError"), UnavailableError],
-    [502, status(502, ""), UnavailableError],
-    [503, status(503, "ServiceUnavailable"), UnavailableError],
-    [504, status(504, "Timeout"), UnavailableError],
+    [404, status(404, "NotFound"), KubeNotFoundError],
+    [409, status(409, "AlreadyExists"), KubeAlreadyExistsError],
+    [409, status(409, "Conflict"), KubeConflictError],
+    [410, status(410, "Gone"), KubeGoneError],
+    [200, status(410, "Expired"), KubeGoneError],
+    [403, status(403, "Forbidden"), KubeForbiddenError],
+    [401, status(401, "Unauthorized"), KubeUnauthorizedError],
+    [422, status(422, "Invalid"), KubeInvalidError],
+    [429, status(429, "TooManyRequests"), KubeTooManyRequestsError],
+    [400, status(400, "BadRequest"), KubeBadRequestError],
+    [500, status(500, "InternalError"), KubeUnavailableError],
+    [502, status(502, ""), KubeUnavailableError],
+    [503, status(503, "ServiceUnavailable"), KubeUnavailableError],
+    [504, status(504, "Timeout"), KubeUnavailableError],
     [405, status(405, "MethodNotAllowed"), KubeApiError],
   ];
   for (const [httpCode, body, type] of cases) {
@@ -60,7 +60,7 @@ Deno.test("errorFromStatus keeps the Status message, reason and details", () => 
     details: { name: "x", kind: "configmaps", causes: [{ field: "metadata.name" }] },
   });
   const error = errorFromStatus(422, body);
-  assertInstanceOf(error, InvalidError);
+  assertInstanceOf(error, KubeInvalidError);
   assertEquals(error.reason, "Invalid");
   assertEquals(error.code, 422);
   assertEquals(error.status.details?.causes?.[0].field, "metadata.name");
@@ -68,37 +68,37 @@ Deno.test("errorFromStatus keeps the Status message, reason and details", () => 
     error.message,
     'Invalid (HTTP 422): ConfigMap "x" is invalid: metadata.name: Invalid value',
   );
-  assertEquals(error.name, "InvalidError");
+  assertEquals(error.name, "KubeInvalidError");
 });
 
 Deno.test("errorFromStatus synthesises a Status from a non-Status body", () => {
   const error = errorFromStatus(503, "upstream connect error\n");
-  assertInstanceOf(error, UnavailableError);
+  assertInstanceOf(error, KubeUnavailableError);
   assertEquals(error.reason, "ServiceUnavailable");
   assertEquals(error.status.message, "upstream connect error");
   const empty = errorFromStatus(404, "");
-  assertInstanceOf(empty, NotFoundError);
+  assertInstanceOf(empty, KubeNotFoundError);
   assertEquals(
     empty.message,
     "NotFound (HTTP 404): the server answered HTTP 404 with an empty body",
   );
 });
 
-Deno.test("TooManyRequestsError carries Retry-After, else details.retryAfterSeconds", () => {
+Deno.test("KubeTooManyRequestsError carries Retry-After, else details.retryAfterSeconds", () => {
   const fromHeader = errorFromStatus(429, status(429, "TooManyRequests"), { retryAfter: "7" });
-  assertInstanceOf(fromHeader, TooManyRequestsError);
+  assertInstanceOf(fromHeader, KubeTooManyRequestsError);
   assertEquals(fromHeader.retryAfterSeconds, 7);
   const fromDetails = errorFromStatus(
     429,
     status(429, "TooManyRequests", { details: { retryAfterSeconds: 3 } }),
   );
-  assertInstanceOf(fromDetails, TooManyRequestsError);
+  assertInstanceOf(fromDetails, KubeTooManyRequestsError);
   assertEquals(fromDetails.retryAfterSeconds, 3);
 });
 
-Deno.test("networkError is an UnavailableError with HTTP code 0 naming the request", () => {
+Deno.test("networkError is an KubeUnavailableError with HTTP code 0 naming the request", () => {
   const error = networkError(new TypeError("connection refused"), "GET /api/v1/pods");
-  assertInstanceOf(error, UnavailableError);
+  assertInstanceOf(error, KubeUnavailableError);
   assertEquals(error.httpCode, 0);
   assertStringIncludes(error.message, "GET /api/v1/pods: connection refused");
 });

@@ -3,7 +3,7 @@
 import type { ConfigMap, Pod } from "kubernetes-types/core/v1.d.ts";
 import { assertEquals, assertRejects } from "../../_harness/assert.ts";
 import { kubectlJson } from "../../_harness/cluster.ts";
-import { CONFIG_MAPS, ConflictError, InvalidError, PODS } from "../../../lib/kube/mod.ts";
+import { CONFIG_MAPS, KubeConflictError, KubeInvalidError, PODS } from "../../../lib/kube/mod.ts";
 import { withNamespace } from "./_e2e.ts";
 
 Deno.test("merge patch changes and removes keys", async () => {
@@ -42,7 +42,7 @@ Deno.test("strategic merge patch merges the container list by name", async () =>
         pods.patch("p", {
           spec: { containers: [{ name: "sidecar", image: "registry.example/sidecar:3" }] },
         }),
-      InvalidError,
+      KubeInvalidError,
     );
   });
 });
@@ -61,7 +61,7 @@ Deno.test("JSON patch applies operations in order and a failed test op leaves th
     assertEquals(patched.metadata?.labels, { b: "2" });
     await assertRejects(
       () => cms.patch("j", [{ op: "test", path: "/data/x", value: "1" }], { type: "json" }),
-      InvalidError,
+      KubeInvalidError,
     );
     assertEquals((await cms.get("j")).data, { x: "2" });
   });
@@ -86,7 +86,7 @@ Deno.test("server-side apply records the field manager, conflicts without force 
         cms.apply({ metadata: { name: "s" }, data: { owner: "second" } }, {
           fieldManager: "second-manager",
         }),
-      ConflictError,
+      KubeConflictError,
     );
     assertEquals(conflict.status.details?.causes?.[0].field, ".data.owner");
     assertEquals((await cms.get("s")).data, { owner: "first" });

@@ -1,9 +1,9 @@
 import type { ConfigMap } from "kubernetes-types/core/v1.d.ts";
 import { assertEquals, assertInstanceOf, assertRejects } from "../../_harness/assert.ts";
 import {
-  GoneError,
+  KubeGoneError,
+  KubeUnavailableError,
   parseWatchStream,
-  UnavailableError,
   type WatchEvent,
   WatchStream,
   watchWithResume,
@@ -58,7 +58,7 @@ Deno.test("parseWatchStream rejects a line that is not a watch event", async () 
   );
 });
 
-Deno.test("WatchStream throws GoneError for an ERROR event with code 410", async () => {
+Deno.test("WatchStream throws KubeGoneError for an ERROR event with code 410", async () => {
   const stream = new WatchStream<ConfigMap>(
     byteStream([
       line("ADDED", configMap("a", "1")),
@@ -73,17 +73,17 @@ Deno.test("WatchStream throws GoneError for an ERROR event with code 410", async
   const seen: WatchEvent<ConfigMap>[] = [];
   const error = await assertRejects(async () => {
     for await (const event of stream) seen.push(event);
-  }, GoneError);
+  }, KubeGoneError);
   assertEquals(seen.length, 1);
   assertEquals(error.status.message, "too old resource version: 1 (50)");
 });
 
-Deno.test("WatchStream turns a dropped connection into UnavailableError", async () => {
+Deno.test("WatchStream turns a dropped connection into KubeUnavailableError", async () => {
   const stream = new WatchStream<ConfigMap>(
     byteStream([line("ADDED", configMap("a", "1"))], { error: new TypeError("connection reset") }),
     { what: "watch configmaps" },
   );
-  const error = await assertRejects(() => collect(stream), UnavailableError);
+  const error = await assertRejects(() => collect(stream), KubeUnavailableError);
   assertEquals(error.status.message, "watch configmaps: connection reset");
 });
 
@@ -164,10 +164,13 @@ Deno.test("watchWithResume re-establishes from the last event or bookmark resour
   );
 });
 
-Deno.test("watchWithResume surfaces GoneError from an HTTP 410 or an ERROR event", async () => {
+Deno.test("watchWithResume surfaces KubeGoneError from an HTTP 410 or an ERROR event", async () => {
   const http = new FakeCollection();
   http.scripts.push({ status: 410, reason: "Gone" });
-  await assertRejects(() => collect(watchWithResume(http, { resourceVersion: "1" })), GoneError);
+  await assertRejects(
+    () => collect(watchWithResume(http, { resourceVersion: "1" })),
+    KubeGoneError,
+  );
 
   const event = new FakeCollection();
   event.scripts.push({
@@ -175,9 +178,9 @@ Deno.test("watchWithResume surfaces GoneError from an HTTP 410 or an ERROR event
   });
   const error = await assertRejects(
     () => collect(watchWithResume(event, { resourceVersion: "1" })),
-    GoneError,
+    KubeGoneError,
   );
-  assertInstanceOf(error, GoneError);
+  assertInstanceOf(error, KubeGoneError);
 });
 
 Deno.test("watchWithResume retries failed establishment and stops quietly on abort", async () => {

@@ -301,9 +301,9 @@ Deno.test("kubelet API: followed logs stream over HTTPS and stop when the client
   });
   const providerSignals: AbortSignal[] = [];
   const getContainerLogs = mock.getContainerLogs.bind(mock);
-  mock.getContainerLogs = (namespace, pod, container, options, requestSignal) => {
+  mock.getContainerLogs = (ref, options, requestSignal) => {
     providerSignals.push(requestSignal);
-    return getContainerLogs(namespace, pod, container, options, requestSignal);
+    return getContainerLogs(ref, options, requestSignal);
   };
   const api = await startServer({ provider: mock });
   try {
@@ -462,7 +462,6 @@ Deno.test("kubelet API: capabilities the provider lacks are 501 naming capabilit
     getPodStatus: () => Promise.resolve(undefined),
     getPods: () => Promise.resolve(pods),
     ping: () => Promise.resolve(),
-    notifyNodeStatus: () => {},
     configureNode: (node: Node) => Promise.resolve(node),
   };
   const api = await startServer({ provider: minimal });

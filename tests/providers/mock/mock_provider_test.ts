@@ -11,7 +11,10 @@ import {
   hasMetricsResource,
   hasPodNotifier,
   hasStatsSummary,
-  hasVirtualMachineLifecycle,
+  hasVirtualMachineMigration,
+  hasVirtualMachinePower,
+  hasVirtualMachineSnapshots,
+  hasVolumeProvisioner,
   InvalidInputError,
   isRetryable,
   NotFoundError,
@@ -257,12 +260,30 @@ Deno.test("setHealthy(false) makes ping fail until set healthy again", async () 
 Deno.test("configureNode fills capacity, addresses and nodeInfo but leaves conditions alone", async () => {
   const provider = makeProvider(
     { capacity: { cpu: "8", "nvidia.com/gpu": 1 }, labels: { zone: "edge-1" } },
-    { kubeletVersion: "v1.36.3-vkedge-0.1.0" },
   );
   const base: Node = {
     metadata: { name: "mock-node", labels: { type: "virtual-kubelet" } },
     spec: { taints: [{ key: "virtual-kubelet.io/provider", value: "mock", effect: "NoSchedule" }] },
-    status: { conditions: [{ type: "Ready", status: "False" }] },
+    status: {
+      conditions: [{ type: "Ready", status: "False" }],
+      addresses: [
+        { type: "InternalIP", address: "192.0.2.10" },
+        { type: "Hostname", address: "mock-node" },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        kubeletVersion: "v1.36.3-vkedge-0.1.0",
+        operatingSystem: "linux",
+        architecture: "amd64",
+        bootID: "",
+        containerRuntimeVersion: "vkedge://mock",
+        kernelVersion: "",
+        kubeProxyVersion: "",
+        machineID: "",
+        osImage: "",
+        systemUUID: "",
+      },
+    },
   };
   const node = await provider.configureNode(base, signal);
   assert.equal(node.metadata?.name, "mock-node");
@@ -293,48 +314,65 @@ Deno.test("logs honour tail, since, limitBytes and timestamps", async () => {
   const provider = makeProvider({ logHeartbeatSeconds: 10 }, { now: clock.now });
   await provider.createPod(makePod("web", { containers: ["app"] }), signal);
   clock.advance(55_000);
-  const full = await readAll(await provider.getContainerLogs("default", "web", "app", {}, signal));
+  const full = await readAll(
+    await provider.getContainerLogs(
+      { namespace: "default", pod: "web", container: "app" },
+      {},
+      signal,
+    ),
+  );
   const lines = full.trimEnd().split("\n");
   assert.equal(lines.length, 6);
   assert.equal(lines[0], "mock: container app of pod default/web started from image nginx:app");
   assert.equal(lines[5], "mock: container app of pod default/web heartbeat 5, up 50s");
 
   const tail = await readAll(
-    await provider.getContainerLogs("default", "web", "app", { tail: 2 }, signal),
+    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
+      tail: 2,
+    }, signal),
   );
   assert.deepEqual(tail.trimEnd().split("\n"), lines.slice(4));
 
   const since = await readAll(
-    await provider.getContainerLogs("default", "web", "app", { sinceSeconds: 25 }, signal),
+    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
+      sinceSeconds: 25,
+    }, signal),
   );
   assert.deepEqual(since.trimEnd().split("\n"), lines.slice(3));
   const sinceTime = await readAll(
-    await provider.getContainerLogs("default", "web", "app", {
+    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
       sinceTime: new Date("2030-01-01T00:00:40Z"),
     }, signal),
   );
   assert.deepEqual(sinceTime.trimEnd().split("\n"), lines.slice(4));
 
   const limited = await readAll(
-    await provider.getContainerLogs("default", "web", "app", { limitBytes: 20 }, signal),
+    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
+      limitBytes: 20,
+    }, signal),
   );
   assert.equal(limited, full.slice(0, 20));
 
   const stamped = await readAll(
-    await provider.getContainerLogs("default", "web", "app", { timestamps: true, tail: 1 }, signal),
+    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
+      timestamps: true,
+      tail: 1,
+    }, signal),
   );
   assert.equal(stamped, `2030-01-01T00:00:50.000000000Z ${lines[5]}\n`);
 
   await assert.rejects(
-    provider.getContainerLogs("default", "web", "nope", {}, signal),
+    provider.getContainerLogs({ namespace: "default", pod: "web", container: "nope" }, {}, signal),
     (error: unknown) => error instanceof NotFoundError && /"nope".*"app"/.test(error.message),
   );
   await assert.rejects(
-    provider.getContainerLogs("default", "ghost", "app", {}, signal),
+    provider.getContainerLogs({ namespace: "default", pod: "ghost", container: "app" }, {}, signal),
     NotFoundError,
   );
   await assert.rejects(
-    provider.getContainerLogs("default", "web", "app", { previous: true }, signal),
+    provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
+      previous: true,
+    }, signal),
     InvalidInputError,
   );
 });
@@ -344,9 +382,7 @@ Deno.test("followed logs stream heartbeats and end when the signal aborts or the
   await provider.createPod(makePod("web"), signal);
   const reader = new AbortController();
   const stream = await provider.getContainerLogs(
-    "default",
-    "web",
-    "app",
+    { namespace: "default", pod: "web", container: "app" },
     { follow: true },
     reader.signal,
   );
@@ -361,7 +397,11 @@ Deno.test("followed logs stream heartbeats and end when the signal aborts or the
   assert.match(chunks[1], /heartbeat 1, up 1s/);
   assert.ok(Date.now() - started < 3000);
 
-  const second = await provider.getContainerLogs("default", "web", "app", { follow: true }, signal);
+  const second = await provider.getContainerLogs(
+    { namespace: "default", pod: "web", container: "app" },
+    { follow: true },
+    signal,
+  );
   setTimeout(() => void provider.deletePod(makePod("web"), signal), 100);
   const text = await readAll(second);
   assert.match(text.trimEnd().split("\n").at(-1) ?? "", /terminated: .*pod deletion/);
@@ -440,7 +480,10 @@ Deno.test("the registry loads the mock module and names the known providers othe
   assert.ok(hasMetricsResource(provider));
   assert.ok(hasPodNotifier(provider));
   assert.ok(!hasExecInContainer(provider));
-  assert.ok(!hasVirtualMachineLifecycle(provider));
+  assert.ok(!hasVirtualMachinePower(provider));
+  assert.ok(!hasVirtualMachineSnapshots(provider));
+  assert.ok(!hasVirtualMachineMigration(provider));
+  assert.ok(!hasVolumeProvisioner(provider));
   await assert.rejects(loadProvider("zstak"), /unknown provider "zstak": expected one of "mock"/);
   await assert.rejects(
     module.create({

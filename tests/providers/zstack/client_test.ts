@@ -7,7 +7,12 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../../_harness/assert.ts";
-import { InvalidInputError, NotFoundError, UnavailableError } from "../../../lib/provider.ts";
+import {
+  InvalidInputError,
+  NotFoundError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from "../../../lib/provider.ts";
 import {
   inventoryReplySchema,
   queryReplySchema,
@@ -230,7 +235,9 @@ Deno.test("a failed job (503 on the poll) becomes ZStackApiError and maps to the
     );
     assertInstanceOf(await failure("missing"), NotFoundError);
     const capacity = await failure("capacity");
-    assertInstanceOf(capacity, InvalidInputError);
+    assertInstanceOf(capacity, ResourceExhaustedError);
+    assertEquals(capacity.resource, "capacity");
+    assertEquals(capacity.retryable, true);
     assertStringIncludes(capacity.message, "HOST_ALLOCATION.1000");
     const state = await failure("state");
     assertInstanceOf(state, UnavailableError);
@@ -242,7 +249,17 @@ Deno.test("a failed job (503 on the poll) becomes ZStackApiError and maps to the
       }),
       "creating",
     );
-    assertInstanceOf(noHost, InvalidInputError);
+    assertInstanceOf(noHost, ResourceExhaustedError);
+    assertEquals(noHost.resource, "capacity");
+    const quota = toProviderError(
+      new ZStackApiError("POST /v1/vm-instances", 503, {
+        code: "SYS.1006",
+        cause: { code: "ID.1003", description: "quota exceeding" },
+      } as never),
+      "creating",
+    );
+    assertInstanceOf(quota, ResourceExhaustedError);
+    assertEquals(quota.resource, "quota");
     const asInput = toProviderError(
       new ZStackApiError("POST /v1/vm-instances", 503, failures.missing as never),
       "creating",

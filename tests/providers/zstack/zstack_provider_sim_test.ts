@@ -13,7 +13,12 @@ import {
   assertStringIncludes,
 } from "../../_harness/assert.ts";
 import { podsEqual } from "../../../lib/pods/compare.ts";
-import { InvalidInputError, NotFoundError, UnavailableError } from "../../../lib/provider.ts";
+import {
+  InvalidInputError,
+  NotFoundError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from "../../../lib/provider.ts";
 import {
   emptyReplySchema,
   imageSchema,
@@ -176,7 +181,11 @@ Deno.test("a pod becomes a Running VM and its status says Running and Ready with
       assertEquals(vm.uuid, pod.metadata!.uid!.replaceAll("-", ""));
       assertEquals([vm.cpuNum, vm.memorySize], [2, 2 * 2 ** 30]);
       const logs = await new Response(
-        await provider.getContainerLogs("default", "web", "main", {}, signal),
+        await provider.getContainerLogs(
+          { namespace: "default", pod: "web", container: "main" },
+          {},
+          signal,
+        ),
       ).text();
       assertStringIncludes(logs, "create requested: image ubuntu-22.04");
       assertMatch(logs, /VM vkedge-default\.web \([0-9a-f]{32}\) Starting on host host-[12]/);
@@ -272,7 +281,11 @@ Deno.test("after a restart the new provider adopts its VMs by tags and getPod eq
       assert(podsEqual(adopted, desired), "the agent would update an unchanged pod");
       assertEquals(adopted.status?.phase, "Running");
       const logs = await new Response(
-        await second.provider.getContainerLogs("default", "keep", "main", {}, signal),
+        await second.provider.getContainerLogs(
+          { namespace: "default", pod: "keep", container: "main" },
+          {},
+          signal,
+        ),
       ).text();
       assertStringIncludes(logs, "found by vkedge; earlier history is not known");
     } finally {
@@ -281,7 +294,7 @@ Deno.test("after a restart the new provider adopts its VMs by tags and getPod eq
   });
 });
 
-Deno.test("bad image, unknown L3, too big a VM and two containers are InvalidInputError, no VM made", async () => {
+Deno.test("bad image, unknown L3 and two containers are InvalidInputError, too big a VM is retryable ResourceExhaustedError; no VM made", async () => {
   await withSimulator(async (sim) => {
     const { provider, client, stop } = providerFor(sim);
     try {
@@ -298,7 +311,11 @@ Deno.test("bad image, unknown L3, too big a VM and two containers are InvalidInp
       assertStringIncludes(l3.message, `expected one L3 network named "nowhere", found 0`);
       const huge = podOf("huge");
       huge.spec!.containers[0].resources = { limits: { cpu: "64", memory: "1Ti" } };
-      await assertRejects(() => provider.createPod(huge, signal), InvalidInputError);
+      const tooBig = await assertRejects(
+        () => provider.createPod(huge, signal),
+        ResourceExhaustedError,
+      );
+      assertEquals([tooBig.resource, tooBig.retryable], ["capacity", true]);
       const twin = podOf("twin");
       twin.spec!.containers.push({ name: "sidecar", image: "zstack/cirros" });
       await assertRejects(

@@ -143,14 +143,17 @@ Deno.test("logs show the VM lifecycle as vkedge observed it, labelled, honouring
   try {
     const zstack = provider(server.url);
     const text = await new Response(
-      await zstack.getContainerLogs("shop", "db", "postgres", { tail: 5 }, signal),
+      await zstack.getContainerLogs({ namespace: "shop", pod: "db", container: "postgres" }, {
+        tail: 5,
+      }, signal),
     ).text();
     assertEquals(
       text,
       `[vkedge] 2026-11-25T10:00:30Z VM vkedge-shop.db (${vmUuid}) Running on host host-1, IP 192.168.100.20 (found by vkedge; earlier history is not known)\n`,
     );
     await assertRejects(
-      () => zstack.getContainerLogs("shop", "db", "sidecar", {}, signal),
+      () =>
+        zstack.getContainerLogs({ namespace: "shop", pod: "db", container: "sidecar" }, {}, signal),
       NotFoundError,
       `expected "postgres"`,
     );

@@ -1,0 +1,338 @@
+/**
+ * The optional capabilities of a provider, each a small interface detected at runtime with
+ * its `has*` guard, so that a backend offers exactly what it can (power without snapshots,
+ * logs without exec) and the agent answers the rest with 501 or a clear condition.
+ *
+ * @module
+ */
+
+import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { MetricFamily, Summary } from "./stats_types.ts";
+
+/** Names one container of one pod. */
+export interface ContainerRef {
+  /** Pod namespace. */
+  namespace: string;
+  /** Pod name. */
+  pod: string;
+  /** Container name. */
+  container: string;
+}
+
+// ---------------------------------------------------------------------------
+// Notifications
+// ---------------------------------------------------------------------------
+
+/** Pushes pod status changes to the agent; without it the agent polls `getPods`. */
+export interface PodNotifier {
+  /**
+   * Registers `callback`, called with the full pod whenever its status changes, until
+   * `signal` aborts. Must return at once; the callback must not block either.
+   */
+  notifyPods(signal: AbortSignal, callback: (pod: Pod) => void): void;
+}
+
+/** Pushes node status changes (capacity, conditions) to the agent. */
+export interface NodeStatusNotifier {
+  /**
+   * Registers `callback`, called with an updated node whenever the provider changes node
+   * status, until `signal` aborts. Must return at once.
+   */
+  notifyNodeStatus(signal: AbortSignal, callback: (node: Node) => void): void;
+}
+
+// ---------------------------------------------------------------------------
+// Kubelet API
+// ---------------------------------------------------------------------------
+
+/** Options of a container log request, as in the kubelet's `/containerLogs` query. */
+export interface ContainerLogOptions {
+  /** Only the last `tail` lines (before following). */
+  tail?: number;
+  /** Keep streaming new lines until the signal aborts or the container ends. */
+  follow?: boolean;
+  /** Stop after this many bytes. */
+  limitBytes?: number;
+  /** Only lines newer than this many seconds. */
+  sinceSeconds?: number;
+  /** Only lines at or after this time. */
+  sinceTime?: Date;
+  /** Prefix every line with its RFC 3339 timestamp (nanosecond precision) and a space. */
+  timestamps?: boolean;
+  /** Logs of the previous, terminated instance of the container. */
+  previous?: boolean;
+}
+
+/** Streams container logs (`kubectl logs`). */
+export interface ContainerLogs {
+  /**
+   * Returns the log of one container as a byte stream. Throws `NotFoundError` for an
+   * unknown pod or container and `InvalidInputError` for an impossible request.
+   */
+  getContainerLogs(
+    ref: ContainerRef,
+    options: ContainerLogOptions,
+    signal: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** Terminal size sent by an interactive client. */
+export interface TerminalSize {
+  /** Columns. */
+  width: number;
+  /** Rows. */
+  height: number;
+}
+
+/** Streams of an exec session; absent streams were not requested by the client. */
+export interface ExecStreams {
+  /** Input from the client. */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Output to the client. */
+  stdout?: WritableStream<Uint8Array>;
+  /** Error output to the client (absent with a TTY). */
+  stderr?: WritableStream<Uint8Array>;
+  /** Whether a terminal was requested. */
+  tty: boolean;
+  /** Terminal resize events, when `tty` is set. */
+  resize?: AsyncIterable<TerminalSize>;
+}
+
+/** What to run in a container, and its streams. */
+export interface ExecOptions {
+  /** The command and its arguments. */
+  command: string[];
+  /** The session's streams. */
+  streams: ExecStreams;
+}
+
+/** Runs commands in containers (`kubectl exec`). */
+export interface ExecInContainer {
+  /** Runs `options.command` in the container and resolves with its exit code. */
+  runInContainer(ref: ContainerRef, options: ExecOptions, signal: AbortSignal): Promise<number>;
+}
+
+/** Serves the kubelet's `/stats/summary`. */
+export interface StatsSummary {
+  /** Returns node and per-pod usage; container counts must match the running containers. */
+  getStatsSummary(signal: AbortSignal): Promise<Summary>;
+}
+
+/** Serves the kubelet's `/metrics/resource`. */
+export interface MetricsResource {
+  /**
+   * Returns the families of the kubelet's resource metrics (`node_cpu_usage_seconds_total`,
+   * `container_memory_working_set_bytes`, `resource_scrape_error`, …).
+   */
+  getMetricsResource(signal: AbortSignal): Promise<MetricFamily[]>;
+}
+
+// ---------------------------------------------------------------------------
+// Virtual machines
+// ---------------------------------------------------------------------------
+
+/** Where a virtual machine runs and whether it is powered. */
+export interface VirtualMachineState {
+  /** Power state as the IaaS reports it. */
+  power: "Running" | "Stopped" | "Starting" | "Stopping" | "Migrating" | "Unknown";
+  /** Host (hypervisor) the VM is on, when known. */
+  host?: string;
+}
+
+/** How to power a VM off. */
+export interface StopOptions {
+  /** Cut the power at once instead of asking the guest to shut down. */
+  force?: boolean;
+  /** How long the guest may take to shut down before the power is cut (provider default). */
+  gracePeriodSeconds?: number;
+}
+
+/** Powers the VM behind a pod on, off and through a reboot. */
+export interface VirtualMachinePower {
+  /** Returns the current power state and host of the VM behind `pod`. */
+  getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<VirtualMachineState>;
+  /** Powers the VM on; a running VM is left alone. */
+  startVirtualMachine(pod: Pod, signal: AbortSignal): Promise<void>;
+  /** Powers the VM off, gracefully unless `options.force`; a stopped VM is left alone. */
+  stopVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void>;
+  /** Reboots the VM, gracefully unless `options.force`. */
+  restartVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void>;
+}
+
+/** A snapshot of a virtual machine. */
+export interface VirtualMachineSnapshot {
+  /** Provider identifier used to restore or delete it. */
+  id: string;
+  /** Name given at creation. */
+  name: string;
+  /** Creation time (RFC 3339). */
+  createdAt: string;
+  /** Whether it can be restored from yet. */
+  ready: boolean;
+  /** Size, when known. */
+  sizeBytes?: number;
+}
+
+/** Snapshots of the VM behind a pod. */
+export interface VirtualMachineSnapshots {
+  /** Takes a snapshot named `options.name`; idempotent for the same name. */
+  createVirtualMachineSnapshot(
+    pod: Pod,
+    options: { name: string },
+    signal: AbortSignal,
+  ): Promise<VirtualMachineSnapshot>;
+  /** Lists the VM's snapshots, so a reconcile after a restart finds what exists. */
+  listVirtualMachineSnapshots(pod: Pod, signal: AbortSignal): Promise<VirtualMachineSnapshot[]>;
+  /** Reverts the VM to the snapshot `snapshotId`. */
+  restoreVirtualMachineSnapshot(pod: Pod, snapshotId: string, signal: AbortSignal): Promise<void>;
+  /** Deletes the snapshot `snapshotId`; throws `NotFoundError` if it is gone. */
+  deleteVirtualMachineSnapshot(pod: Pod, snapshotId: string, signal: AbortSignal): Promise<void>;
+}
+
+/** Moves the VM behind a pod to another host. */
+export interface VirtualMachineMigration {
+  /** Live-migrates the VM, to `targetHost` or a host the IaaS picks; resolves with the new host. */
+  migrateVirtualMachine(
+    pod: Pod,
+    options: { targetHost?: string },
+    signal: AbortSignal,
+  ): Promise<string>;
+  /** Hosts the VM could be migrated to now. */
+  listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------
+// Volumes
+// ---------------------------------------------------------------------------
+
+/** What to create for a PersistentVolumeClaim. */
+export interface VolumeRequest {
+  /** Name to give the volume (the PV name); the key of idempotence. */
+  name: string;
+  /** Requested size. */
+  sizeBytes: number;
+  /** StorageClass parameters. */
+  parameters: Record<string, string>;
+  /** Requested access modes, such as `ReadWriteOnce`. */
+  accessModes: string[];
+}
+
+/** A volume as the provider knows it. */
+export interface ProvisionedVolume {
+  /** Provider identifier. */
+  id: string;
+  /** The `VolumeRequest.name` it was created for. */
+  name: string;
+  /** Actual size. */
+  sizeBytes: number;
+  /** Pods (`namespace/name`) whose VMs have it attached. */
+  attachedTo: string[];
+  /** Provider-specific attributes recorded on the PV (CSI-style volume attributes). */
+  attributes?: Record<string, string>;
+}
+
+/** Creates IaaS volumes for PVCs and attaches them to the VMs behind pods. */
+export interface VolumeProvisioner {
+  /** Creates a volume; idempotent for the same `request.name`. */
+  createVolume(request: VolumeRequest, signal: AbortSignal): Promise<ProvisionedVolume>;
+  /** Returns the volume `volumeId`, or `undefined` if it does not exist. */
+  getVolume(volumeId: string, signal: AbortSignal): Promise<ProvisionedVolume | undefined>;
+  /** Lists the volumes this node's agent created, so a reconcile after a restart finds them. */
+  listVolumes(signal: AbortSignal): Promise<ProvisionedVolume[]>;
+  /** Deletes a volume; throws `NotFoundError` if it is already gone. */
+  deleteVolume(volumeId: string, signal: AbortSignal): Promise<void>;
+  /** Attaches a volume to the VM behind `pod`; attached already is fine. */
+  attachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void>;
+  /** Detaches a volume from the VM behind `pod`; detached already is fine. */
+  detachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Guards
+// ---------------------------------------------------------------------------
+
+function hasMethods(value: object, names: readonly string[]): boolean {
+  const record = value as Record<string, unknown>;
+  return names.every((name) => typeof record[name] === "function");
+}
+
+/** Tells whether the provider pushes pod status changes (otherwise the agent polls). */
+export function hasPodNotifier<P extends object>(provider: P): provider is P & PodNotifier {
+  return hasMethods(provider, ["notifyPods"]);
+}
+
+/** Tells whether the provider pushes node status changes. */
+export function hasNodeStatusNotifier<P extends object>(
+  provider: P,
+): provider is P & NodeStatusNotifier {
+  return hasMethods(provider, ["notifyNodeStatus"]);
+}
+
+/** Tells whether the provider streams container logs. */
+export function hasContainerLogs<P extends object>(provider: P): provider is P & ContainerLogs {
+  return hasMethods(provider, ["getContainerLogs"]);
+}
+
+/** Tells whether the provider runs commands in containers. */
+export function hasExecInContainer<P extends object>(
+  provider: P,
+): provider is P & ExecInContainer {
+  return hasMethods(provider, ["runInContainer"]);
+}
+
+/** Tells whether the provider serves `/stats/summary`. */
+export function hasStatsSummary<P extends object>(provider: P): provider is P & StatsSummary {
+  return hasMethods(provider, ["getStatsSummary"]);
+}
+
+/** Tells whether the provider serves `/metrics/resource`. */
+export function hasMetricsResource<P extends object>(
+  provider: P,
+): provider is P & MetricsResource {
+  return hasMethods(provider, ["getMetricsResource"]);
+}
+
+/** Tells whether the provider powers the VMs behind pods on and off. */
+export function hasVirtualMachinePower<P extends object>(
+  provider: P,
+): provider is P & VirtualMachinePower {
+  return hasMethods(provider, [
+    "getVirtualMachineState",
+    "startVirtualMachine",
+    "stopVirtualMachine",
+    "restartVirtualMachine",
+  ]);
+}
+
+/** Tells whether the provider snapshots the VMs behind pods. */
+export function hasVirtualMachineSnapshots<P extends object>(
+  provider: P,
+): provider is P & VirtualMachineSnapshots {
+  return hasMethods(provider, [
+    "createVirtualMachineSnapshot",
+    "listVirtualMachineSnapshots",
+    "restoreVirtualMachineSnapshot",
+    "deleteVirtualMachineSnapshot",
+  ]);
+}
+
+/** Tells whether the provider migrates the VMs behind pods between hosts. */
+export function hasVirtualMachineMigration<P extends object>(
+  provider: P,
+): provider is P & VirtualMachineMigration {
+  return hasMethods(provider, ["migrateVirtualMachine", "listMigrationTargets"]);
+}
+
+/** Tells whether the provider provisions volumes. */
+export function hasVolumeProvisioner<P extends object>(
+  provider: P,
+): provider is P & VolumeProvisioner {
+  return hasMethods(provider, [
+    "createVolume",
+    "getVolume",
+    "listVolumes",
+    "deleteVolume",
+    "attachVolume",
+    "detachVolume",
+  ]);
+}

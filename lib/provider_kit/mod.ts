@@ -1,0 +1,47 @@
+/**
+ * The provider kit: the generic parts every provider needs, written once. A provider is
+ * its backend client, its pod ↔ backend mapping and a thin class over this kit:
+ *
+ * - `PodStatusReporter` and `pollPodStatus`: `notifyPods` from one list per interval,
+ *   passing on only changes; `CallbackSet` for `notifyNodeStatus`;
+ * - `streamLogLines`: `getContainerLogs` with every kubelet log option, over the lines the
+ *   provider holds;
+ * - `parseProviderConfig` and `readSecret`: the configuration validated once, every bad
+ *   field named;
+ * - `describeNode`: the `configureNode` merge;
+ * - small helpers every provider wants: error text, canonical JSON, sleeps, times,
+ *   quantities, QoS class, resource metrics from a stats summary.
+ *
+ * The kit imports only from `lib/`; it never imports a provider.
+ *
+ * @module
+ */
+
+export { CallbackSet } from "./callbacks.ts";
+export { podKeyOf, PodStatusReporter } from "./status_reporter.ts";
+export { pollPodStatus, type PollPodStatusOptions } from "./status_poller.ts";
+export {
+  formatLogTimestamp,
+  type LogLine,
+  type LogLineSource,
+  streamLogLines,
+  type StreamLogLinesOptions,
+} from "./log_stream.ts";
+export {
+  describeConfigIssues,
+  parseProviderConfig,
+  type ParseProviderConfigOptions,
+  processSecretSources,
+  readSecret,
+  type SecretRef,
+  type SecretSources,
+} from "./config.ts";
+export { describeNode, type NodeDescription } from "./node.ts";
+export { qosClassOf } from "./pod_qos.ts";
+export { asError, errorMessage } from "../errors.ts";
+export { canonicalJson } from "../canonical_json.ts";
+export { abortableSleep, sleep } from "../sleep.ts";
+export { formatTime } from "../kube/micro_time.ts";
+export { parseQuantity, quantityMilliValue, quantityValue } from "../quantity.ts";
+export { resourceMetricsFromSummary } from "../kubelet_api/resource_metrics.ts";
+export type * from "../stats_types.ts";
