@@ -45,3 +45,4 @@ export { formatTime } from "../kube/micro_time.ts";
 export { parseQuantity, quantityMilliValue, quantityValue } from "../quantity.ts";
 export { resourceMetricsFromSummary } from "../kubelet_api/resource_metrics.ts";
 export type * from "../stats_types.ts";
+export { counter, gauge, histogram } from "../metrics/mod.ts";
