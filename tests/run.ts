@@ -4,13 +4,16 @@
  * kube-controller-manager and kube-scheduler, runs `deno test` with
  * `VKEDGE_TEST_CLUSTER_DIR` pointing at them, and stops them again, also on
  * Ctrl-C. Arguments are passed to `deno test` (default: the tests/ folder).
+ * `VKEDGE_TEST_CLUSTER_DIR` and `VKEDGE_AGENT` move the control plane's folder and the
+ * bundled agent elsewhere, so that two runs on one machine do not meet.
  *
  * @module
  */
 
 import { repoRoot } from "./_harness/cluster.ts";
 
-const clusterDir = `${repoRoot}/.local/test-cluster`;
+// Overridable so that several runs (one per work tree or helper) can share a machine.
+const clusterDir = Deno.env.get("VKEDGE_TEST_CLUSTER_DIR") ?? `${repoRoot}/.local/test-cluster`;
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   const child = new Deno.Command(cmd, { args, env, cwd: repoRoot, stdin: "null" }).spawn();
@@ -30,7 +33,7 @@ async function main(): Promise<number> {
   }
   const bin = new TextDecoder().decode(built.stdout).trim();
   // The e2e tests run the single-file agent, as it is shipped.
-  const bundle = `${repoRoot}/dist/vkedge.js`;
+  const bundle = Deno.env.get("VKEDGE_AGENT") ?? `${repoRoot}/dist/vkedge.js`;
   const bundled = await run(Deno.execPath(), ["bundle", "--quiet", "-o", bundle, "mod.ts"]);
   if (bundled !== 0) {
     console.error("tests/run.ts: deno bundle failed");
