@@ -18,7 +18,8 @@
  */
 
 export { CallbackSet } from "./callbacks.ts";
-export { podKeyOf, PodStatusReporter } from "./status_reporter.ts";
+export { PodStatusReporter } from "./status_reporter.ts";
+export { podKey } from "../pods/compare.ts";
 export { pollPodStatus, type PollPodStatusOptions } from "./status_poller.ts";
 export {
   formatLogTimestamp,

@@ -9,12 +9,8 @@
 
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { canonicalJson } from "../canonical_json.ts";
+import { podKey } from "../pods/compare.ts";
 import { CallbackSet } from "./callbacks.ts";
-
-/** The `namespace/name` key of a pod. */
-export function podKeyOf(pod: Pod): string {
-  return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
-}
 
 /** Reports pod status changes to the agent, each change once. */
 export class PodStatusReporter {
@@ -37,7 +33,7 @@ export class PodStatusReporter {
    * reported for this pod; returns whether it did.
    */
   report(pod: Pod): boolean {
-    const key = podKeyOf(pod);
+    const key = podKey(pod);
     const text = `${pod.metadata?.uid ?? ""} ${canonicalJson(pod.status ?? {})}`;
     if (this.#reported.get(key) === text) return false;
     this.#reported.set(key, text);
