@@ -1,30 +1,19 @@
 /**
- * The agent: wires the Kubernetes client, the provider, the node and pod
- * controllers and the kubelet API together and runs them until aborted.
- * Stopping the agent leaves every pod running in the provider.
+ * The agent: builds the runtime every controller shares (Kubernetes client, provider,
+ * shared informers, event recorder), starts the controllers `lib/controllers.ts` lists for
+ * this provider under one `ControllerManager`, and runs them until aborted. Stopping the
+ * agent leaves every pod running in the provider.
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
 import type { AgentConfig } from "./config.ts";
-import type { KubeClient } from "./kube/mod.ts";
+import { type KubeClient, SharedInformerFactory } from "./kube/mod.ts";
 import type { Provider } from "./provider.ts";
 import { EventRecorder } from "./events.ts";
-import { NodeController } from "./node/node_controller.ts";
-import { PodController } from "./pods/pod_controller.ts";
-import {
-  createAuthenticator,
-  createWebhookAuthorizer,
-  KubeletApiServer,
-} from "./kubelet_api/mod.ts";
-import {
-  apiSubjectAccessReviewer,
-  apiTokenReviewer,
-  publishedClientCa,
-} from "./kubelet_api/delegated_auth.ts";
-import { KUBELET_VERSION } from "./version.ts";
-import { errorMessage } from "./errors.ts";
+import { ControllerManager } from "./controller.ts";
+import { type ControllerEntry, controllersFor } from "./controllers.ts";
 
 /** Where the agent runs, resolved from the config at start-up. */
 export interface AgentOptions {
@@ -35,25 +24,15 @@ export interface AgentOptions {
   nodeIp: string;
   /** Records the agent's events (one recorder shared with the provider). */
   events?: EventRecorder;
+  /** The shared informers (default: a new factory over `client`). */
+  informers?: SharedInformerFactory;
+  /** Controllers to run (default: every one `lib/controllers.ts` lists). */
+  controllers?: readonly ControllerEntry[];
 }
 
 /** Thrown when the agent is not ready within `--startup-timeout`. */
 export class StartupTimeoutError extends Error {
   override name = "StartupTimeoutError";
-}
-
-async function readOptionalFile(
-  path: string | undefined,
-  flag: string,
-): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    throw new Error(
-      `--${flag}: cannot read ${path}: ${errorMessage(error)}`,
-    );
-  }
 }
 
 /** Resolves like `work`, or rejects with StartupTimeoutError after `ms` (0: never). */
@@ -77,70 +56,35 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
 export async function runAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { config, client, provider } = options;
   const log = getLogger(["vkedge", "agent"]);
+  const informers = options.informers ?? new SharedInformerFactory(client);
   const events = options.events ??
     new EventRecorder(client, { component: "vkedge", host: config.nodeName });
+  const manager = new ControllerManager(informers);
+  const runtime = { config, client, provider, informers, events, nodeIp: options.nodeIp };
+  for (const controller of controllersFor(runtime, options.controllers)) manager.add(controller);
+  log.debug("controllers: {names}", { names: manager.names.join(", ") });
 
-  const node = new NodeController(client, provider, {
-    nodeName: config.nodeName,
-    providerName: config.provider,
-    operatingSystem: config.operatingSystem,
-    internalIp: options.nodeIp,
-    kubeletPort: config.kubeletPort,
-    kubeletVersion: KUBELET_VERSION,
-    taint: config.taint.enabled
-      ? {
-        key: config.taint.key,
-        value: config.taint.value ?? config.provider,
-        effect: config.taint.effect,
-      }
-      : undefined,
-    pingIntervalMs: config.providerPingIntervalMs,
-    statusIntervalMs: config.nodeStatusUpdateMs,
-    events,
-  });
-  const pods = new PodController(client, provider, {
-    nodeName: config.nodeName,
-    workers: config.podSyncWorkers,
-    resyncMs: config.fullResyncPeriodMs,
-    events,
-  });
-
-  let running: Promise<unknown> | undefined;
-  const start = async () => {
-    const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
-    const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
-    const clientCaPem = await readOptionalFile(config.tls.clientCaFile, "client-ca") ??
-      await publishedClientCa(client, signal);
-    const server = new KubeletApiServer({
-      nodeName: config.nodeName,
-      provider,
-      authenticator: createAuthenticator({
-        tokenReview: apiTokenReviewer(client),
-        anonymousAuth: config.anonymousAuth,
-      }),
-      authorizer: createWebhookAuthorizer(apiSubjectAccessReviewer(client)),
-      tls: certPem && keyPem ? { certPem, keyPem } : undefined,
-      clientCaPem,
-      certificateAddresses: [options.nodeIp],
-    });
-    const listening = await server.start({
-      port: config.kubeletPort,
-      hostname: config.address,
-      signal,
-    });
-    log.info("kubelet API listening on {address}:{port}", {
-      address: listening.hostname,
-      port: listening.port,
-    });
-    running = Promise.all([node.run(signal), pods.run(signal)]);
-    await Promise.race([Promise.all([node.ready, pods.ready]), running]);
-  };
-  await withTimeout(start(), config.startupTimeoutMs);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  const running = manager.run(stop.signal);
+  try {
+    // A controller failing before all are ready fails the start-up at once.
+    await withTimeout(Promise.race([manager.ready, running]), config.startupTimeoutMs);
+  } catch (error) {
+    stop.abort(error);
+    await running.catch(() => undefined);
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
   if (!signal.aborted) {
     log.info("node {node} is ready (provider {provider})", {
       node: config.nodeName,
       provider: config.provider,
     });
   }
+  signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) onAbort();
   await running;
 }

@@ -73,7 +73,19 @@ export {
   type ReflectorHandler,
   type ReflectorOptions,
 } from "./reflector.ts";
-export { Informer, type InformerHandlers, type InformerOptions } from "./informer.ts";
+export {
+  type AddHandlersOptions,
+  Informer,
+  type InformerHandlers,
+  type InformerOptions,
+} from "./informer.ts";
+export {
+  resourceName,
+  type ResourceSource,
+  type SharedInformerEntry,
+  SharedInformerFactory,
+  type SharedInformerOptions,
+} from "./shared_informers.ts";
 export {
   runWorkers,
   type RunWorkersOptions,

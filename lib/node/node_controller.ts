@@ -1,42 +1,35 @@
 /**
- * Registers the virtual Node and keeps its status true: capacity and
- * addresses from the provider, a Ready condition that follows the provider's
- * health (Ready=False with a reason naming the provider when its ping fails),
- * the Lease heartbeat, and the Node itself, which is created again if someone
- * deletes it. Status is written with strategic-merge patches, so conditions,
- * labels, annotations and taints written by others survive.
+ * Registers the virtual Node and keeps its status true: capacity and addresses from the
+ * provider, a Ready condition that follows the provider's health (`node_conditions.ts`),
+ * the Lease heartbeat (`lease_controller.ts`), and the Node itself, which is created again
+ * if someone deletes it. Status is written with strategic-merge patches, so conditions,
+ * labels, annotations and taints written by others survive. The Node is watched through
+ * the agent's shared informers.
  *
  * @module
  */
 
-import type { Node, NodeCondition, NodeStatus, Taint } from "kubernetes-types/core/v1.d.ts";
+import type { Node, NodeStatus } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
-  Informer,
+  type Informer,
   type KubeClient,
   KubeConflictError,
   KubeNotFoundError,
   NODES,
   type ResourceClient,
+  type SharedInformerFactory,
 } from "../kube/mod.ts";
 import { hasNodeStatusNotifier, type NodeProvider } from "../provider.ts";
 import type { EventRecorder } from "../events.ts";
-import { abortableSleep } from "../sleep.ts";
-import { LeaseController } from "./lease_controller.ts";
 import { asError, errorMessage } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
+import { type Controller, readiness } from "../controller.ts";
+import { baseNode, type NodeSpecOptions, withAgentFields } from "./base_node.ts";
+import { LeaseController } from "./lease_controller.ts";
+import { NodeConditions } from "./node_conditions.ts";
 
-/** What the agent itself decides about its Node (the provider adds the rest). */
-export interface NodeSpecOptions {
-  nodeName: string;
-  providerName: string;
-  operatingSystem: string;
-  /** InternalIP address; also where the API server reaches the kubelet API. */
-  internalIp?: string;
-  kubeletPort: number;
-  kubeletVersion: string;
-  /** The provider taint, or undefined when disabled. */
-  taint?: Taint;
-}
+export { baseNode, type NodeSpecOptions } from "./base_node.ts";
 
 /** Timings of {@linkcode NodeController} (defaults are the kubelet's). */
 export interface NodeControllerOptions extends NodeSpecOptions {
@@ -48,71 +41,25 @@ export interface NodeControllerOptions extends NodeSpecOptions {
   events?: EventRecorder;
 }
 
-/** Node condition types the agent owns; others' conditions are left alone. */
-const OWN_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"] as const;
-
-function nodeArch(): string {
-  return Deno.build.arch === "aarch64" ? "arm64" : "amd64";
-}
-
-function capitalized(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("");
-}
-
-function kubeTime(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z");
-}
-
-/** The Node object the agent registers, before the provider configures it. */
-export function baseNode(options: NodeSpecOptions): Node {
-  return {
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: {
-      name: options.nodeName,
-      labels: {
-        "type": "virtual-kubelet",
-        "kubernetes.io/role": "agent",
-        "kubernetes.io/hostname": options.nodeName,
-        "kubernetes.io/os": options.operatingSystem,
-        "kubernetes.io/arch": nodeArch(),
-        "beta.kubernetes.io/os": options.operatingSystem,
-        "beta.kubernetes.io/arch": nodeArch(),
-      },
-    },
-    spec: { taints: options.taint ? [options.taint] : [] },
-    status: {
-      phase: "Running",
-      addresses: [
-        ...(options.internalIp ? [{ type: "InternalIP", address: options.internalIp }] : []),
-        { type: "Hostname", address: options.nodeName },
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: options.kubeletPort } },
-      nodeInfo: {
-        architecture: nodeArch(),
-        operatingSystem: options.operatingSystem,
-        kubeletVersion: options.kubeletVersion,
-        kubeProxyVersion: "",
-        containerRuntimeVersion: `vkedge://${options.providerName}`,
-        bootID: "",
-        kernelVersion: "",
-        machineID: "",
-        osImage: "",
-        systemUUID: "",
-      },
-    },
-  };
+/** What the node controller needs of the agent. */
+export interface NodeControllerDeps {
+  client: KubeClient;
+  provider: NodeProvider;
+  informers: SharedInformerFactory;
 }
 
 /** Registers the Node, renews its Lease and keeps its status, until aborted. */
-export class NodeController {
+export class NodeController implements Controller {
+  /** Controller name. */
+  readonly name = "node";
   readonly #nodes: ResourceClient<Node>;
-  readonly #client: KubeClient;
   readonly #provider: NodeProvider;
   readonly #options: NodeControllerOptions;
   readonly #log = getLogger(["vkedge", "node"]);
   readonly #lease: LeaseController;
+  readonly #informer: Informer<Node>;
+  readonly #conditions: NodeConditions;
+  readonly #readiness = readiness();
   #desired: Node | undefined;
   #uid: string | undefined;
   #pingError: Error | undefined;
@@ -120,28 +67,27 @@ export class NodeController {
   #wake: (() => void) | undefined;
   #dirty = false;
   #needsRegister = true;
-  #ready: Promise<void>;
-  #markReady!: () => void;
-  readonly #transitions = new Map<string, { status: string; at: string }>();
 
-  /** A controller for `options.nodeName` backed by `provider`. */
-  constructor(client: KubeClient, provider: NodeProvider, options: NodeControllerOptions) {
-    this.#client = client;
-    this.#nodes = client.resource<Node>(NODES);
-    this.#provider = provider;
+  /** A controller for `options.nodeName` backed by `deps.provider`. */
+  constructor(deps: NodeControllerDeps, options: NodeControllerOptions) {
+    this.#nodes = deps.client.resource<Node>(NODES);
+    this.#provider = deps.provider;
     this.#options = options;
-    this.#lease = new LeaseController(client, options.nodeName, {
+    this.#conditions = new NodeConditions(options.providerName);
+    this.#lease = new LeaseController(deps.client, options.nodeName, {
       durationSeconds: options.leaseDurationSeconds,
       renewIntervalMs: options.leaseRenewIntervalMs,
       nodeUid: () => this.#uid,
       onNodeMissing: () => this.#nodeGone(),
     });
-    this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+    this.#informer = deps.informers.informer<Node>(NODES, {
+      fieldSelector: `metadata.name=${options.nodeName}`,
+    });
   }
 
   /** Resolves once the Node is registered with its first status. */
   get ready(): Promise<void> {
-    return this.#ready;
+    return this.#readiness.ready;
   }
 
   /** The UID of the registered Node, if known. */
@@ -155,30 +101,13 @@ export class NodeController {
   }
 
   /** Runs registration, ping, lease and status loops until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
+  async start(signal: AbortSignal): Promise<void> {
     const configured = await this.#provider.configureNode(baseNode(this.#options), signal);
-    this.#desired = this.#withAgentFields(configured);
+    this.#desired = withAgentFields(configured, this.#options);
     if (hasNodeStatusNotifier(this.#provider)) {
-      this.#provider.notifyNodeStatus(signal, (node) => {
-        // Only status, labels and annotations may change after registration.
-        const desired = this.#desired!;
-        this.#desired = {
-          ...desired,
-          metadata: {
-            ...desired.metadata,
-            labels: { ...desired.metadata?.labels, ...node.metadata?.labels },
-            annotations: { ...desired.metadata?.annotations, ...node.metadata?.annotations },
-          },
-          status: { ...desired.status, ...node.status },
-        };
-        this.#trigger();
-      });
+      this.#provider.notifyNodeStatus(signal, (node) => this.#providerChanged(node));
     }
-    const informer = new Informer<Node>(this.#nodes, {
-      fieldSelector: `metadata.name=${this.#options.nodeName}`,
-      name: "node",
-    });
-    informer.addHandlers({
+    this.#informer.addHandlers({
       onAdd: (node) => this.#observe(node),
       onUpdate: (_old, node) => this.#observe(node),
       onDelete: (node) => {
@@ -186,11 +115,25 @@ export class NodeController {
       },
     });
     await Promise.all([
-      informer.run(signal),
       this.#pingLoop(signal),
       this.#statusLoop(signal),
       this.#lease.run(signal),
     ]);
+  }
+
+  /** Only status, labels and annotations may change after registration. */
+  #providerChanged(node: Node): void {
+    const desired = this.#desired!;
+    this.#desired = {
+      ...desired,
+      metadata: {
+        ...desired.metadata,
+        labels: { ...desired.metadata?.labels, ...node.metadata?.labels },
+        annotations: { ...desired.metadata?.annotations, ...node.metadata?.annotations },
+      },
+      status: { ...desired.status, ...node.status },
+    };
+    this.#trigger();
   }
 
   #observe(node: Node): void {
@@ -216,20 +159,6 @@ export class NodeController {
   #trigger(): void {
     this.#dirty = true;
     this.#wake?.();
-  }
-
-  #withAgentFields(node: Node): Node {
-    // The agent owns name, base labels and taints whatever the provider did.
-    const base = baseNode(this.#options);
-    return {
-      ...node,
-      metadata: {
-        ...node.metadata,
-        name: this.#options.nodeName,
-        labels: { ...node.metadata?.labels, ...base.metadata!.labels },
-      },
-      spec: { ...node.spec, taints: base.spec!.taints },
-    };
   }
 
   async #pingLoop(signal: AbortSignal): Promise<void> {
@@ -274,7 +203,7 @@ export class NodeController {
       try {
         if (this.#needsRegister) await this.#register(signal);
         await this.#patchStatus(signal);
-        this.#markReady();
+        this.#readiness.markReady();
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
@@ -322,9 +251,7 @@ export class NodeController {
     this.#uid = node.metadata?.uid;
     this.#needsRegister = false;
     await this.#lease.renew(signal).catch((error: unknown) => {
-      this.#log.warn("cannot create lease: {error}", {
-        error: errorMessage(error),
-      });
+      this.#log.warn("cannot create lease: {error}", { error: errorMessage(error) });
     });
   }
 
@@ -351,91 +278,34 @@ export class NodeController {
     }
   }
 
-  #conditions(now: Date): NodeCondition[] {
-    const provider = this.#options.providerName;
-    const error = this.#pingError;
-    const own: Record<(typeof OWN_CONDITIONS)[number], Omit<NodeCondition, "type">> = {
-      Ready: error
-        ? {
-          status: "False",
-          reason: `${capitalized(provider)}ProviderUnreachable`,
-          message: `provider ${provider} did not answer its health check: ${error.message}`,
-        }
-        : {
-          status: "True",
-          reason: "KubeletReady",
-          message: `vkedge is posting ready status; provider ${provider} is healthy`,
-        },
-      MemoryPressure: {
-        status: "False",
-        reason: "KubeletHasSufficientMemory",
-        message: "vkedge has sufficient memory available",
-      },
-      DiskPressure: {
-        status: "False",
-        reason: "KubeletHasNoDiskPressure",
-        message: "vkedge has no disk pressure",
-      },
-      PIDPressure: {
-        status: "False",
-        reason: "KubeletHasSufficientPID",
-        message: "vkedge has sufficient PID available",
-      },
-    };
-    const fromProvider = new Map(
-      (this.#desired?.status?.conditions ?? []).map((c) => [c.type, c] as const),
-    );
-    const stamp = kubeTime(now);
-    return OWN_CONDITIONS.map((type) => {
-      // A provider may report pressure conditions; Ready is always the agent's.
-      const base = type !== "Ready" && fromProvider.has(type) ? fromProvider.get(type)! : own[type];
-      const previous = this.#transitions.get(type);
-      const status = base.status;
-      if (!previous || previous.status !== status) {
-        this.#transitions.set(type, { status, at: stamp });
-        if (type === "Ready" && previous) this.#recordReadyChange(status);
-      }
-      return {
-        type,
-        status,
-        reason: base.reason,
-        message: base.message,
-        lastHeartbeatTime: stamp,
-        lastTransitionTime: this.#transitions.get(type)!.at,
-      };
-    });
-  }
-
   #recordReadyChange(status: string): void {
-    const target = {
-      kind: "Node",
-      metadata: { name: this.#options.nodeName, uid: this.#uid },
-    };
+    const name = this.#options.nodeName;
+    const target = { kind: "Node", metadata: { name, uid: this.#uid } };
     if (status === "True") {
       this.#options.events?.record(
         target,
         "Normal",
         "NodeReady",
-        `Node ${this.#options.nodeName} status is now: NodeReady`,
+        `Node ${name} status is now: NodeReady`,
       );
     } else {
       this.#options.events?.record(
         target,
         "Warning",
         "NodeNotReady",
-        `Node ${this.#options.nodeName} status is now: NodeNotReady (${
-          this.#pingError?.message ?? "unknown"
-        })`,
+        `Node ${name} status is now: NodeNotReady (${this.#pingError?.message ?? "unknown"})`,
       );
     }
   }
 
   async #patchStatus(signal: AbortSignal): Promise<void> {
     const desired = this.#desired!;
-    const status: NodeStatus = {
-      ...desired.status,
-      conditions: this.#conditions(new Date()),
-    };
+    const { conditions, readyChanged } = this.#conditions.compute(new Date(), {
+      pingError: this.#pingError,
+      providerConditions: desired.status?.conditions,
+    });
+    if (readyChanged !== undefined) this.#recordReadyChange(readyChanged);
+    const status: NodeStatus = { ...desired.status, conditions };
     delete status.phase;
     const node = await this.#nodes.patchStatus(this.#options.nodeName, { status }, {
       type: "strategic",

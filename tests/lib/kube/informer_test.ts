@@ -147,3 +147,32 @@ Deno.test("waitForSync resolves false when the signal aborts first", async () =>
   assertEquals(await waiting, false);
   assertEquals(informer.hasSynced(), false);
 });
+
+Deno.test("Informer handlers keep their own resync period; handlers without one get none", async () => {
+  const fake = new FakeCollection();
+  fake.lists.push(["10", [configMap("a", "1")]]);
+  const informer = new Informer<ConfigMap>(fake);
+  const resynced: string[] = [];
+  const quiet: string[] = [];
+  informer.addHandlers({
+    onUpdate: (o, n) => void resynced.push(`${metaKey(o)} ${o === n}`),
+  }, { resyncMs: 20 });
+  informer.addHandlers({ onUpdate: (o) => void quiet.push(metaKey(o)) });
+  const controller = new AbortController();
+  const running = informer.run(controller.signal);
+  await informer.waitForSync();
+  await until(() => resynced.length >= 2);
+  // One added after the start resyncs too.
+  const late: string[] = [];
+  informer.addHandlers({ onUpdate: (o) => void late.push(metaKey(o)) }, { resyncMs: 20 });
+  await until(() => late.length >= 1);
+  controller.abort();
+  await running;
+  assertEquals(resynced.slice(0, 2), ["ns/a true", "ns/a true"]);
+  assertEquals(quiet, []);
+  assertEquals(late[0], "ns/a");
+  // Stopped informers resync no more.
+  const count = resynced.length;
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assertEquals(resynced.length, count);
+});

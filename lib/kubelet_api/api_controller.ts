@@ -1,0 +1,95 @@
+/**
+ * The kubelet API server as one of the agent's controllers: reads the TLS material and
+ * the client CA (a flag's file, or the CA the cluster publishes), wires authentication to
+ * TokenReview and authorization to SubjectAccessReview, listens until the agent stops,
+ * and is ready once it listens.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { AgentConfig } from "../config.ts";
+import type { KubeClient } from "../kube/mod.ts";
+import type { Provider } from "../provider.ts";
+import { errorMessage } from "../errors.ts";
+import { type Controller, readiness } from "../controller.ts";
+import { createAuthenticator, createWebhookAuthorizer } from "./auth.ts";
+import { apiSubjectAccessReviewer, apiTokenReviewer, publishedClientCa } from "./delegated_auth.ts";
+import { KubeletApiServer } from "./server.ts";
+
+/** What the kubelet API controller needs of the agent. */
+export interface KubeletApiControllerDeps {
+  config: AgentConfig;
+  client: KubeClient;
+  provider: Provider;
+  /** InternalIP of the node, put in a generated serving certificate. */
+  nodeIp: string;
+}
+
+async function readOptionalFile(
+  path: string | undefined,
+  flag: string,
+): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(`--${flag}: cannot read ${path}: ${errorMessage(error)}`);
+  }
+}
+
+/** Serves the kubelet API on `--address`:`--kubelet-port` until the agent stops. */
+export class KubeletApiController implements Controller {
+  /** Controller name. */
+  readonly name = "kubelet-api";
+  readonly #deps: KubeletApiControllerDeps;
+  readonly #readiness = readiness();
+  readonly #log = getLogger(["vkedge", "agent"]);
+
+  /** A controller serving `deps.provider`'s pods, logs and stats. */
+  constructor(deps: KubeletApiControllerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Resolves once the server listens. */
+  get ready(): Promise<void> {
+    return this.#readiness.ready;
+  }
+
+  /** Listens until `signal` aborts, then closes; rejects when it cannot listen. */
+  async start(signal: AbortSignal): Promise<void> {
+    const { config, client, provider, nodeIp } = this.#deps;
+    const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
+    const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
+    const clientCaPem = await readOptionalFile(config.tls.clientCaFile, "client-ca") ??
+      await publishedClientCa(client, signal);
+    const server = new KubeletApiServer({
+      nodeName: config.nodeName,
+      provider,
+      authenticator: createAuthenticator({
+        tokenReview: apiTokenReviewer(client),
+        anonymousAuth: config.anonymousAuth,
+      }),
+      authorizer: createWebhookAuthorizer(apiSubjectAccessReviewer(client)),
+      tls: certPem && keyPem ? { certPem, keyPem } : undefined,
+      clientCaPem,
+      certificateAddresses: [nodeIp],
+    });
+    const listening = await server.start({
+      port: config.kubeletPort,
+      hostname: config.address,
+      signal,
+    });
+    this.#log.info("kubelet API listening on {address}:{port}", {
+      address: listening.hostname,
+      port: listening.port,
+    });
+    this.#readiness.markReady();
+    if (!signal.aborted) {
+      await new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => resolve(), { once: true })
+      );
+    }
+    await server.close();
+  }
+}

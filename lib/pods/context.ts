@@ -1,0 +1,80 @@
+/**
+ * What the parts of the pod controller share: the client, the provider, the caches of
+ * the shared informers, the work queues, and the controller's memory of what the provider
+ * accepted and reported. The spec sync, status sync, deletion and start-up reconcile each
+ * take this context; only the controller builds it.
+ *
+ * @module
+ */
+
+import type { ConfigMap, Pod, Secret, Service } from "kubernetes-types/core/v1.d.ts";
+import type { Logger } from "@logtape/logtape";
+import type { KubeClient, Store, WorkQueue } from "../kube/mod.ts";
+import { isNotFound, type Provider } from "../provider.ts";
+import type { EventRecorder } from "../events.ts";
+import type { EnvSources } from "./env.ts";
+
+/** The three queues of the pod controller. */
+export interface PodQueues {
+  /** Keys (`namespace/name`) whose spec may need the provider. */
+  sync: WorkQueue;
+  /** Keys whose status the provider reported. */
+  status: WorkQueue;
+  /** `namespace/name/uid` of pods whose API object can go. */
+  delete: WorkQueue;
+}
+
+/** The state the parts of the pod controller share. */
+export interface PodContext {
+  client: KubeClient;
+  provider: Provider;
+  events: EventRecorder;
+  log: Logger;
+  nodeName: string;
+  /** The node's pods as the API server has them. */
+  pods: Store<Pod>;
+  /** ConfigMaps, Secrets and Services, for env resolution. */
+  envSources: EnvSources;
+  queues: PodQueues;
+  /** Provider-relevant form of the last spec the provider accepted, per key and UID. */
+  applied: Map<string, { uid: string; spec: string }>;
+  /** The latest pod the provider reported, per key. */
+  reported: Map<string, Pod>;
+  /** Keys whose last sync failed for want of a ConfigMap or Secret, by namespace. */
+  waitingForEnv: Map<string, Set<string>>;
+}
+
+/** Env sources over the stores of the shared informers. */
+export function storeEnvSources(stores: {
+  configMaps: Store<ConfigMap>;
+  secrets: Store<Secret>;
+  services: Store<Service>;
+}): EnvSources {
+  return {
+    getConfigMap: (namespace, name) => stores.configMaps.get(`${namespace}/${name}`),
+    getSecret: (namespace, name) => stores.secrets.get(`${namespace}/${name}`),
+    listServices: (namespace) =>
+      stores.services.list().filter((service) => service.metadata?.namespace === namespace),
+  };
+}
+
+/** `namespace` and `name` of a `namespace/name` key. */
+export function splitPodKey(key: string): [namespace: string, name: string] {
+  const slash = key.indexOf("/");
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** The provider's pod `namespace/name`, or `undefined` when it does not know it. */
+export async function providerPodOf(
+  context: PodContext,
+  key: string,
+  signal: AbortSignal,
+): Promise<Pod | undefined> {
+  const [namespace, name] = splitPodKey(key);
+  try {
+    return await context.provider.getPod(namespace, name, signal);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Deletion in the pod controller. Graceful deletion lets the provider go first (it gets
+ * the grace period), then removes the API object with a UID precondition, after the last
+ * status the provider reported has landed; a pod that vanished from the API server
+ * (force-deleted, or deleted while the agent was away) is let go in the provider too.
+ *
+ * @module
+ */
+
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { KubeConflictError, KubeNotFoundError, PODS } from "../kube/mod.ts";
+import { errorMessage } from "../errors.ts";
+import { isNotFound } from "../provider.ts";
+import { podKey, statusEqual } from "./compare.ts";
+import { type PodContext, providerPodOf, splitPodKey } from "./context.ts";
+import { syncPodStatus } from "./status_sync.ts";
+
+/** The API object of `key` is gone: makes sure the provider lets the pod go too. */
+export async function releaseRemovedPod(
+  context: PodContext,
+  key: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const [namespace] = splitPodKey(key);
+  context.applied.delete(key);
+  context.waitingForEnv.get(namespace)?.delete(key);
+  const providerPod = await providerPodOf(context, key, signal);
+  if (providerPod) {
+    await context.provider.deletePod(providerPod, signal).catch((error) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+  context.reported.delete(key);
+}
+
+/** Graceful deletion: provider first (it gets the grace period), then the API object. */
+export async function deletePodGracefully(
+  context: PodContext,
+  apiPod: Pod,
+  signal: AbortSignal,
+): Promise<void> {
+  const key = podKey(apiPod);
+  const providerPod = await providerPodOf(context, key, signal);
+  if (
+    providerPod &&
+    (!providerPod.metadata?.uid || providerPod.metadata.uid === apiPod.metadata?.uid)
+  ) {
+    try {
+      await context.provider.deletePod(apiPod, signal);
+      context.events.record(
+        apiPod,
+        "Normal",
+        "ProviderDeleteSuccess",
+        "Delete pod in provider successfully",
+      );
+    } catch (error) {
+      if (!isNotFound(error)) {
+        context.events.record(apiPod, "Warning", "ProviderDeleteFailed", errorMessage(error));
+        throw error; // retried with backoff; the API object stays until the provider let it go
+      }
+    }
+  }
+  context.applied.delete(key);
+  context.queues.delete.add(`${key}/${apiPod.metadata!.uid}`);
+}
+
+/** Removes the API object of a pod the provider no longer runs (`namespace/name/uid`). */
+export async function removeApiPod(
+  context: PodContext,
+  keyWithUid: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const [namespace, name, uid] = keyWithUid.split("/");
+  const key = `${namespace}/${name}`;
+  const apiPod = context.pods.get(key);
+  if (!apiPod || apiPod.metadata?.uid !== uid) return;
+  // Let the last status from the provider land before the object goes.
+  const reported = context.reported.get(key);
+  if (reported?.status && !statusEqual(reported.status, apiPod.status)) {
+    await syncPodStatus(context, key, signal).catch(() => undefined);
+  }
+  try {
+    await context.client.resource<Pod>(PODS, namespace).delete(name, {
+      gracePeriodSeconds: 0,
+      preconditions: { uid },
+      signal,
+    });
+  } catch (error) {
+    if (!(error instanceof KubeNotFoundError) && !(error instanceof KubeConflictError)) {
+      throw error;
+    }
+  }
+  context.reported.delete(key);
+}

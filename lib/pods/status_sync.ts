@@ -1,0 +1,118 @@
+/**
+ * The status path of the pod controller: what the provider reported becomes the pod's
+ * status (a strategic-merge patch of `pods/<name>/status`, only when it differs), and why a
+ * pod does not run (a provider failure, a missing ConfigMap or Secret) is written to its
+ * status as Pending, or Failed for a final refusal of a `restartPolicy: Never` pod.
+ *
+ * @module
+ */
+
+import type { Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
+import { formatTime, KubeNotFoundError, PODS } from "../kube/mod.ts";
+import { errorMessage } from "../errors.ts";
+import { isTerminal, podKey, statusEqual } from "./compare.ts";
+import type { PodContext } from "./context.ts";
+
+/** Why a pod is not running, written to its status after a provider failure. */
+export const PROVIDER_FAILED = "ProviderFailed";
+
+/** Reasons of statuses the controller itself wrote, replaced once the provider runs the pod. */
+const OWN_REASONS = new Set([PROVIDER_FAILED, "CreateContainerConfigError"]);
+
+/** Writes the provider's latest report of `key` to the API object, if it differs. */
+export async function syncPodStatus(
+  context: PodContext,
+  key: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const apiPod = context.pods.get(key);
+  const reported = context.reported.get(key);
+  if (!apiPod || !reported?.status || isTerminal(apiPod)) return;
+  if (reported.metadata?.uid && reported.metadata.uid !== apiPod.metadata?.uid) return;
+  if (statusEqual(reported.status, apiPod.status)) return;
+  const status: PodStatus = { ...reported.status };
+  if (!status.reason) status.reason = undefined;
+  try {
+    await context.client.resource<Pod>(PODS, apiPod.metadata!.namespace).patchStatus(
+      apiPod.metadata!.name!,
+      {
+        status: {
+          ...status,
+          // Clear a failure written earlier once the provider reports the pod.
+          reason: status.reason ?? null,
+          message: status.message ?? null,
+          // Conditions merge by type: clear the failure's reason and message in them too.
+          conditions: status.conditions?.map((condition) => ({
+            ...condition,
+            reason: condition.reason ?? null,
+            message: condition.message ?? null,
+          })),
+        },
+      },
+      { type: "strategic", signal },
+    );
+  } catch (error) {
+    if (!(error instanceof KubeNotFoundError)) throw error;
+  }
+}
+
+/**
+ * Once the provider has the pod as specified again, replaces a failure the controller
+ * wrote with the provider's last status: a provider that only reports changes would
+ * otherwise leave the failure in place (e.g. after a refused image change was reverted).
+ */
+export function restoreStatusAfterFailure(context: PodContext, apiPod: Pod): void {
+  if (OWN_REASONS.has(apiPod.status?.reason ?? "")) context.queues.status.add(podKey(apiPod));
+}
+
+/** Options of {@linkcode writePendingStatus}. */
+export interface PendingStatus {
+  /** CamelCase reason, such as `ProviderFailed`. */
+  reason: string;
+  /** What went wrong, for people. */
+  message: string;
+  /** The provider refused for good: a `restartPolicy: Never` pod then fails. */
+  final?: boolean;
+}
+
+/**
+ * Writes why a pod does not run to its status: Pending while a retry may help, Failed for
+ * a `restartPolicy: Never` pod the provider refused for good. Failures to write are logged.
+ */
+export async function writePendingStatus(
+  context: PodContext,
+  pod: Pod,
+  pending: PendingStatus,
+  signal: AbortSignal,
+): Promise<void> {
+  const { reason, message } = pending;
+  if (pod.status?.reason === reason && pod.status?.message === message) return;
+  const phase = pod.spec?.restartPolicy === "Never" && pending.final ? "Failed" : "Pending";
+  try {
+    await context.client.resource<Pod>(PODS, pod.metadata!.namespace).patchStatus(
+      pod.metadata!.name!,
+      {
+        status: {
+          phase,
+          reason,
+          message,
+          conditions: [{
+            type: "Ready",
+            status: "False",
+            reason,
+            message,
+            lastTransitionTime: formatTime(new Date()),
+          }],
+        },
+      },
+      { type: "strategic", signal },
+    );
+  } catch (error) {
+    if (!(error instanceof KubeNotFoundError)) {
+      context.log.warn("cannot write status of {pod}: {error}", {
+        pod: podKey(pod),
+        error: errorMessage(error),
+      });
+    }
+  }
+}
