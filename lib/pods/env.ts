@@ -14,14 +14,14 @@ import type {
   EnvFromSource,
   EnvVar,
   EphemeralContainer,
-  ObjectFieldSelector,
   Pod,
-  ResourceFieldSelector,
   Secret,
   Service,
 } from "kubernetes-types/core/v1.d.ts";
-import { quantityMilliValue, quantityValue } from "../quantity.ts";
+import { canonicalJson } from "../canonical_json.ts";
 import { errorMessage } from "../errors.ts";
+import { DownwardApiError, fieldRefValue, resourceFieldRefValue } from "./downward_api.ts";
+import { serviceEnv } from "./service_env.ts";
 
 /** Where references are looked up; backed by informer stores, so lookups are synchronous. */
 export interface EnvSources {
@@ -79,7 +79,6 @@ interface Context {
 }
 
 const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const MASTER_SERVICE = "kubernetes";
 
 /**
  * Returns a deep copy of `pod` whose init, regular and ephemeral containers (in
@@ -140,11 +139,14 @@ function canonicalEnv(env: EnvVar[] | undefined): string[] {
   return (env ?? []).map((v) => canonicalJson([v.name, v.value ?? "", v.valueFrom ?? null])).sort();
 }
 
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => {
-    if (!inner || typeof inner !== "object" || Array.isArray(inner)) return inner;
-    return Object.fromEntries(Object.entries(inner).sort(([x], [y]) => (x < y ? -1 : 1)));
-  });
+/** Runs a downward API lookup; its refusal is reported and thrown like every other. */
+function downward(context: Context, lookup: () => string): string {
+  try {
+    return lookup();
+  } catch (error) {
+    if (error instanceof DownwardApiError) fail(context, error.reason, error.message);
+    throw error;
+  }
 }
 
 function fail(context: Context, reason: string, message: string): never {
@@ -301,9 +303,17 @@ function envVarValue(
     return keyValue(context, "ConfigMap", from.configMapKeyRef, envVar.name);
   }
   if (from?.secretKeyRef) return keyValue(context, "Secret", from.secretKeyRef, envVar.name);
-  if (from?.fieldRef) return fieldValue(from.fieldRef, envVar.name, context);
+  if (from?.fieldRef) {
+    return downward(context, () => fieldRefValue(context.pod, from.fieldRef!, envVar.name));
+  }
   if (from?.resourceFieldRef) {
-    return resourceValue(from.resourceFieldRef, envVar.name, container, context);
+    const selector = from.resourceFieldRef;
+    return downward(context, () =>
+      resourceFieldRefValue(selector, envVar.name, {
+        pod: context.pod,
+        container,
+        nodeAllocatable: context.nodeAllocatable,
+      }));
   }
   return "";
 }
@@ -334,199 +344,4 @@ function expand(input: string, lookup: (name: string) => string | undefined): st
     }
   }
   return output + input.slice(cursor);
-}
-
-function fieldValue(selector: ObjectFieldSelector, varName: string, context: Context): string {
-  const { pod } = context;
-  const path = selector.fieldPath;
-  if (selector.apiVersion && selector.apiVersion !== "v1") {
-    fail(
-      context,
-      "UnsupportedFieldPath",
-      `fieldRef of variable "${varName}": expected apiVersion "v1", found "${selector.apiVersion}"`,
-    );
-  }
-  const subscripted = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
-  if (subscripted) {
-    const map = subscripted[1] === "labels" ? pod.metadata?.labels : pod.metadata?.annotations;
-    return own(map, subscripted[2]) ?? "";
-  }
-  switch (path) {
-    case "metadata.name":
-      return pod.metadata?.name ?? "";
-    case "metadata.namespace":
-      return pod.metadata?.namespace ?? "";
-    case "metadata.uid":
-      return pod.metadata?.uid ?? "";
-    case "metadata.labels":
-      return formatMap(pod.metadata?.labels);
-    case "metadata.annotations":
-      return formatMap(pod.metadata?.annotations);
-    case "spec.nodeName":
-    case "spec.host":
-      return pod.spec?.nodeName ?? "";
-    case "spec.serviceAccountName":
-      return pod.spec?.serviceAccountName ?? "";
-    case "status.hostIP":
-      return pod.status?.hostIP ?? "";
-    case "status.hostIPs":
-      return pod.status?.hostIPs?.map((ip) => ip.ip).join(",") ?? pod.status?.hostIP ?? "";
-    case "status.podIP":
-      return pod.status?.podIP ?? "";
-    case "status.podIPs":
-      return pod.status?.podIPs?.map((ip) => ip.ip).join(",") ?? pod.status?.podIP ?? "";
-  }
-  return fail(
-    context,
-    "UnsupportedFieldPath",
-    `fieldRef of variable "${varName}": unsupported fieldPath "${path}"`,
-  );
-}
-
-/** Formats labels or annotations as the kubelet does: sorted `key="value"` lines, values Go-quoted. */
-function formatMap(map: Record<string, string> | undefined): string {
-  return Object.keys(map ?? {}).sort().map((key) => `${key}=${goQuote(map![key])}`).join("\n");
-}
-
-const ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  "\\": "\\\\",
-  "\x07": "\\a",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\v": "\\v",
-};
-
-/** A double-quoted string with Go's `%q` escapes for quotes, backslashes and control characters. */
-function goQuote(value: string): string {
-  let quoted = '"';
-  for (const char of value) {
-    const code = char.codePointAt(0)!;
-    if (ESCAPES[char]) quoted += ESCAPES[char];
-    else if (code < 0x20 || code === 0x7f) quoted += `\\x${code.toString(16).padStart(2, "0")}`;
-    else if (code >= 0x80 && code < 0xa0) quoted += `\\u${code.toString(16).padStart(4, "0")}`;
-    else quoted += char;
-  }
-  return quoted + '"';
-}
-
-/**
- * The value of a `resourceFieldRef`, rounded up to whole divisors (default 1):
- * CPU in cores (or millicores with divisor `1m`), memory, ephemeral storage and
- * huge pages in bytes. A missing limit is the node's allocatable amount if known,
- * else the request, else 0; a missing request is the limit (as the API server
- * defaults it), else 0.
- */
-function resourceValue(
-  selector: ResourceFieldSelector,
-  varName: string,
-  container: AnyContainer,
-  context: Context,
-): string {
-  const invalid = (detail: string): never =>
-    fail(
-      context,
-      "InvalidResourceFieldRef",
-      `resourceFieldRef of variable "${varName}": ${detail}`,
-    );
-  const target = selector.containerName
-    ? findContainer(context.pod, selector.containerName)
-    : container;
-  if (!target) {
-    return invalid(
-      `expected a container named "${selector.containerName}" in pod ${podName(context.pod)}`,
-    );
-  }
-  const match = /^(limits|requests)\.(cpu|memory|ephemeral-storage|hugepages-.+)$/.exec(
-    selector.resource,
-  );
-  if (!match) {
-    return invalid(
-      `expected limits or requests of cpu, memory, ephemeral-storage or hugepages-*, found "${selector.resource}"`,
-    );
-  }
-  const [, kind, resource] = match;
-  const limit = target.resources?.limits?.[resource];
-  const request = target.resources?.requests?.[resource];
-  const amount =
-    (kind === "limits"
-      ? limit ?? context.nodeAllocatable[resource] ?? request
-      : request ?? limit) ?? "0";
-  const divisor = selector.divisor || "1";
-  try {
-    const measure = resource === "cpu" ? quantityMilliValue : quantityValue;
-    const per = measure(divisor) === 0 ? measure("1") : measure(divisor);
-    return String(Math.ceil(measure(amount) / per));
-  } catch (error) {
-    return invalid(errorMessage(error));
-  }
-}
-
-function findContainer(pod: Pod, name: string): AnyContainer | undefined {
-  return [
-    ...pod.spec?.containers ?? [],
-    ...pod.spec?.initContainers ?? [],
-    ...pod.spec?.ephemeralContainers ?? [],
-  ].find((c) => c.name === name);
-}
-
-/**
- * Service-link variables: the master `kubernetes` service always, and the
- * pod's namespace's services unless `enableServiceLinks` is false (a service of
- * the pod's own namespace named `kubernetes` takes precedence over the master one).
- */
-function serviceEnv(pod: Pod, sources: EnvSources, masterNamespace: string): Map<string, string> {
-  const services = new Map<string, Service>();
-  if (pod.spec?.enableServiceLinks !== false) {
-    for (const service of sources.listServices(pod.metadata?.namespace ?? "")) {
-      const name = service.metadata?.name;
-      if (name && hasClusterIP(service)) services.set(name, service);
-    }
-  }
-  if (!services.has(MASTER_SERVICE)) {
-    const master = sources.listServices(masterNamespace).find((service) =>
-      service.metadata?.name === MASTER_SERVICE && hasClusterIP(service)
-    );
-    if (master) services.set(MASTER_SERVICE, master);
-  }
-  const env = new Map<string, string>();
-  for (const name of [...services.keys()].sort()) {
-    for (const [key, value] of serviceVars(name, services.get(name)!)) env.set(key, value);
-  }
-  return env;
-}
-
-function hasClusterIP(service: Service): boolean {
-  const ip = service.spec?.clusterIP;
-  return !!ip && ip !== "None";
-}
-
-function envName(name: string): string {
-  return name.toUpperCase().replaceAll("-", "_");
-}
-
-function serviceVars(name: string, service: Service): [string, string][] {
-  const prefix = envName(name);
-  const ip = service.spec!.clusterIP!;
-  const host = ip.includes(":") ? `[${ip}]` : ip;
-  const ports = service.spec?.ports ?? [];
-  const vars: [string, string][] = [[`${prefix}_SERVICE_HOST`, ip]];
-  ports.forEach((port, i) => {
-    const number = String(port.port);
-    const protocol = port.protocol || "TCP";
-    const url = `${protocol.toLowerCase()}://${host}:${number}`;
-    if (i === 0) vars.push([`${prefix}_SERVICE_PORT`, number], [`${prefix}_PORT`, url]);
-    if (port.name) vars.push([`${prefix}_SERVICE_PORT_${envName(port.name)}`, number]);
-    const link = `${prefix}_PORT_${number}_${protocol.toUpperCase()}`;
-    vars.push(
-      [link, url],
-      [`${link}_PROTO`, protocol.toLowerCase()],
-      [`${link}_PORT`, number],
-      [`${link}_ADDR`, ip],
-    );
-  });
-  return vars;
 }
