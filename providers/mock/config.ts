@@ -6,63 +6,19 @@
  */
 
 import { z } from "zod";
-import { parse as parseYaml } from "yaml";
-import { InvalidInputError } from "../../lib/provider.ts";
-import { errorMessage } from "../../lib/errors.ts";
+import { errorMessage, parseProviderConfig, parseQuantity } from "../../lib/provider_kit/mod.ts";
+import { parseIpv4 } from "./ip_pool.ts";
 
-const quantityPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const resourceNamePattern =
   /^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?$/;
 
-const suffixMultipliers: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** Tells whether `value` is a Kubernetes resource quantity such as `100Gi`, `500m` or `2`. */
-export function isQuantity(value: string): boolean {
-  return quantityPattern.test(value);
-}
-
-/**
- * Converts a Kubernetes quantity to a plain number (`"100Mi"` → 104857600, `"250m"` → 0.25).
- * Throws for anything that is not a quantity.
- */
-export function quantityToNumber(value: string): number {
-  const match = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/.exec(
-    value,
-  );
-  if (match === null) {
-    throw new InvalidInputError(
-      `expected a Kubernetes quantity such as "100Gi" or "500m", found "${value}"`,
-    );
-  }
-  const [, digits, suffix = ""] = match;
-  if (suffix.startsWith("e") || suffix.startsWith("E")) return Number(digits + suffix);
-  return Number(digits) * suffixMultipliers[suffix];
-}
-
+/** A Kubernetes quantity, written as text or as a number, kept as text. */
 const quantity = z.union([z.string(), z.number()]).transform((value, context) => {
   const text = String(value);
-  if (!isQuantity(text)) {
-    context.addIssue({
-      code: "custom",
-      message: `expected a Kubernetes quantity such as "100Gi" or "500m", found "${text}"`,
-    });
+  try {
+    parseQuantity(text);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: errorMessage(error) });
     return z.NEVER;
   }
   return text;
@@ -81,17 +37,6 @@ export interface Ipv4Cidr {
   base: number;
   /** Prefix length. */
   prefix: number;
-}
-
-function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = value * 256 + Number(part);
-  }
-  return value;
 }
 
 const podCidr = z.string().transform((text, context): Ipv4Cidr => {
@@ -162,35 +107,10 @@ export const mockConfigSchema = z.strictObject({
 /** Validated mock provider configuration. */
 export type MockConfig = z.output<typeof mockConfigSchema>;
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length === 0 ? "(top level)" : issue.path.map(String).join(".");
-  return `field "${field}": ${issue.message}`;
-}
-
 /**
  * Validates the mock provider configuration: an object, YAML/JSON text, or `undefined` for
  * all defaults. Throws `InvalidInputError` naming every offending field.
  */
 export function parseMockConfig(raw: unknown): MockConfig {
-  let value = raw ?? {};
-  if (typeof value === "string") {
-    try {
-      value = parseYaml(value) ?? {};
-    } catch (error) {
-      throw new InvalidInputError(
-        `mock provider config: expected YAML or JSON text, found a syntax error: ${
-          errorMessage(error)
-        }`,
-        { cause: error },
-      );
-    }
-  }
-  const result = mockConfigSchema.safeParse(value);
-  if (!result.success) {
-    throw new InvalidInputError(
-      `mock provider config: ${result.error.issues.map(describeIssue).join("; ")}`,
-      { cause: result.error },
-    );
-  }
-  return result.data;
+  return parseProviderConfig("mock", mockConfigSchema, raw);
 }

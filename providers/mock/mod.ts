@@ -10,16 +10,14 @@ import { parseMockConfig } from "./config.ts";
 import { MockProvider } from "./mock_provider.ts";
 
 export { type MockConfig, mockConfigSchema, parseMockConfig } from "./config.ts";
-export { type MockFault, MockProvider } from "./mock_provider.ts";
+export { type MockFault, MockProvider, type MockProviderOptions } from "./mock_provider.ts";
 
 /** The mock provider module, as registered in `providers/mod.ts`. */
 const mockProviderModule: ProviderModule = {
   name: "mock",
   description: "in-memory pods that run at once, with logs, stats and metrics (demos, tests)",
   create(options) {
-    return Promise.resolve(options).then((given) =>
-      new MockProvider(parseMockConfig(given.config), given)
-    );
+    return Promise.try(() => new MockProvider(parseMockConfig(options.config), options));
   },
 };
 

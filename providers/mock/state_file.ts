@@ -9,7 +9,8 @@
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { z } from "zod";
 import { InvalidInputError } from "../../lib/provider.ts";
-import { errorMessage } from "../../lib/errors.ts";
+import { describeConfigIssues, errorMessage } from "../../lib/provider_kit/mod.ts";
+import { formatIpv4, parseIpv4 } from "./ip_pool.ts";
 
 /** One run of a container: what `ContainerStatus.state` is computed from. */
 export interface ContainerInstance {
@@ -69,9 +70,8 @@ const savedPodSchema = z.strictObject({
   pod: z.custom<Pod>(isNamedPod, {
     error: "expected a pod object with metadata.namespace and metadata.name",
   }),
-  podIP: z.ipv4().transform((text) =>
-    text.split(".").reduce((value, part) => value * 256 + Number(part), 0)
-  ),
+  // z.ipv4 has checked the text already.
+  podIP: z.ipv4().transform((text) => parseIpv4(text) ?? 0),
   startTime: timestamp,
   containers: z.array(z.strictObject({
     name: z.string().min(1),
@@ -87,10 +87,6 @@ const stateSchema = z.strictObject({
   version: z.literal(1),
   pods: z.array(savedPodSchema),
 });
-
-function ipv4Text(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
-}
 
 function timeText(ms: number): string {
   return new Date(ms).toISOString();
@@ -114,7 +110,7 @@ export function encodeState(pods: readonly SavedPod[]): string {
     version: 1,
     pods: pods.map((saved) => ({
       pod: saved.pod,
-      podIP: ipv4Text(saved.ip),
+      podIP: formatIpv4(saved.ip),
       startTime: timeText(saved.startTime),
       containers: saved.containers.map((container) => ({
         name: container.name,
@@ -139,9 +135,10 @@ export function readStateFile(path: string): SavedPod[] {
     text = Deno.readTextFileSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
-    throw new InvalidInputError(`mock provider state file ${path}: cannot read it: ${error}`, {
-      cause: error,
-    });
+    throw new InvalidInputError(
+      `mock provider state file ${path}: expected a readable file, found ${errorMessage(error)}`,
+      { cause: error },
+    );
   }
   let json: unknown;
   try {
@@ -156,12 +153,10 @@ export function readStateFile(path: string): SavedPod[] {
   }
   const result = stateSchema.safeParse(json);
   if (!result.success) {
-    const issues = result.error.issues.map((issue) =>
-      `field "${issue.path.map(String).join(".") || "(top level)"}": ${issue.message}`
+    throw new InvalidInputError(
+      `mock provider state file ${path}: ${describeConfigIssues(result.error)}`,
+      { cause: result.error },
     );
-    throw new InvalidInputError(`mock provider state file ${path}: ${issues.join("; ")}`, {
-      cause: result.error,
-    });
   }
   return result.data.pods.map((saved) => ({
     pod: saved.pod,

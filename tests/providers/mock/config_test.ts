@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { parseMockConfig, quantityToNumber } from "../../../providers/mock/config.ts";
+import { parseMockConfig } from "../../../providers/mock/config.ts";
 import { InvalidInputError } from "../../../lib/provider.ts";
+import { parseQuantity } from "../../../lib/provider_kit/mod.ts";
 
 Deno.test("mock config without a file takes upstream defaults plus ephemeral storage", () => {
   const config = parseMockConfig(undefined);
@@ -46,10 +47,11 @@ Deno.test("mock config errors name the offending field and what was found", () =
   }
 });
 
-Deno.test("quantities convert with binary and decimal suffixes", () => {
-  assert.equal(quantityToNumber("100Mi"), 100 * 2 ** 20);
-  assert.equal(quantityToNumber("250m"), 0.25);
-  assert.equal(quantityToNumber("2k"), 2000);
-  assert.equal(quantityToNumber("1e3"), 1000);
-  assert.throws(() => quantityToNumber("1.5 GB"), /expected a Kubernetes quantity/);
+Deno.test("quantities the mock computes with convert with binary and decimal suffixes", () => {
+  assert.equal(parseQuantity("100Mi"), 100 * 2 ** 20);
+  assert.equal(parseQuantity("250m"), 0.25);
+  assert.equal(parseQuantity("2k"), 2000);
+  assert.equal(parseQuantity("1e3"), 1000);
+  assert.throws(() => parseQuantity("1.5 GB"), /expected a Kubernetes quantity/);
+  assert.throws(() => parseMockConfig({ capacity: { memory: "1.5 GB" } }), /capacity\.memory/);
 });

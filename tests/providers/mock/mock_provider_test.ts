@@ -6,6 +6,7 @@ import mockModule from "../../../providers/mock/mod.ts";
 import { knownProviders, loadProvider } from "../../../providers/mod.ts";
 import {
   AlreadyExistsError,
+  type ContainerLogOptions,
   hasContainerLogs,
   hasExecInContainer,
   hasMetricsResource,
@@ -183,6 +184,36 @@ Deno.test("deleting a pod reports terminated containers through notify, then for
   assert.equal(seen.length, 2, "no callback after its signal aborted");
 });
 
+Deno.test("an update that changes no status notifies nothing; a restart notifies once", async () => {
+  const provider = makeProvider();
+  const seen: Pod[] = [];
+  provider.notifyPods(signal, (pod) => seen.push(pod));
+  await provider.createPod(makePod("web"), signal);
+  const relabelled = makePod("web");
+  relabelled.metadata = { ...relabelled.metadata, labels: { tier: "front" } };
+  await provider.updatePod(relabelled, signal);
+  await Promise.resolve();
+  assert.equal(seen.length, 1, "create notifies, a label change does not");
+
+  const changed = makePod("web");
+  changed.spec!.containers[0].image = "nginx:2";
+  await provider.updatePod(changed, signal);
+  await provider.updatePod(changed, signal);
+  await Promise.resolve();
+  assert.equal(seen.length, 2, "the restart notifies once");
+  assert.equal(seen[1].status?.containerStatuses?.[0]?.restartCount, 1);
+
+  await provider.deletePod(changed, signal);
+  await provider.createPod(makePod("web"), signal);
+  await Promise.resolve();
+  assert.deepEqual(seen.map((pod) => pod.status?.phase), [
+    "Running",
+    "Running",
+    "Succeeded",
+    "Running",
+  ]);
+});
+
 Deno.test("deleting with a stale UID does not touch the pod that now has the name", async () => {
   const provider = makeProvider();
   await provider.createPod(makePod("web"), signal);
@@ -309,71 +340,76 @@ Deno.test("configureNode fills capacity, addresses and nodeInfo but leaves condi
   assert.match(info?.machineID ?? "", /^[0-9a-f]{32}$/);
 });
 
+/** The log of container `container` of pod `default/pod`, as text. */
+async function logsOf(
+  provider: MockProvider,
+  options: ContainerLogOptions,
+  ref: { pod?: string; container?: string } = {},
+): Promise<string> {
+  return await readAll(
+    await provider.getContainerLogs(
+      { namespace: "default", pod: ref.pod ?? "web", container: ref.container ?? "app" },
+      options,
+      signal,
+    ),
+  );
+}
+
 Deno.test("logs honour tail, since, limitBytes and timestamps", async () => {
   const clock = fakeClock();
   const provider = makeProvider({ logHeartbeatSeconds: 10 }, { now: clock.now });
   await provider.createPod(makePod("web", { containers: ["app"] }), signal);
   clock.advance(55_000);
-  const full = await readAll(
-    await provider.getContainerLogs(
-      { namespace: "default", pod: "web", container: "app" },
-      {},
-      signal,
-    ),
-  );
+  const full = await logsOf(provider, {});
   const lines = full.trimEnd().split("\n");
   assert.equal(lines.length, 6);
   assert.equal(lines[0], "mock: container app of pod default/web started from image nginx:app");
   assert.equal(lines[5], "mock: container app of pod default/web heartbeat 5, up 50s");
 
-  const tail = await readAll(
-    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
-      tail: 2,
-    }, signal),
-  );
+  const tail = await logsOf(provider, { tail: 2 });
   assert.deepEqual(tail.trimEnd().split("\n"), lines.slice(4));
 
-  const since = await readAll(
-    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
-      sinceSeconds: 25,
-    }, signal),
-  );
+  const since = await logsOf(provider, { sinceSeconds: 25 });
   assert.deepEqual(since.trimEnd().split("\n"), lines.slice(3));
-  const sinceTime = await readAll(
-    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
-      sinceTime: new Date("2030-01-01T00:00:40Z"),
-    }, signal),
-  );
+  const sinceTime = await logsOf(provider, { sinceTime: new Date("2030-01-01T00:00:40Z") });
   assert.deepEqual(sinceTime.trimEnd().split("\n"), lines.slice(4));
 
-  const limited = await readAll(
-    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
-      limitBytes: 20,
-    }, signal),
-  );
+  const limited = await logsOf(provider, { limitBytes: 20 });
   assert.equal(limited, full.slice(0, 20));
 
-  const stamped = await readAll(
-    await provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
-      timestamps: true,
-      tail: 1,
-    }, signal),
-  );
+  const stamped = await logsOf(provider, { timestamps: true, tail: 1 });
   assert.equal(stamped, `2030-01-01T00:00:50.000000000Z ${lines[5]}\n`);
 
   await assert.rejects(
-    provider.getContainerLogs({ namespace: "default", pod: "web", container: "nope" }, {}, signal),
+    logsOf(provider, {}, { container: "nope" }),
     (error: unknown) => error instanceof NotFoundError && /"nope".*"app"/.test(error.message),
   );
-  await assert.rejects(
-    provider.getContainerLogs({ namespace: "default", pod: "ghost", container: "app" }, {}, signal),
-    NotFoundError,
-  );
-  await assert.rejects(
-    provider.getContainerLogs({ namespace: "default", pod: "web", container: "app" }, {
-      previous: true,
-    }, signal),
-    InvalidInputError,
+  await assert.rejects(logsOf(provider, {}, { pod: "ghost" }), NotFoundError);
+  await assert.rejects(logsOf(provider, { previous: true }), InvalidInputError);
+});
+
+Deno.test("previous logs are the run an image change ended, with its end line", async () => {
+  const clock = fakeClock();
+  const provider = makeProvider({ logHeartbeatSeconds: 10 }, { now: clock.now });
+  await provider.createPod(makePod("web"), signal);
+  clock.advance(25_000);
+  const changed = makePod("web");
+  changed.spec!.containers[0].image = "nginx:2";
+  await provider.updatePod(changed, signal);
+  clock.advance(10_000);
+  assert.deepEqual((await logsOf(provider, { previous: true })).trimEnd().split("\n"), [
+    "mock: container app of pod default/web started from image nginx:app",
+    "mock: container app of pod default/web heartbeat 1, up 10s",
+    "mock: container app of pod default/web heartbeat 2, up 20s",
+    "mock: container app of pod default/web terminated: mock provider restarted the container to change its image to nginx:2",
+  ]);
+  assert.deepEqual((await logsOf(provider, { sinceSeconds: 5 })).trimEnd().split("\n"), [
+    "mock: container app of pod default/web heartbeat 1, up 10s",
+  ]);
+  assert.equal(
+    await logsOf(provider, { previous: true, timestamps: true, tail: 1 }),
+    "2030-01-01T00:00:25.000000000Z mock: container app of pod default/web terminated: " +
+      "mock provider restarted the container to change its image to nginx:2\n",
   );
 });
 
