@@ -44,13 +44,28 @@ export function counter<L extends string = string>(options: MetricOptions<L>): C
     });
 }
 
+/** Options of {@linkcode gauge}: a metric's, and what sets its values at scrape time. */
+export interface GaugeOptions<L extends string> extends MetricOptions<L> {
+  /**
+   * Called before each scrape to set the gauge's values, for state that is cheaper to read
+   * when asked than to track on every change (queue depths, ages).
+   */
+  collect?: (gauge: Gauge<L>) => void;
+}
+
 /** A gauge in the agent's registry. */
-export function gauge<L extends string = string>(options: MetricOptions<L>): Gauge<L> {
+export function gauge<L extends string = string>(options: GaugeOptions<L>): Gauge<L> {
+  const { collect, ...metric } = options;
   return existing(options.name, Gauge<L>) ??
     new Gauge<L>({
-      ...options,
+      ...metric,
       labelNames: options.labelNames ?? [],
       registers: [metricsRegistry],
+      ...(collect === undefined ? {} : {
+        collect(this: Gauge<L>) {
+          collect(this);
+        },
+      }),
     });
 }
 
@@ -82,4 +97,12 @@ export function histogram<L extends string = string>(
       buckets: [...(options.buckets ?? latencyBuckets)],
       registers: [metricsRegistry],
     });
+}
+
+/** Content type of the Prometheus text exposition format 0.0.4. */
+export const prometheusTextContentType: string = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** The agent's metrics as Prometheus text (what a `/metrics` endpoint serves). */
+export async function renderMetrics(): Promise<string> {
+  return await metricsRegistry.metrics();
 }
