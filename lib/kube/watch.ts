@@ -98,27 +98,42 @@ export async function* parseWatchStream<T>(
   }
 }
 
+/** Options of {@linkcode WatchStream}. */
+export interface WatchStreamOptions {
+  /** Ends the iteration quietly when it aborts. */
+  signal?: AbortSignal;
+  /** Names the watch in errors, e.g. `watch pods` (default `watch`). */
+  what?: string;
+  /** Cancels the underlying request; called by {@linkcode WatchStream.close}. */
+  abort?: () => void;
+  /** Told the type of each event received, ERROR included. */
+  onEvent?: (type: string) => void;
+}
+
 /** An open watch: iterate it for events; ERROR events are thrown as typed errors (410 as `KubeGoneError`). */
 export class WatchStream<T> implements AsyncIterable<WatchEvent<T>> {
   readonly #body: ReadableStream<Uint8Array>;
   readonly #signal: AbortSignal | undefined;
   readonly #what: string;
   readonly #abort: (() => void) | undefined;
+  readonly #onEvent: ((type: string) => void) | undefined;
   #used = false;
   #closed = false;
 
   /**
    * Wraps an open watch response body. `what` names the watch in errors (e.g.
-   * `watch pods`); `abort` cancels the underlying request on {@linkcode close}.
+   * `watch pods`); `abort` cancels the underlying request on {@linkcode close};
+   * `onEvent` is told the type of each event received, ERROR included (for metrics).
    */
   constructor(
     body: ReadableStream<Uint8Array>,
-    options: { signal?: AbortSignal; what?: string; abort?: () => void } = {},
+    options: WatchStreamOptions = {},
   ) {
     this.#body = body;
     this.#signal = options.signal;
     this.#what = options.what ?? "watch";
     this.#abort = options.abort;
+    this.#onEvent = options.onEvent;
   }
 
   /** Ends the watch and releases the connection; an ongoing iteration stops without an error. */
@@ -141,6 +156,7 @@ export class WatchStream<T> implements AsyncIterable<WatchEvent<T>> {
     }
     try {
       for await (const event of parseWatchStream<T>(this.#body, { signal: this.#signal })) {
+        this.#onEvent?.(event.type);
         if (event.type === "ERROR") {
           throw errorFromStatus(event.object.code ?? 500, event.object);
         }
