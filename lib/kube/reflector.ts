@@ -1,7 +1,8 @@
 /**
  * The reflector keeps a {@linkcode Store} equal to the server's collection: it
  * lists (in pages), then watches from the list's resourceVersion, resumes after
- * dropped connections, and relists when the version is too old (410 Gone).
+ * dropped connections, and relists when the version is too old (410 Gone). It reports
+ * lists, watches and applied events under its name (`reflector_metrics.ts`).
  *
  * @module
  */
@@ -9,6 +10,7 @@
 import { getLogger, type Logger } from "@logtape/logtape";
 import { backoffDelay, isAbortOf, sleep } from "./_async.ts";
 import { KubeGoneError } from "./errors.ts";
+import { ReflectorMetrics } from "./reflector_metrics.ts";
 import type { Store } from "./store.ts";
 import type { KubeList, KubeObject, ListOptions, SelectorOptions } from "./types.ts";
 import { type Watchable, type WatchEvent, watchWithResume } from "./watch.ts";
@@ -43,7 +45,7 @@ export interface ReflectorOptions<T = KubeObject> extends SelectorOptions {
   initialBackoffMs?: number;
   /** Longest delay after failures (default 30 s). */
   maxBackoffMs?: number;
-  /** Names the reflector in logs, e.g. `pods`. */
+  /** Names the reflector in logs and metrics (the `name` label), e.g. `pods`. */
   name?: string;
   /** Receives the applied changes. */
   handler?: ReflectorHandler<T>;
@@ -62,6 +64,7 @@ export class Reflector<T extends KubeObject> {
   readonly #options: ReflectorOptions<T>;
   readonly #handler: ReflectorHandler<T>;
   readonly #logger: Logger;
+  readonly #metrics: ReflectorMetrics;
   #synced = false;
   #syncWaiters: (() => void)[] = [];
   #resourceVersion = "";
@@ -75,6 +78,7 @@ export class Reflector<T extends KubeObject> {
     this.#logger = getLogger(["vkedge", "kube", "reflector"]).with({
       reflector: options.name ?? "objects",
     });
+    this.#metrics = new ReflectorMetrics(options.name ?? "objects");
   }
 
   /** The resourceVersion the store reflects (of the last list, event or bookmark). */
@@ -119,14 +123,19 @@ export class Reflector<T extends KubeObject> {
     const maxBackoffMs = this.#options.maxBackoffMs ?? 30_000;
     let resourceVersion = this.#options.resourceVersion || undefined;
     let failures = 0;
+    let gone = false;
+    let watchesSinceList = 0;
     const resync = this.#options.resyncMs !== undefined && this.#options.resyncMs > 0
       ? setInterval(() => this.#resync(), this.#options.resyncMs)
       : undefined;
+    this.#metrics.started();
     try {
       while (!signal.aborted) {
         try {
           if (resourceVersion === undefined) {
-            resourceVersion = await this.#relist(signal);
+            resourceVersion = await this.#relist(signal, gone);
+            gone = false;
+            watchesSinceList = 0;
           }
           for await (
             const event of watchWithResume(this.#source, {
@@ -137,7 +146,10 @@ export class Reflector<T extends KubeObject> {
               initialBackoffMs,
               maxBackoffMs,
               signal,
-              onOpen: () => this.#markSynced(),
+              onOpen: () => {
+                this.#metrics.watchOpened(watchesSinceList++ > 0);
+                this.#markSynced();
+              },
             })
           ) {
             resourceVersion = this.#apply(event) ?? resourceVersion;
@@ -151,8 +163,10 @@ export class Reflector<T extends KubeObject> {
               resourceVersion,
             });
             resourceVersion = undefined;
+            gone = true;
             if (failures === 1) continue;
           } else {
+            this.#metrics.failed();
             this.#logger.warn("list and watch failed, retrying: {error}", {
               error: String(error),
             });
@@ -166,10 +180,11 @@ export class Reflector<T extends KubeObject> {
       }
     } finally {
       clearInterval(resync);
+      this.#metrics.stopped();
     }
   }
 
-  async #relist(signal: AbortSignal): Promise<string> {
+  async #relist(signal: AbortSignal, gone: boolean): Promise<string> {
     const list = await this.#source.listAll({
       labelSelector: this.#options.labelSelector,
       fieldSelector: this.#options.fieldSelector,
@@ -179,6 +194,7 @@ export class Reflector<T extends KubeObject> {
     const diff = this.#store.replace(list.items);
     const resourceVersion = list.metadata.resourceVersion ?? "";
     this.#resourceVersion = resourceVersion;
+    this.#metrics.listed(gone);
     this.#logger.debug(
       "listed {count} objects at resourceVersion {resourceVersion}: {added} added, {updated} updated, {deleted} deleted",
       {
@@ -198,7 +214,11 @@ export class Reflector<T extends KubeObject> {
 
   #apply(event: WatchEvent<T>): string | undefined {
     const resourceVersion = event.object.metadata?.resourceVersion || undefined;
-    if (resourceVersion !== undefined) this.#resourceVersion = resourceVersion;
+    if (resourceVersion !== undefined) {
+      this.#resourceVersion = resourceVersion;
+      this.#metrics.synced();
+    }
+    this.#metrics.applied(event.type);
     switch (event.type) {
       case "ADDED":
       case "MODIFIED": {

@@ -1,15 +1,17 @@
 /**
  * A de-duplicating, rate-limited work queue keyed by string, as client-go's
  * `workqueue`: a key is processed by one worker at a time, and a key added
- * while it is processed runs once more after {@linkcode WorkQueue.done}.
+ * while it is processed runs once more after {@linkcode WorkQueue.done}. Each queue
+ * reports its depth, adds, retries and latencies under its name (`work_queue_metrics.ts`).
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
+import { errorMessage } from "../errors.ts";
 import { isAbortOf } from "./_async.ts";
 import { RateLimiter } from "./rate_limiter.ts";
-import { errorMessage } from "../errors.ts";
+import { WorkQueueMetrics } from "./work_queue_metrics.ts";
 
 const logger = getLogger(["vkedge", "kube", "work_queue"]);
 
@@ -23,13 +25,13 @@ export interface WorkQueueOptions {
   qps?: number;
   /** Overall requeue burst (default 100). */
   burst?: number;
-  /** Names the queue in logs. */
+  /** Names the queue in logs and metrics (the `name` label; default `queue`). */
   name?: string;
 }
 
 /** A de-duplicating work queue with delayed and per-key rate-limited adds. */
 export class WorkQueue {
-  /** Names the queue in logs. */
+  /** Names the queue in logs and metrics. */
   readonly name: string;
   readonly #queue: string[] = [];
   readonly #dirty = new Set<string>();
@@ -39,6 +41,7 @@ export class WorkQueue {
   readonly #limiter: RateLimiter;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #metrics: WorkQueueMetrics;
   #getters: ((key: string | undefined) => void)[] = [];
   #shuttingDown = false;
 
@@ -48,6 +51,7 @@ export class WorkQueue {
     this.#baseDelayMs = options.baseDelayMs ?? 5;
     this.#maxDelayMs = options.maxDelayMs ?? 1_000_000;
     this.#limiter = new RateLimiter({ qps: options.qps ?? 10, burst: options.burst ?? 100 });
+    this.#metrics = new WorkQueueMetrics(this.name);
   }
 
   /** The number of keys ready to be taken. */
@@ -64,6 +68,7 @@ export class WorkQueue {
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    this.#metrics.added(key);
     if (this.#processing.has(key)) return;
     this.#push(key);
   }
@@ -92,6 +97,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
+    this.#metrics.retried();
     const perKey = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(failures, 60));
     this.addAfter(key, Math.max(perKey, this.#limiter.reserve()));
   }
@@ -130,12 +136,14 @@ export class WorkQueue {
   /** Marks `key` processed; if it was added meanwhile it is queued again. */
   done(key: string): void {
     this.#processing.delete(key);
+    this.#metrics.done(key);
     if (this.#dirty.has(key)) this.#push(key);
   }
 
   /** Stops accepting keys and cancels delayed adds; waiting `get` calls resolve `undefined` once the queue drains. */
   shutDown(): void {
     this.#shuttingDown = true;
+    this.#metrics.stop();
     for (const { timer } of this.#waiting.values()) clearTimeout(timer);
     this.#waiting.clear();
     if (this.#queue.length === 0) {
@@ -149,6 +157,7 @@ export class WorkQueue {
     const key = this.#queue.shift() as string;
     this.#processing.add(key);
     this.#dirty.delete(key);
+    this.#metrics.taken(key);
     if (this.#shuttingDown && this.#queue.length === 0) {
       const getters = this.#getters;
       this.#getters = [];
