@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { Node } from "kubernetes-types/core/v1.d.ts";
 import { describeNode } from "../../../lib/provider_kit/mod.ts";
+import { baseNode, nodeArch } from "../../../lib/node/base_node.ts";
 import { parseMockConfig } from "../../../providers/mock/config.ts";
 import { mockNodeDescription } from "../../../providers/mock/node_description.ts";
 
@@ -35,28 +35,22 @@ Deno.test("the node description carries capacity, labels, providerID and a stabl
   assert.notEqual(other.nodeInfo?.machineID, info?.machineID);
 });
 
-Deno.test("merged into the agent's node it keeps the agent's kubelet version and architecture unless configured", () => {
-  const base: Node = {
-    metadata: { name: "edge-1" },
-    status: {
-      nodeInfo: {
-        kubeletVersion: "v1.36.3-vkedge",
-        architecture: "arm64",
-        operatingSystem: "linux",
-        bootID: "",
-        containerRuntimeVersion: "vkedge://mock",
-        kernelVersion: "",
-        kubeProxyVersion: "",
-        machineID: "",
-        osImage: "",
-        systemUUID: "",
-      },
-    },
-  };
+Deno.test("merged into the agent's node it keeps the agent's kubelet version, addresses and architecture unless configured", () => {
+  const base = baseNode({
+    nodeName: "edge-1",
+    providerName: "mock",
+    operatingSystem: "linux",
+    internalIp: "192.0.2.10",
+    kubeletPort: 10250,
+    kubeletVersion: "v1.36.3-vkedge",
+  });
   const plain = describeNode(base, mockNodeDescription(parseMockConfig({}), options));
   assert.equal(plain.status?.nodeInfo?.kubeletVersion, "v1.36.3-vkedge");
-  assert.equal(plain.status?.nodeInfo?.architecture, "arm64");
+  assert.equal(plain.status?.nodeInfo?.architecture, nodeArch());
   assert.equal(plain.status?.nodeInfo?.containerRuntimeVersion, "mock://1.0.0");
+  assert.deepEqual(plain.status?.addresses, base.status?.addresses);
+  assert.deepEqual(plain.status?.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
+  assert.deepEqual(plain.status?.allocatable, plain.status?.capacity);
   const configured = describeNode(
     base,
     mockNodeDescription(
