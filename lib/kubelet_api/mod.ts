@@ -1,6 +1,7 @@
 /**
- * The HTTPS kubelet API served by the agent: server, authentication/authorization hooks,
- * certificates and the helpers providers use to produce resource metrics.
+ * The HTTPS kubelet API served by the agent: server, route table (plain and upgrade routes),
+ * authentication/authorization hooks and the one step that applies them, certificates and
+ * the helpers providers use to produce resource metrics.
  *
  * @module
  */
@@ -11,6 +12,21 @@ export {
   type ListeningAddress,
   type StartOptions,
 } from "./server.ts";
+export {
+  type PlainHandler,
+  type Route,
+  type RouteContext,
+  type RouteResolution,
+  RouteTable,
+  type UpgradeContext,
+  type UpgradeHandler,
+} from "./routes.ts";
+export {
+  AccessCheck,
+  type AccessCheckOptions,
+  type AccessRequest,
+  type AccessResult,
+} from "./access.ts";
 export {
   type AccessDecision,
   anonymousUser,

@@ -1,33 +1,36 @@
 /**
  * The HTTPS kubelet API that `kubectl logs`, metrics-server and the API server's node proxy
- * reach: authentication and authorization as a kubelet in webhook mode does, then routing
- * to the provider. The core (`handle`) works on web-standard `Request`/`Response`; a thin
- * adapter serves it with `node:https`, which verifies client certificates against a CA.
+ * reach: every request (plain, or a connection upgrade such as SPDY for `kubectl exec`) is
+ * authenticated and authorized as a kubelet in webhook mode does (`access.ts`), then routed
+ * through the route table (`routes.ts`, `kubelet_routes.ts`). The core (`handle`) works on
+ * web-standard `Request`/`Response`; it is served with `node:https`, which verifies client
+ * certificates against a CA and, through its `'upgrade'` event, hands over raw sockets.
  *
  * @module
  */
 
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TLSSocket } from "node:tls";
+import type { Duplex } from "node:stream";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
-import { hasExecInContainer, type Provider } from "../provider.ts";
-import {
-  type Authenticator,
-  type Authorizer,
-  type Credentials,
-  type NodeAccessAttributes,
-  type PeerCertificate,
-  subresourcesForPath,
-  verbForMethod,
-} from "./auth.ts";
-import { errorResponse, HttpError, statusForError, textResponse } from "./http_errors.ts";
-import { serveContainerLogs } from "./logs.ts";
-import { serveMetricsResource, serveStatsSummary } from "./stats.ts";
+import { errorMessage } from "../errors.ts";
+import type { Provider } from "../provider.ts";
+import { AccessCheck, refusalResponse } from "./access.ts";
+import type { Authenticator, Authorizer, Credentials, UserInfo } from "./auth.ts";
+import { credentialsOf } from "./credentials.ts";
+import { requestOf, writeResponse } from "./http_adapter.ts";
+import { errorResponse, HttpError, statusForError } from "./http_errors.ts";
+import { kubeletRoutes } from "./kubelet_routes.ts";
+import { type Route, type RouteContext, routeRefusal, RouteTable } from "./routes.ts";
+import { endSocket, writeSocketResponse, writeSwitchingProtocols } from "./socket_response.ts";
 import { generateServingCertificate } from "./tls.ts";
+import { UpgradedSockets } from "./upgraded_sockets.ts";
 
 const logger = getLogger(["vkedge", "kubelet_api"]);
+
+/** How long `close()` lets upgraded connections end before destroying them. */
+const closeGraceMs = 500;
 
 /** Options of the kubelet API server. */
 export interface KubeletApiServerOptions {
@@ -47,6 +50,8 @@ export interface KubeletApiServerOptions {
   certificateAddresses?: string[];
   /** Source of `/pods`; defaults to the provider's pods. */
   listPods?: (signal: AbortSignal) => Promise<Pod[]>;
+  /** Routes matched before the built-in ones (behind the same authentication and authorization). */
+  routes?: Route[];
 }
 
 /** Where to listen. */
@@ -67,43 +72,42 @@ export interface ListeningAddress {
   hostname: string;
 }
 
-const streamingSubresources = ["exec", "attach", "portForward", "run"];
-
-function podList(items: Pod[]): Record<string, unknown> {
-  return { kind: "PodList", apiVersion: "v1", metadata: {}, items };
-}
-
-function isRunning(pod: Pod): boolean {
-  return pod.status?.phase === "Running" ||
-    (pod.status?.containerStatuses ?? []).some((status) => status.state?.running !== undefined);
-}
-
-function firstOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value) && typeof value[0] === "string") return value[0];
-  return undefined;
-}
-
-function allOf(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.filter((item) => typeof item === "string");
-  return [];
+/** A request admitted to a route: the route, its path parameters and the user. */
+interface Admitted {
+  route: Route;
+  params: Record<string, string>;
+  user?: UserInfo;
 }
 
 function isIpAddress(text: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || text.includes(":");
 }
 
+function logFailure(error: unknown, request: { method: string; path: string }): void {
+  const status = statusForError(error);
+  if (status >= 500 && status !== 501) {
+    logger.error("{method} {path} failed: {error}", { ...request, error: errorMessage(error) });
+  }
+}
+
 /** The kubelet API server: construct, `start`, and `close` when done. */
 export class KubeletApiServer {
   readonly #options: KubeletApiServerOptions;
+  readonly #access: AccessCheck;
+  readonly #routes: RouteTable;
   readonly #active = new Set<AbortController>();
+  readonly #upgraded = new UpgradedSockets();
   #server?: Server;
   #servingCaPem?: string;
 
   /** Creates a server; nothing listens before `start`. */
   constructor(options: KubeletApiServerOptions) {
     this.#options = options;
+    this.#access = new AccessCheck(options);
+    this.#routes = new RouteTable([
+      ...(options.routes ?? []),
+      ...kubeletRoutes({ provider: options.provider, listPods: options.listPods }),
+    ]);
   }
 
   /** CA of the generated serving certificate, once started without a configured one. */
@@ -112,146 +116,124 @@ export class KubeletApiServer {
   }
 
   /**
-   * Answers one request: `/healthz` for anyone, everything else after authentication (401)
-   * and authorization (403), then routing; errors become statuses in `errorResponse`.
+   * Answers one request: public routes (`/healthz`) for anyone, everything else after
+   * authentication (401) and authorization (403), then routing (404, 405); errors become
+   * statuses in `errorResponse`.
    */
   async handle(request: Request, credentials: Credentials): Promise<Response> {
     const url = new URL(request.url);
+    const admitted = await this.#admit(request, url, credentials);
+    if (admitted instanceof Response) return admitted;
+    const { route } = admitted;
+    if (route.handle === undefined) {
+      return errorResponse(
+        new HttpError(
+          400,
+          `${url.pathname} expects an upgrade request (Connection: Upgrade), found a plain ${request.method}`,
+        ),
+      );
+    }
+    return await this.#runPlain(route.handle, this.#context(request, url, admitted));
+  }
+
+  /** Authenticates, authorizes and resolves the route; a `Response` is the refusal to send. */
+  async #admit(request: Request, url: URL, credentials: Credentials): Promise<Admitted | Response> {
     const path = url.pathname;
-    if (path === "/healthz" || path === "/healthz/") {
-      return request.method === "GET" || request.method === "HEAD"
-        ? textResponse(200, "ok")
-        : textResponse(405, `method ${request.method} not allowed on /healthz: expected GET`);
+    let user: UserInfo | undefined;
+    if (!this.#routes.isPublic(path)) {
+      const access = await this.#access.check(
+        { method: request.method, path, credentials },
+        request.signal,
+      );
+      if (!access.allowed) return refusalResponse(access);
+      user = access.user;
     }
+    const resolution = this.#routes.resolve(request.method, path);
+    if (resolution.kind !== "found") {
+      return routeRefusal(resolution, { method: request.method, path });
+    }
+    return { route: resolution.route, params: resolution.params, user };
+  }
 
-    let authentication;
-    try {
-      authentication = await this.#options.authenticator.authenticate(credentials, request.signal);
-    } catch (error) {
-      logger.warn("authentication error for {method} {path}: {error}", {
-        method: request.method,
-        path,
-        error: String(error),
-      });
-      return textResponse(401, "Unauthorized");
-    }
-    if (!authentication.authenticated) {
-      logger.debug("unauthenticated {method} {path}: {reason}", {
-        method: request.method,
-        path,
-        reason: authentication.reason,
-      });
-      return textResponse(401, "Unauthorized");
-    }
-    const user = authentication.user;
-    const verb = verbForMethod(request.method);
-    let denial = "";
-    let allowed = false;
-    let lastAttributes: NodeAccessAttributes | undefined;
-    for (const subresource of subresourcesForPath(path)) {
-      const attributes: NodeAccessAttributes = {
-        user: user.name,
-        groups: user.groups,
-        ...(user.uid === undefined ? {} : { uid: user.uid }),
-        ...(user.extra === undefined ? {} : { extra: user.extra }),
-        verb,
-        resource: "nodes",
-        subresource,
-        name: this.#options.nodeName,
-      };
-      lastAttributes = attributes;
-      const describe =
-        `user=${user.name}, verb=${verb}, resource=nodes, subresource=${subresource}`;
-      try {
-        const decision = await this.#options.authorizer.authorize(attributes, request.signal);
-        if (decision.allowed) {
-          allowed = true;
-          break;
-        }
-        denial = `Forbidden (${describe})${decision.reason ? `: ${decision.reason}` : ""}`;
-      } catch (error) {
-        logger.warn("authorization error ({describe}): {error}", {
-          describe,
-          error: String(error),
-        });
-        return textResponse(500, `Authorization error (${describe})`);
-      }
-    }
-    if (!allowed) {
-      logger.debug("forbidden {method} {path}: {denial}", {
-        method: request.method,
-        path,
-        denial,
-        attributes: lastAttributes,
-      });
-      return textResponse(403, denial);
-    }
+  #context(request: Request, url: URL, admitted: Admitted): RouteContext {
+    return {
+      request,
+      url,
+      params: admitted.params,
+      ...(admitted.user === undefined ? {} : { user: admitted.user }),
+      signal: request.signal,
+    };
+  }
 
+  async #runPlain(handle: NonNullable<Route["handle"]>, context: RouteContext): Promise<Response> {
     try {
-      return await this.#route(request, url);
+      return await handle(context);
     } catch (error) {
-      const status = statusForError(error);
-      if (status >= 500 && status !== 501) {
-        logger.error("{method} {path} failed: {error}", {
-          method: request.method,
-          path,
-          error: String(error),
-        });
-      }
+      logFailure(error, { method: context.request.method, path: context.url.pathname });
       return errorResponse(error);
     }
   }
 
-  async #route(request: Request, url: URL): Promise<Response> {
-    const segments = url.pathname.split("/").slice(1);
-    if (segments.at(-1) === "") segments.pop();
-    const decoded = segments.map((segment) => decodeURIComponent(segment));
-    const [head, ...rest] = decoded;
-    const provider = this.#options.provider;
-    const signal = request.signal;
-    const get = () => {
-      if (request.method !== "GET" && request.method !== "HEAD") {
-        throw new HttpError(
-          405,
-          `method ${request.method} not allowed on ${url.pathname}: expected GET`,
-        );
-      }
-    };
-
-    if (head === "containerLogs" && rest.length === 3) {
-      get();
-      const [namespace, pod, container] = rest;
-      return await serveContainerLogs(provider, { namespace, pod, container }, {
-        params: url.searchParams,
-        signal,
+  /** Serves an upgrade request on its raw socket: the same admission, then the route's handler. */
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<void> {
+    const signal = this.#upgraded.track(socket);
+    socket.on("error", (error) => {
+      logger.debug("upgraded connection for {url} failed: {error}", {
+        url: req.url,
+        error: errorMessage(error),
       });
-    }
-    if (head === "pods" && rest.length === 0) {
-      get();
-      const pods = await (this.#options.listPods ?? ((s) => provider.getPods(s)))(signal);
-      return Response.json(podList(pods));
-    }
-    if (head === "runningpods" && rest.length === 0) {
-      get();
-      return Response.json(podList((await provider.getPods(signal)).filter(isRunning)));
-    }
-    if (head === "stats" && rest.length === 1 && rest[0] === "summary") {
-      get();
-      return await serveStatsSummary(provider, signal);
-    }
-    if (head === "metrics" && rest.length === 1 && rest[0] === "resource") {
-      get();
-      return await serveMetricsResource(provider, signal);
-    }
-    if (streamingSubresources.includes(head) && rest.length >= 2) {
-      throw new HttpError(
-        501,
-        hasExecInContainer(provider)
-          ? `/${head} is not supported by the vkedge kubelet API yet (streaming protocols are not implemented)`
-          : `provider "${provider.name}" does not implement ExecInContainer: /${head} is not available`,
+    });
+    const method = req.method ?? "GET";
+    let switched = false;
+    try {
+      const request = requestOf(req, signal);
+      const url = new URL(request.url);
+      const admitted = await this.#admit(
+        request,
+        url,
+        credentialsOf(req, this.#credentialOptions()),
       );
+      if (admitted instanceof Response) {
+        logger.debug("upgrade {method} {url} -> {status}", {
+          method,
+          url: req.url,
+          status: admitted.status,
+        });
+        return await writeSocketResponse(socket, admitted, { method });
+      }
+      const context = this.#context(request, url, admitted);
+      const { handle, upgrade } = admitted.route;
+      if (upgrade === undefined) {
+        // A plain route answers an upgrade request as it answers any request.
+        const response = handle === undefined
+          ? errorResponse(new Error(`route ${admitted.route.name} has no handler`))
+          : await this.#runPlain(handle, context);
+        return await writeSocketResponse(socket, response, { method, stream: true, signal });
+      }
+      await upgrade({
+        ...context,
+        socket,
+        head,
+        switchProtocols(headers) {
+          if (switched) throw new Error("switchProtocols: expected one call, found a second");
+          switched = true;
+          writeSwitchingProtocols(socket, headers);
+        },
+        respond(response) {
+          switched = true;
+          return writeSocketResponse(socket, response, { method });
+        },
+      });
+      endSocket(socket);
+    } catch (error) {
+      logFailure(error, { method, path: req.url ?? "" });
+      if (switched) socket.destroy();
+      else await writeSocketResponse(socket, errorResponse(error), { method });
     }
-    throw new HttpError(404, "404 request not found");
+  }
+
+  #credentialOptions() {
+    return { clientCertificates: this.#options.clientCaPem !== undefined };
   }
 
   /** Starts listening with TLS; resolves with the bound address. */
@@ -289,6 +271,9 @@ export class KubeletApiServer {
       },
       (req, res) => void this.#serve(req, res),
     );
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Uint8Array) => {
+      void this.#upgrade(req, socket, head);
+    });
     server.headersTimeout = 30_000;
     server.requestTimeout = 0;
     this.#server = server;
@@ -308,40 +293,18 @@ export class KubeletApiServer {
     return bound;
   }
 
-  /** Stops listening, ends in-flight streams (such as followed logs) and resolves when closed. */
+  /**
+   * Stops listening, ends in-flight streams (such as followed logs) and upgraded connections,
+   * and resolves when closed.
+   */
   async close(): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
     for (const controller of this.#active) controller.abort(new Error("kubelet API closing"));
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections?.();
-    });
-  }
-
-  #credentials(req: IncomingMessage): Credentials {
-    const credentials: Credentials = {};
-    const authorization = req.headers.authorization;
-    const bearer = authorization === undefined
-      ? undefined
-      : /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-    if (bearer !== undefined) credentials.bearerToken = bearer;
-    if (this.#options.clientCaPem !== undefined) {
-      const socket = req.socket as TLSSocket;
-      const peer = socket.getPeerCertificate?.();
-      // Node types say string, but repeated attributes (several O) arrive as arrays.
-      const subject = peer?.subject;
-      if (subject) {
-        const certificate: PeerCertificate = {
-          verified: socket.authorized === true,
-          commonName: firstOf(subject.CN),
-          organizations: allOf(subject.O),
-        };
-        if (socket.authorizationError) certificate.error = String(socket.authorizationError);
-        credentials.certificate = certificate;
-      }
-    }
-    return credentials;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections?.();
+    await this.#upgraded.closeAll(closeGraceMs);
+    await closed;
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -351,65 +314,19 @@ export class KubeletApiServer {
       if (!res.writableFinished) controller.abort(new Error("client went away"));
       this.#active.delete(controller);
     });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === "string") headers.set(name, value);
-      else if (Array.isArray(value)) { for (const item of value) headers.append(name, item); }
-    }
+    const method = req.method ?? "GET";
     let response: Response;
     try {
-      const request = new Request(`https://kubelet${req.url ?? "/"}`, {
-        method: req.method ?? "GET",
-        headers,
-        signal: controller.signal,
-      });
-      response = await this.handle(request, this.#credentials(req));
+      const request = requestOf(req, controller.signal);
+      response = await this.handle(request, credentialsOf(req, this.#credentialOptions()));
     } catch (error) {
       response = errorResponse(error);
     }
-    logger.debug("{method} {url} -> {status}", {
-      method: req.method,
-      url: req.url,
-      status: response.status,
+    logger.debug("{method} {url} -> {status}", { method, url: req.url, status: response.status });
+    await writeResponse(res, response, {
+      method,
+      signal: controller.signal,
+      url: req.url ?? "/",
     });
-    const outgoing: Record<string, string> = {};
-    response.headers.forEach((value, name) => outgoing[name] = value);
-    res.writeHead(response.status, outgoing);
-    if (response.body === null || req.method === "HEAD") {
-      await response.body?.cancel();
-      res.end();
-      return;
-    }
-    const reader = response.body.getReader();
-    const stop = () => void reader.cancel().catch(() => {});
-    controller.signal.addEventListener("abort", stop, { once: true });
-    try {
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (!res.write(value)) {
-          await new Promise<void>((resolve) => {
-            const resume = () => {
-              res.off("drain", resume);
-              res.off("close", resume);
-              resolve();
-            };
-            res.on("drain", resume);
-            res.on("close", resume);
-          });
-        }
-        if (controller.signal.aborted) break;
-      }
-    } catch (error) {
-      if (!controller.signal.aborted) {
-        logger.warn("response stream for {url} failed: {error}", {
-          url: req.url,
-          error: String(error),
-        });
-      }
-    } finally {
-      controller.signal.removeEventListener("abort", stop);
-      res.end();
-    }
   }
 }

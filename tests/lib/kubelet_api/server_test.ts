@@ -1,144 +1,14 @@
 import assert from "node:assert/strict";
 import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
-import {
-  createAuthenticator,
-  createWebhookAuthorizer,
-  type NodeAccessAttributes,
-} from "../../../lib/kubelet_api/auth.ts";
+import { createAuthenticator, createWebhookAuthorizer } from "../../../lib/kubelet_api/auth.ts";
 import { KubeletApiServer } from "../../../lib/kubelet_api/server.ts";
-import {
-  type CertificateAndKey,
-  createCertificateAuthority,
-  issueCertificate,
-} from "../../../lib/kubelet_api/tls.ts";
 import type { Provider } from "../../../lib/provider.ts";
 import type { Summary } from "../../../lib/stats_types.ts";
 import { parseMockConfig } from "../../../providers/mock/config.ts";
 import { MockProvider } from "../../../providers/mock/mock_provider.ts";
+import { makePod, nodeName, pki, startServer } from "./_fixture.ts";
 
-const nodeName = "vk-test-node";
 const signal = new AbortController().signal;
-
-interface Pki {
-  servingCa: CertificateAndKey;
-  serving: CertificateAndKey;
-  clientCa: CertificateAndKey;
-  alice: CertificateAndKey;
-  mallory: CertificateAndKey;
-  stranger: CertificateAndKey;
-}
-
-let pkiPromise: Promise<Pki> | undefined;
-
-function pki(): Promise<Pki> {
-  pkiPromise ??= (async () => {
-    const servingCa = await createCertificateAuthority("serving-ca");
-    const clientCa = await createCertificateAuthority("client-ca");
-    const otherCa = await createCertificateAuthority("other-ca");
-    return {
-      servingCa,
-      serving: await issueCertificate(servingCa, {
-        subject: { commonName: nodeName },
-        usages: ["server"],
-        ipAddresses: ["127.0.0.1"],
-      }),
-      clientCa,
-      alice: await issueCertificate(clientCa, {
-        subject: { commonName: "alice", organizations: ["system:masters"] },
-        usages: ["client"],
-      }),
-      mallory: await issueCertificate(clientCa, {
-        subject: { commonName: "mallory" },
-        usages: ["client"],
-      }),
-      stranger: await issueCertificate(otherCa, {
-        subject: { commonName: "alice" },
-        usages: ["client"],
-      }),
-    };
-  })();
-  return pkiPromise;
-}
-
-function makePod(name: string, containers: string[]): Pod {
-  return {
-    metadata: { namespace: "default", name, uid: `uid-${name}` },
-    spec: {
-      nodeName,
-      containers: containers.map((c) => ({ name: c, image: `nginx:${c}` })),
-    },
-  };
-}
-
-interface Fixture {
-  url: string;
-  provider: Provider;
-  asked: NodeAccessAttributes[];
-  client(who?: keyof Pki | "none"): Deno.HttpClient;
-  get(path: string, options?: { who?: keyof Pki | "none"; token?: string }): Promise<Response>;
-  close(): Promise<void>;
-}
-
-async function startServer(
-  options: { provider?: Provider; anonymousAuth?: boolean } = {},
-): Promise<Fixture> {
-  const certs = await pki();
-  const provider = options.provider ??
-    new MockProvider(parseMockConfig({}), {
-      nodeName,
-      operatingSystem: "linux",
-      internalIp: "127.0.0.1",
-      daemonPort: 10250,
-    });
-  const asked: NodeAccessAttributes[] = [];
-  const server = new KubeletApiServer({
-    nodeName,
-    provider,
-    tls: certs.serving,
-    clientCaPem: certs.clientCa.certPem,
-    authenticator: createAuthenticator({
-      anonymousAuth: options.anonymousAuth,
-      tokenReview: (token) =>
-        Promise.resolve(
-          token === "good-token"
-            ? { authenticated: true, user: { name: "bob", groups: ["devs"] } }
-            : { authenticated: false, reason: "unknown token" },
-        ),
-    }),
-    authorizer: createWebhookAuthorizer((attributes) => {
-      asked.push(attributes);
-      const allowed = attributes.user !== "mallory" && attributes.user !== "system:anonymous";
-      return Promise.resolve({ allowed, reason: allowed ? "" : "RBAC: no rule for you" });
-    }),
-  });
-  const { port } = await server.start({ port: 0, hostname: "127.0.0.1" });
-  const clients: Deno.HttpClient[] = [];
-  const fixture: Fixture = {
-    url: `https://127.0.0.1:${port}`,
-    provider,
-    asked,
-    client(who = "alice") {
-      const identity = who === "none" ? undefined : certs[who];
-      const client = Deno.createHttpClient({
-        caCerts: [certs.servingCa.certPem],
-        ...(identity === undefined ? {} : { cert: identity.certPem, key: identity.keyPem }),
-      });
-      clients.push(client);
-      return client;
-    },
-    get(path, { who = "alice", token } = {}) {
-      return fetch(`${fixture.url}${path}`, {
-        client: fixture.client(who),
-        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-      });
-    },
-    async close() {
-      await server.close();
-      for (const client of clients) client.close();
-    },
-  };
-  return fixture;
-}
 
 Deno.test("kubelet API: /healthz answers ok without credentials", async () => {
   const api = await startServer();
