@@ -95,6 +95,11 @@ export class ReflectorMetrics {
       DELETED: events.labels({ name, type: "DELETED" }),
       BOOKMARK: events.labels({ name, type: "BOOKMARK" }),
     };
+    // Series start at 0, so that the first increment is a visible change.
+    const children = [this.#lists, this.#relists, this.#watches, this.#watchRestarts];
+    for (const child of [...children, this.#failures, ...Object.values(this.#events)]) {
+      child.inc(0);
+    }
   }
 
   /** The reflector started running. */

@@ -111,6 +111,11 @@ export class WorkQueueMetrics {
     this.#retries = retries.labels({ name });
     this.#queueDuration = queueDuration.labels({ name });
     this.#workDuration = workDuration.labels({ name });
+    // Series start at 0, so that the first increment is a visible change.
+    this.#adds.inc(0);
+    this.#retries.inc(0);
+    queueDuration.zero({ name });
+    workDuration.zero({ name });
     live.add(this);
   }
 
