@@ -93,6 +93,7 @@ export function streamLogLines(
           continue;
         }
         const line = source.line(next++);
+        if (sinceMs !== undefined && line.timeMs < sinceMs) continue; // followed into the future
         const text = options.timestamps
           ? `${formatLogTimestamp(line.timeMs)} ${line.text}\n`
           : `${line.text}\n`;

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { assertEquals, assertRejects, assertThrows } from "../../_harness/assert.ts";
+import { InvalidInputError } from "../../../lib/provider.ts";
+import { parseProviderConfig, readSecret } from "../../../lib/provider_kit/mod.ts";
+
+const schema = z.object({ endpoint: z.url(), pollSeconds: z.number().positive().default(5) })
+  .strict();
+
+Deno.test("provider config: text or objects, defaults applied, every bad field named", () => {
+  assertEquals(
+    parseProviderConfig("demo", schema, "endpoint: http://x\n"),
+    { endpoint: "http://x", pollSeconds: 5 },
+  );
+  assertEquals(
+    parseProviderConfig("demo", schema, { endpoint: "http://x", pollSeconds: 1 }).pollSeconds,
+    1,
+  );
+  const error = assertThrows(
+    () => parseProviderConfig("demo", schema, { endpoint: "nope", pollSeconds: -1, extra: 1 }),
+    InvalidInputError,
+  );
+  assertEquals(error.message.startsWith("demo provider config: "), true);
+  for (const field of ['field "endpoint"', 'field "pollSeconds"', "extra"]) {
+    assertEquals(error.message.includes(field), true, `${field} in ${error.message}`);
+  }
+  assertThrows(
+    () => parseProviderConfig("demo", schema, "a: [", {}),
+    InvalidInputError,
+    "YAML or JSON",
+  );
+  assertThrows(
+    () => parseProviderConfig("demo", schema, undefined, { required: "endpoint" }),
+    InvalidInputError,
+    "expected a file given with --provider-config (endpoint), found none",
+  );
+  // Without `required`, no configuration means every default (here: a missing endpoint).
+  assertThrows(() => parseProviderConfig("demo", schema, undefined), InvalidInputError, "endpoint");
+});
+
+Deno.test("provider config secrets: from a file (one line break dropped) or a variable, never empty", async () => {
+  const sources = {
+    readTextFile: (path: string) =>
+      path === "/secret"
+        ? Promise.resolve("s3cret\n")
+        : path === "/empty"
+        ? Promise.resolve("\n")
+        : Promise.reject(new Error("No such file")),
+    getEnv: (name: string) => (name === "SET" ? "from-env" : name === "EMPTY" ? "" : undefined),
+  };
+  assertEquals(await readSecret("demo", "auth.password", { file: "/secret" }, sources), "s3cret");
+  assertEquals(await readSecret("demo", "auth.password", { env: "SET" }, sources), "from-env");
+  assertEquals(await readSecret("demo", "auth.id", { value: "inline" }, sources), "inline");
+  await assertRejects(
+    () => readSecret("demo", "auth.password", { file: "/missing" }, sources),
+    InvalidInputError,
+    'field "auth.passwordFile": expected a readable file, found No such file for /missing',
+  );
+  await assertRejects(
+    () => readSecret("demo", "auth.password", { file: "/empty" }, sources),
+    InvalidInputError,
+    "expected a non-empty file",
+  );
+  await assertRejects(
+    () => readSecret("demo", "auth.password", { env: "EMPTY" }, sources),
+    InvalidInputError,
+    "expected environment variable EMPTY to be set, found it empty",
+  );
+  await assertRejects(
+    () => readSecret("demo", "auth.password", { env: "UNSET" }, sources),
+    InvalidInputError,
+    "found it unset",
+  );
+});
