@@ -1,13 +1,14 @@
 /**
  * `GET /stats/summary` and `GET /metrics/resource`: relay the provider's usage data as the
- * kubelet's JSON summary and Prometheus text.
+ * kubelet's JSON summary and Prometheus text (written by prom-client, like the agent's own
+ * metrics; see `lib/metrics/families.ts` for why samples carry no timestamps).
  *
  * @module
  */
 
 import { hasMetricsResource, hasStatsSummary, type Provider } from "../provider.ts";
+import { formatMetricFamilies, prometheusTextContentType } from "../metrics/mod.ts";
 import { HttpError } from "./http_errors.ts";
-import { formatPrometheusText, prometheusTextContentType } from "./prometheus_text.ts";
 import { resourceMetricsFromSummary } from "./resource_metrics.ts";
 
 /** Answers `/stats/summary` with the provider's summary (501 without `StatsSummary`). */
@@ -44,7 +45,7 @@ export async function serveMetricsResource(
       `provider "${provider.name}" does not implement MetricsResource or StatsSummary: /metrics/resource is not available`,
     );
   }
-  return new Response(formatPrometheusText(families), {
+  return new Response(await formatMetricFamilies(families), {
     status: 200,
     headers: { "content-type": prometheusTextContentType },
   });

@@ -35,7 +35,8 @@ function labelNamesOf(family: MetricFamily): string[] {
 function register(registry: Registry, family: MetricFamily): void {
   const options = {
     name: family.name,
-    help: family.help,
+    // prom-client needs a help text; a family without one gets its name.
+    help: family.help === "" ? family.name : family.help,
     labelNames: labelNamesOf(family),
     registers: [registry],
   };
@@ -58,7 +59,8 @@ function register(registry: Registry, family: MetricFamily): void {
 /**
  * Renders `families` as Prometheus text: `# HELP` and `# TYPE` lines, then one line per
  * sample, with labels in the order of each sample's label object (the kubelet's families
- * are read by position: namespace, pod, container). Families without samples are left out.
+ * are read by position: namespace, pod, container). Families without samples are left out;
+ * one without a help text gets its name as help.
  * Throws on a metric or label name the format forbids, a family given twice, or a negative
  * counter.
  */
