@@ -18,7 +18,6 @@ import {
   type UserInfo,
   verbForMethod,
 } from "./auth.ts";
-import { textResponse } from "./http_errors.ts";
 
 const logger = getLogger(["vkedge", "kubelet_api"]);
 
@@ -116,9 +115,4 @@ export class AccessCheck {
     });
     return { allowed: false, status: 403, message: denial };
   }
-}
-
-/** The plain-text response of a refusal. */
-export function refusalResponse(result: { status: number; message: string }): Response {
-  return textResponse(result.status, result.message);
 }

@@ -62,7 +62,14 @@ export {
   pemBlocks,
   type ServingCertificate,
 } from "./tls.ts";
-export { errorResponse, HttpError, statusForError } from "./http_errors.ts";
+export {
+  errorResponse,
+  failureOf,
+  HttpError,
+  type HttpFailure,
+  statusForError,
+  statusResponse,
+} from "./http_errors.ts";
 export { logQuerySchema, parseLogQuery } from "./logs.ts";
 export { formatPrometheusText, prometheusTextContentType } from "./prometheus_text.ts";
 export { resourceMetricsFromSummary, type ResourceMetricsOptions } from "./resource_metrics.ts";

@@ -9,7 +9,7 @@
 
 import type { Duplex } from "node:stream";
 import type { UserInfo } from "./auth.ts";
-import { textResponse } from "./http_errors.ts";
+import type { HttpFailure } from "./http_errors.ts";
 
 /** What every handler receives about its request. */
 export interface RouteContext {
@@ -40,7 +40,10 @@ export interface UpgradeContext extends RouteContext {
 /** Answers a plain (non-upgrade) request. */
 export type PlainHandler = (context: RouteContext) => Promise<Response>;
 
-/** Takes over an upgrade request's socket; throwing before `switchProtocols` sends an error response. */
+/**
+ * Takes over an upgrade request's socket; throwing before `switchProtocols` answers with the
+ * error's status as a `metav1.Status`. The server ends the socket when the promise settles.
+ */
 export type UpgradeHandler = (context: UpgradeContext) => Promise<void>;
 
 /** One entry of the route table. */
@@ -138,24 +141,22 @@ export class RouteTable {
   }
 }
 
-/** The answer to a request that found no route: 404, 405 naming the methods, or 400. */
+/** The refusal of a request that found no route: 404, 405 naming the methods, or 400. */
 export function routeRefusal(
   resolution: Exclude<RouteResolution, { kind: "found" }>,
   request: { method: string; path: string },
-): Response {
+): HttpFailure {
   switch (resolution.kind) {
     case "notFound":
-      return textResponse(404, "404 request not found");
+      return { status: 404, message: "404 request not found" };
     case "malformed":
-      return textResponse(400, resolution.reason);
+      return { status: 400, message: resolution.reason };
     case "methodNotAllowed": {
-      const expected = resolution.allowed.filter((method) => method !== "HEAD");
-      return textResponse(
-        405,
-        `method ${request.method} not allowed on ${request.path}: expected ${
-          expected.join(" or ")
-        }`,
-      );
+      const expected = resolution.allowed.filter((method) => method !== "HEAD").join(" or ");
+      return {
+        status: 405,
+        message: `method ${request.method} not allowed on ${request.path}: expected ${expected}`,
+      };
     }
   }
 }

@@ -4,7 +4,9 @@
  * authenticated and authorized as a kubelet in webhook mode does (`access.ts`), then routed
  * through the route table (`routes.ts`, `kubelet_routes.ts`). The core (`handle`) works on
  * web-standard `Request`/`Response`; it is served with `node:https`, which verifies client
- * certificates against a CA and, through its `'upgrade'` event, hands over raw sockets.
+ * certificates against a CA and, through its `'upgrade'` event, hands over raw sockets. A
+ * refused or failed upgrade is answered on the socket with a `metav1.Status` (the same
+ * message as the plain path's text), which is what client-go shows to `kubectl` users.
  *
  * @module
  */
@@ -16,11 +18,19 @@ import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import { errorMessage } from "../errors.ts";
 import type { Provider } from "../provider.ts";
-import { AccessCheck, refusalResponse } from "./access.ts";
+import { AccessCheck } from "./access.ts";
 import type { Authenticator, Authorizer, Credentials, UserInfo } from "./auth.ts";
 import { credentialsOf } from "./credentials.ts";
 import { requestOf, writeResponse } from "./http_adapter.ts";
-import { errorResponse, HttpError, statusForError } from "./http_errors.ts";
+import {
+  errorResponse,
+  failureOf,
+  HttpError,
+  type HttpFailure,
+  statusForError,
+  statusResponse,
+  textResponse,
+} from "./http_errors.ts";
 import { kubeletRoutes } from "./kubelet_routes.ts";
 import { type Route, type RouteContext, routeRefusal, RouteTable } from "./routes.ts";
 import { endSocket, writeSocketResponse, writeSwitchingProtocols } from "./socket_response.ts";
@@ -123,7 +133,9 @@ export class KubeletApiServer {
   async handle(request: Request, credentials: Credentials): Promise<Response> {
     const url = new URL(request.url);
     const admitted = await this.#admit(request, url, credentials);
-    if (admitted instanceof Response) return admitted;
+    if (!("route" in admitted)) {
+      return textResponse(admitted.status, admitted.message, admitted.headers);
+    }
     const { route } = admitted;
     if (route.handle === undefined) {
       return errorResponse(
@@ -136,8 +148,12 @@ export class KubeletApiServer {
     return await this.#runPlain(route.handle, this.#context(request, url, admitted));
   }
 
-  /** Authenticates, authorizes and resolves the route; a `Response` is the refusal to send. */
-  async #admit(request: Request, url: URL, credentials: Credentials): Promise<Admitted | Response> {
+  /** Authenticates, authorizes and resolves the route, or says why the request is refused. */
+  async #admit(
+    request: Request,
+    url: URL,
+    credentials: Credentials,
+  ): Promise<Admitted | HttpFailure> {
     const path = url.pathname;
     let user: UserInfo | undefined;
     if (!this.#routes.isPublic(path)) {
@@ -145,7 +161,7 @@ export class KubeletApiServer {
         { method: request.method, path, credentials },
         request.signal,
       );
-      if (!access.allowed) return refusalResponse(access);
+      if (!access.allowed) return { status: access.status, message: access.message };
       user = access.user;
     }
     const resolution = this.#routes.resolve(request.method, path);
@@ -193,13 +209,13 @@ export class KubeletApiServer {
         url,
         credentialsOf(req, this.#credentialOptions()),
       );
-      if (admitted instanceof Response) {
+      if (!("route" in admitted)) {
         logger.debug("upgrade {method} {url} -> {status}", {
           method,
           url: req.url,
           status: admitted.status,
         });
-        return await writeSocketResponse(socket, admitted, { method });
+        return await writeSocketResponse(socket, statusResponse(admitted), { method });
       }
       const context = this.#context(request, url, admitted);
       const { handle, upgrade } = admitted.route;
@@ -227,8 +243,13 @@ export class KubeletApiServer {
       endSocket(socket);
     } catch (error) {
       logFailure(error, { method, path: req.url ?? "" });
+      logger.debug("upgrade {method} {url} failed: {error}", {
+        method,
+        url: req.url,
+        error: errorMessage(error),
+      });
       if (switched) socket.destroy();
-      else await writeSocketResponse(socket, errorResponse(error), { method });
+      else await writeSocketResponse(socket, statusResponse(failureOf(error)), { method });
     }
   }
 

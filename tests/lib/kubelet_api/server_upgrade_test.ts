@@ -44,25 +44,50 @@ function echoRoute(seen: UpgradeContext[]): Route {
   };
 }
 
-function assertPlainClose(answer: { headers: Headers; closed: boolean; body: string }): void {
-  assert.equal(answer.headers.get("content-type"), "text/plain; charset=utf-8");
+interface Status {
+  kind: string;
+  apiVersion: string;
+  status: string;
+  message: string;
+  reason?: string;
+  code: number;
+}
+
+/**
+ * The metav1.Status a refused upgrade carries (what client-go decodes), after checking the
+ * framing: JSON, content-length, Connection: close, and the end of the connection.
+ */
+function statusOf(answer: { headers: Headers; closed: boolean; body: string }): Status {
+  assert.equal(answer.headers.get("content-type"), "application/json");
   assert.equal(answer.headers.get("connection"), "close");
   assert.equal(
     Number(answer.headers.get("content-length")),
     new TextEncoder().encode(answer.body).length,
   );
   assert.ok(answer.closed, "the server ends the socket after the response");
+  const status = JSON.parse(answer.body);
+  assert.equal(status.kind, "Status");
+  assert.equal(status.apiVersion, "v1");
+  assert.equal(status.status, "Failure");
+  return status;
 }
 
-Deno.test("upgrade: an anonymous upgrade request gets 401 on the socket, and no authorization is asked", async () => {
+Deno.test("upgrade: an anonymous upgrade request gets a 401 Status on the socket, and no authorization is asked", async () => {
   const api = await startServer();
   try {
     for (const path of ["/exec/default/web/app?command=ls", "/portForward/default/web"]) {
       const answer = await sendUpgrade(api.port, path, { who: "none" });
       assert.equal(answer.status, 401, path);
       assert.equal(answer.reason, "Unauthorized");
-      assert.equal(answer.body, "Unauthorized\n");
-      assertPlainClose(answer);
+      assert.deepEqual(statusOf(answer), {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "Unauthorized",
+        reason: "Unauthorized",
+        code: 401,
+      });
     }
     const badToken = await sendUpgrade(api.port, "/attach/default/web/app", {
       who: "none",
@@ -84,11 +109,13 @@ Deno.test("upgrade: a user without rights gets 403 naming verb create for POST a
       who: "mallory",
     });
     assert.equal(post.status, 403);
+    const postStatus = statusOf(post);
     assert.equal(
-      post.body,
-      "Forbidden (user=mallory, verb=create, resource=nodes, subresource=proxy): RBAC: no rule for you\n",
+      postStatus.message,
+      "Forbidden (user=mallory, verb=create, resource=nodes, subresource=proxy): RBAC: no rule for you",
     );
-    assertPlainClose(post);
+    assert.equal(postStatus.reason, "Forbidden");
+    assert.equal(postStatus.code, 403);
     const get = await sendUpgrade(api.port, "/portForward/default/web", {
       who: "mallory",
       method: "GET",
@@ -96,7 +123,7 @@ Deno.test("upgrade: a user without rights gets 403 naming verb create for POST a
     });
     assert.equal(get.status, 403);
     assert.match(
-      get.body,
+      statusOf(get).message,
       /^Forbidden \(user=mallory, verb=get, resource=nodes, subresource=proxy\)/,
     );
     assert.deepEqual(
@@ -125,11 +152,13 @@ Deno.test("upgrade: exec, attach, portForward and run answer 501 on the socket f
       const answer = await sendUpgrade(api.port, path);
       assert.equal(answer.status, 501, path);
       const name = new URL(path, "https://x").pathname.split("/")[1];
+      const status = statusOf(answer);
       assert.equal(
-        answer.body,
-        `provider "mock" does not implement ExecInContainer: /${name} is not available\n`,
+        status.message,
+        `provider "mock" does not implement ExecInContainer: /${name} is not available`,
       );
-      assertPlainClose(answer);
+      assert.equal(status.code, 501);
+      assert.equal(status.reason, undefined, "metav1 has no reason for 501");
     }
     const byToken = await sendUpgrade(api.port, "/exec/default/web/app", {
       who: "none",
@@ -150,13 +179,14 @@ Deno.test("upgrade: with ExecInContainer the 501 says streaming is not implement
     for (const name of ["exec", "attach", "portForward"]) {
       const path = name === "portForward" ? "/portForward/default/web" : `/${name}/default/web/app`;
       const expected =
-        `/${name} is not supported by the vkedge kubelet API yet (streaming protocols are not implemented)\n`;
+        `/${name} is not supported by the vkedge kubelet API yet (streaming protocols are not implemented)`;
       const upgraded = await sendUpgrade(api.port, path);
       assert.equal(upgraded.status, 501, path);
-      assert.equal(upgraded.body, expected);
+      assert.equal(statusOf(upgraded).message, expected);
       const plain = await fetch(`${api.url}${path}`, { method: "POST", client: api.client() });
       assert.equal(plain.status, 501, path);
-      assert.equal(await plain.text(), expected);
+      assert.equal(plain.headers.get("content-type"), "text/plain; charset=utf-8");
+      assert.equal(await plain.text(), `${expected}\n`);
     }
   } finally {
     await api.close();
@@ -168,13 +198,15 @@ Deno.test("upgrade: unknown paths are 404 and other methods 405 on the socket, a
   try {
     const unknown = await sendUpgrade(api.port, "/nothing/here");
     assert.equal(unknown.status, 404);
-    assert.equal(unknown.body, "404 request not found\n");
-    assertPlainClose(unknown);
+    assert.deepEqual(
+      [statusOf(unknown).message, statusOf(unknown).reason],
+      ["404 request not found", "NotFound"],
+    );
     const wrongMethod = await sendUpgrade(api.port, "/exec/default/web/app", { method: "PUT" });
     assert.equal(wrongMethod.status, 405);
     assert.equal(
-      wrongMethod.body,
-      "method PUT not allowed on /exec/default/web/app: expected GET or POST\n",
+      statusOf(wrongMethod).message,
+      "method PUT not allowed on /exec/default/web/app: expected GET or POST",
     );
     const anonymous = await sendUpgrade(api.port, "/nothing/here", { who: "none" });
     assert.equal(anonymous.status, 401, "authentication comes before routing");
@@ -263,7 +295,7 @@ Deno.test("upgrade: close() ends an open upgraded socket and aborts its handler"
   }
 });
 
-Deno.test("upgrade: a handler error before switching protocols becomes its HTTP status", async () => {
+Deno.test("upgrade: a handler error before switching protocols becomes a Status with its HTTP status", async () => {
   const routes: Route[] = [{
     name: "refuse",
     paths: ["/refuse"],
@@ -285,8 +317,8 @@ Deno.test("upgrade: a handler error before switching protocols becomes its HTTP 
   try {
     const refused = await sendUpgrade(api.port, "/refuse");
     assert.equal(refused.status, 400);
-    assert.equal(refused.body, "missing X-Stream-Protocol-Version\n");
-    assertPlainClose(refused);
+    assert.equal(statusOf(refused).message, "missing X-Stream-Protocol-Version");
+    assert.equal(statusOf(refused).reason, "BadRequest");
     const responded = await sendUpgrade(api.port, "/respond");
     assert.equal(responded.status, 403);
     assert.equal(responded.headers.get("x-accepted-stream-protocol-versions"), "v4.channel.k8s.io");
