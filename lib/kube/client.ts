@@ -31,17 +31,6 @@ import { ResourceClient } from "./resource_client.ts";
 import type { ResourceDescriptor } from "./resources.ts";
 import type { KubeObject } from "./types.ts";
 
-export type { KubeRequest, QueryParams, RequestSender } from "./request.ts";
-export {
-  type DeleteCallOptions,
-  type GetOptions,
-  type PatchOptions,
-  type PatchType,
-  ResourceClient,
-  type WriteOptions,
-} from "./resource_client.ts";
-export { SubresourceClient, type SubresourceOptions } from "./subresource_client.ts";
-
 const logger = getLogger(["vkedge", "kube", "client"]);
 
 const MAX_RETRY_AFTER_MS = 60_000;

@@ -12,10 +12,6 @@ import type { ClientConfig } from "./client_config.ts";
 import { loadInClusterConfig, type LoadInClusterConfigOptions } from "./in_cluster_config.ts";
 import { findKubeConfigPath, loadKubeConfig, type LoadKubeConfigOptions } from "./kubeconfig.ts";
 
-export { type ClientConfig, KubeConfigError } from "./client_config.ts";
-export { loadInClusterConfig, type LoadInClusterConfigOptions } from "./in_cluster_config.ts";
-export { loadKubeConfig, type LoadKubeConfigOptions } from "./kubeconfig.ts";
-
 /** Options of {@linkcode loadClientConfig}. */
 export interface LoadClientConfigOptions
   extends LoadKubeConfigOptions, LoadInClusterConfigOptions {}

@@ -14,16 +14,10 @@
  * @module
  */
 
-export {
-  type ClientConfig,
-  KubeConfigError,
-  loadClientConfig,
-  type LoadClientConfigOptions,
-  loadInClusterConfig,
-  type LoadInClusterConfigOptions,
-  loadKubeConfig,
-  type LoadKubeConfigOptions,
-} from "./config.ts";
+export { type ClientConfig, KubeConfigError } from "./client_config.ts";
+export { loadClientConfig, type LoadClientConfigOptions } from "./config.ts";
+export { loadInClusterConfig, type LoadInClusterConfigOptions } from "./in_cluster_config.ts";
+export { loadKubeConfig, type LoadKubeConfigOptions } from "./kubeconfig.ts";
 export {
   errorFromStatus,
   type ErrorFromStatusOptions,
@@ -42,20 +36,17 @@ export {
 } from "./errors.ts";
 export { RateLimiter, type RateLimiterOptions } from "./rate_limiter.ts";
 export * from "./resources.ts";
+export { KubeClient, type KubeClientOptions } from "./client.ts";
+export type { KubeRequest, QueryParams, RequestSender } from "./request.ts";
 export {
   type DeleteCallOptions,
   type GetOptions,
-  KubeClient,
-  type KubeClientOptions,
-  type KubeRequest,
   type PatchOptions,
   type PatchType,
-  type QueryParams,
   ResourceClient,
-  SubresourceClient,
-  type SubresourceOptions,
   type WriteOptions,
-} from "./client.ts";
+} from "./resource_client.ts";
+export { SubresourceClient, type SubresourceOptions } from "./subresource_client.ts";
 export type { KubeList, KubeObject, ListOptions, SelectorOptions, WatchOptions } from "./types.ts";
 export {
   parseWatchStream,
@@ -64,6 +55,7 @@ export {
   type WatchErrorEvent,
   type WatchEvent,
   WatchStream,
+  type WatchStreamOptions,
   watchWithResume,
 } from "./watch.ts";
 export { metaKey, type ReplaceDiff, splitMetaKey, Store } from "./store.ts";
