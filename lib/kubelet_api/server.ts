@@ -20,7 +20,7 @@ import { errorMessage } from "../errors.ts";
 import type { Provider } from "../provider.ts";
 import { AccessCheck } from "./access.ts";
 import type { Authenticator, Authorizer, Credentials, UserInfo } from "./auth.ts";
-import { credentialsOf } from "./credentials.ts";
+import { credentialsOf, type CredentialsOptions } from "./credentials.ts";
 import { requestOf, writeResponse } from "./http_adapter.ts";
 import {
   errorResponse,
@@ -253,7 +253,7 @@ export class KubeletApiServer {
     }
   }
 
-  #credentialOptions() {
+  #credentialOptions(): CredentialsOptions {
     return { clientCertificates: this.#options.clientCaPem !== undefined };
   }
 
@@ -293,7 +293,13 @@ export class KubeletApiServer {
       (req, res) => void this.#serve(req, res),
     );
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Uint8Array) => {
-      void this.#upgrade(req, socket, head);
+      this.#upgrade(req, socket, head).catch((error) => {
+        logger.warn("upgrade {url} could not be answered: {error}", {
+          url: req.url,
+          error: errorMessage(error),
+        });
+        socket.destroy();
+      });
     });
     server.headersTimeout = 30_000;
     server.requestTimeout = 0;

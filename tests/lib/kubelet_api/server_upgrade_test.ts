@@ -328,3 +328,27 @@ Deno.test("upgrade: a handler error before switching protocols becomes a Status 
     await api.close();
   }
 });
+
+Deno.test("upgrade: a client that hangs up mid-request or mid-stream leaves the server serving", async () => {
+  const seen: UpgradeContext[] = [];
+  const api = await startServer({ routes: [echoRoute(seen)] });
+  try {
+    const early = await RawConnection.open(api.port, "alice");
+    await writeUpgradeRequest(early, "/exec/default/web/app");
+    early.close();
+    const streaming = await RawConnection.open(api.port, "alice");
+    await writeUpgradeRequest(streaming, "/echo/gone", { headers: [["Upgrade", "echo"]] });
+    assert.equal((await streaming.readHead()).status, 101);
+    streaming.close();
+    const deadline = Date.now() + 3000;
+    while (!seen[0]?.signal.aborted && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(seen[0]?.signal.aborted, "the handler learns that its client left");
+    const health = await api.get("/healthz", { who: "none" });
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+  } finally {
+    await api.close();
+  }
+});
