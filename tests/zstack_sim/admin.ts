@@ -16,6 +16,8 @@ import { z } from "zod";
 import { faultRequestSchema } from "./faults.ts";
 import { toWire, type VmState } from "./inventory.ts";
 import type { SimParts } from "./server.ts";
+import { getVm, vmView } from "./state/lookup.ts";
+import { forceVmState } from "./state/vm_actions.ts";
 
 const VM_STATES = [
   "Created",
@@ -67,7 +69,7 @@ export function describeState(parts: SimParts): Record<string, unknown> {
     l3Networks: [...state.l3Networks.values()],
     primaryStorages: [...state.primaryStorages.values()],
     backupStorages: [...state.backupStorages.values()],
-    vms: [...state.vms.values()].map((vm) => state.vmView(vm)),
+    vms: [...state.vms.values()].map((vm) => vmView(state, vm)),
     volumes: [...state.volumes.values()],
     snapshots: [...state.snapshots.values()],
     tags: [...state.tags.values()],
@@ -105,8 +107,8 @@ export async function handleAdmin(parts: SimParts, request: Request, url: URL): 
       const parsed = vmStateSchema.safeParse(await readJson(request));
       if (!parsed.success) return answer(400, { error: parsed.error.issues });
       if (!parts.state.vms.has(vmState[1])) return answer(404, { error: `no vm ${vmState[1]}` });
-      parts.state.forceVmState(vmState[1], parsed.data.state);
-      return answer(200, toWire(parts.state.vmView(parts.state.vm(vmState[1]))));
+      forceVmState(parts.state, vmState[1], { to: parsed.data.state });
+      return answer(200, toWire(vmView(parts.state, getVm(parts.state, vmState[1]))));
     }
     return answer(404, { error: `no simulator endpoint ${route}` });
   } catch (error) {

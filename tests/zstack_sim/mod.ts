@@ -20,7 +20,9 @@ import { Jobs } from "./jobs.ts";
 import { RelayListener } from "./listener.ts";
 import { DEFAULT_SEED_PATH, loadSeed, parseSeed, type SeedData, type SeedInput } from "./seed.ts";
 import { createHandler, type SimParts } from "./server.ts";
-import { SimState } from "./state.ts";
+import { vmView } from "./state/lookup.ts";
+import { loadInventory } from "./state/seed_inventory.ts";
+import { SimState } from "./state/store.ts";
 import { Stats, type StatsSnapshot } from "./stats.ts";
 
 export type { AccessKey, Session } from "./auth.ts";
@@ -35,8 +37,8 @@ export type { DownMode, FaultRequest, Faults, RequestMatch } from "./faults.ts";
 export type * from "./inventory.ts";
 export { DEFAULT_SEED_PATH, loadSeed, parseSeed } from "./seed.ts";
 export type { SeedData, SeedInput } from "./seed.ts";
-export { ALLOWED_STATES } from "./state.ts";
-export type { SimState } from "./state.ts";
+export { ALLOWED_STATES } from "./state/vm_states.ts";
+export type { SimState } from "./state/store.ts";
 export type { StatsSnapshot } from "./stats.ts";
 
 /** Options of {@linkcode startSimulator}. */
@@ -117,7 +119,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     transitionMs: options.transitionMs ?? jobDurationMs,
     vmExpungeSeconds: options.vmExpungeSeconds ?? 604800,
   }, abort.signal);
-  state.load(seed);
+  loadInventory(state, seed);
   const auth = new Auth({ sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 7200 });
   for (const key of seed.accessKeys) {
     auth.createAccessKey({ AccessKeyID: key.accessKeyId, AccessKeySecret: key.accessKeySecret });
@@ -191,7 +193,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     state,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
-    vms: () => [...state.vms.values()].map((vm) => state.vmView(vm)),
+    vms: () => [...state.vms.values()].map((vm) => vmView(state, vm)),
     hosts: () => [...state.hosts.values()],
     volumes: () => [...state.volumes.values()],
     snapshots: () => [...state.snapshots.values()],

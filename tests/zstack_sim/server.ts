@@ -9,24 +9,18 @@
 
 import { abortableSleep } from "../../lib/sleep.ts";
 import { handleAdmin } from "./admin.ts";
-import {
-  type ApiContext,
-  type ApiSpec,
-  checkFieldTypes,
-  collectionOf,
-  matchRoute,
-  Params,
-  type RouteMatch,
-} from "./api.ts";
 import type { Auth, Credential, Identity } from "./auth.ts";
-import { queryTarget } from "./collections.ts";
 import { ApiError, errorCode, HttpError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
 import { isZStackUuid, newUuid, toWire } from "./inventory.ts";
 import type { Jobs } from "./jobs.ts";
 import type { RelayListener } from "./listener.ts";
 import { parseQuery, runQuery } from "./query.ts";
-import type { SimState } from "./state.ts";
+import type { ApiContext, ApiSpec } from "./routes/api_spec.ts";
+import { collectionItems, queryTarget } from "./routes/collection.ts";
+import { matchRoute, type RouteMatch } from "./routes/mod.ts";
+import { checkFieldTypes, Params } from "./routes/params.ts";
+import type { SimState } from "./state/store.ts";
 import type { Stats } from "./stats.ts";
 
 /** The parts of a simulator the HTTP handler works with. */
@@ -193,7 +187,7 @@ async function runQueryApi(
   call: Call,
   uri: string,
 ): Promise<Response> {
-  const collection = collectionOf(call.spec);
+  const collection = call.spec.collection;
   if (!collection) throw new HttpError(500, `no collection for ${call.spec.name}`);
   const query = parseQuery(call.context.query);
   if (call.context.path.uuid !== undefined) {
@@ -202,7 +196,7 @@ async function runQueryApi(
   const credential = await parts.auth.readCredential(request, uri);
   parts.auth.authenticate(credential);
   const target = queryTarget(collection, parts.state);
-  const result = runQuery(target, collection.items(parts.state, parts.auth), query);
+  const result = runQuery(target, collectionItems(collection, call.context), query);
   if (result.inventories === undefined) return jsonAnswer(200, { total: result.total });
   const schema = Object.fromEntries(
     result.inventories.map((_, index) => [`inventories[${index}]`, collection.inventoryClass]),
