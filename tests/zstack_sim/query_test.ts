@@ -1,32 +1,23 @@
 import { assertEquals, assertThrows } from "../_harness/assert.ts";
 import { withSim } from "./_client.ts";
 import { ApiError, HttpError } from "./errors.ts";
-import { parseCondition, parseQuery, type QueryTarget, runQuery } from "./query.ts";
+import { type Condition, parseCondition, parseQuery, type QueryTarget, runQuery } from "./query.ts";
 
 Deno.test("conditions split at the first operator found in ZStack's order, values untrimmed", () => {
-  assertEquals(parseCondition("state!=Destroyed"), {
-    field: "state",
-    op: "!=",
-    value: "Destroyed",
-  });
-  assertEquals(parseCondition("uuid?=a,b"), { field: "uuid", op: "?=", value: "a,b" });
-  assertEquals(parseCondition("uuid!?=a,b"), { field: "uuid", op: "!?=", value: "a,b" });
-  assertEquals(parseCondition("name~=vm-%"), { field: "name", op: "~=", value: "vm-%" });
-  assertEquals(parseCondition("name!~=vm-%"), { field: "name", op: "!~=", value: "vm-%" });
-  assertEquals(parseCondition("cpuNum>=2"), { field: "cpuNum", op: ">=", value: "2" });
-  assertEquals(parseCondition("description is null"), {
-    field: "description",
-    op: " is null",
-    value: "",
-  });
-  assertEquals(parseCondition("hostUuid not null"), {
-    field: "hostUuid",
-    op: " not null",
-    value: "",
-  });
-  assertEquals(parseCondition("name= a "), { field: "name", op: "=", value: " a " });
-  // `!=` is tried before `=`, wherever it is.
-  assertEquals(parseCondition("name=a!=b"), { field: "name=a", op: "!=", value: "b" });
+  const cases: [string, Condition][] = [
+    ["state!=Destroyed", { field: "state", op: "!=", value: "Destroyed" }],
+    ["uuid?=a,b", { field: "uuid", op: "?=", value: "a,b" }],
+    ["uuid!?=a,b", { field: "uuid", op: "!?=", value: "a,b" }],
+    ["name~=vm-%", { field: "name", op: "~=", value: "vm-%" }],
+    ["name!~=vm-%", { field: "name", op: "!~=", value: "vm-%" }],
+    ["cpuNum>=2", { field: "cpuNum", op: ">=", value: "2" }],
+    ["description is null", { field: "description", op: " is null", value: "" }],
+    ["hostUuid not null", { field: "hostUuid", op: " not null", value: "" }],
+    ["name= a ", { field: "name", op: "=", value: " a " }],
+    // `!=` is tried before `=`, wherever it is.
+    ["name=a!=b", { field: "name=a", op: "!=", value: "b" }],
+  ];
+  for (const [text, condition] of cases) assertEquals(parseCondition(text), condition, text);
   assertThrows(() => parseCondition("nonsense"), HttpError);
 });
 

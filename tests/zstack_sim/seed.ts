@@ -34,6 +34,18 @@ const uuid = z.string().regex(/^[0-9a-f]{32}$/, "a ZStack uuid is 32 lowercase h
   .optional();
 const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/);
 
+/** A primary or backup storage of a zone, with the type and URL it has when none is given. */
+function storageSchema(defaults: { type: string; url: string }) {
+  return z.array(z.strictObject({
+    uuid,
+    name: z.string(),
+    zone: z.string(),
+    type: z.string().default(defaults.type),
+    url: z.string().default(defaults.url),
+    totalCapacity: bytes,
+  })).default([]);
+}
+
 const seedSchema = z.strictObject({
   zones: z.array(z.strictObject({ uuid, name: z.string(), description: z.string().optional() }))
     .min(1),
@@ -51,22 +63,8 @@ const seedSchema = z.strictObject({
     state: z.enum(["Enabled", "Disabled", "PreMaintenance", "Maintenance"]).default("Enabled"),
     status: z.enum(["Connecting", "Connected", "Disconnected"]).default("Connected"),
   })).default([]),
-  primaryStorages: z.array(z.strictObject({
-    uuid,
-    name: z.string(),
-    zone: z.string(),
-    type: z.string().default("LocalStorage"),
-    url: z.string().default("/zstack_ps"),
-    totalCapacity: bytes,
-  })).default([]),
-  backupStorages: z.array(z.strictObject({
-    uuid,
-    name: z.string(),
-    zone: z.string(),
-    type: z.string().default("ImageStoreBackupStorage"),
-    url: z.string().default("/zstack_bs"),
-    totalCapacity: bytes,
-  })).default([]),
+  primaryStorages: storageSchema({ type: "LocalStorage", url: "/zstack_ps" }),
+  backupStorages: storageSchema({ type: "ImageStoreBackupStorage", url: "/zstack_bs" }),
   images: z.array(z.strictObject({
     uuid,
     name: z.string(),
