@@ -71,5 +71,5 @@ export {
   statusResponse,
 } from "./http_errors.ts";
 export { logQuerySchema, parseLogQuery } from "./logs.ts";
-export { formatPrometheusText, prometheusTextContentType } from "./prometheus_text.ts";
+export { formatMetricFamilies, prometheusTextContentType } from "../metrics/mod.ts";
 export { resourceMetricsFromSummary, type ResourceMetricsOptions } from "./resource_metrics.ts";
