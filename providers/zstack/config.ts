@@ -22,10 +22,16 @@
  */
 
 import { z } from "zod";
-import { parse as parseYaml } from "yaml";
 import { InvalidInputError } from "../../lib/provider.ts";
-import type { ZStackCredentials } from "./client.ts";
-import { errorMessage } from "../../lib/errors.ts";
+import {
+  parseProviderConfig,
+  processSecretSources,
+  readSecret,
+  type SecretSources,
+} from "../../lib/provider_kit/mod.ts";
+import type { ZStackCredentials } from "./session.ts";
+
+export type { SecretSources };
 
 const quantityPattern = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[kMGTPE]|m)?$/;
 
@@ -194,99 +200,21 @@ export type ZStackConfig = z.output<typeof zstackConfigSchema>;
 /** What to do with the VM of a deleted pod. */
 export type PodDeletePolicy = typeof podDeletePolicies[number];
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length === 0 ? "(top level)" : issue.path.map(String).join(".");
-  return `field "${field}": ${issue.message}`;
-}
+/** What a configuration must hold at least, named when none is given. */
+const requiredFields = "endpoint, auth, clusterName, placement, networks";
 
 /**
  * Validates the zstack provider configuration (an object or YAML/JSON text). Throws
  * `InvalidInputError` naming every offending field.
  */
 export function parseZStackConfig(raw: unknown): ZStackConfig {
-  let value = raw;
-  if (typeof value === "string") {
-    try {
-      value = parseYaml(value);
-    } catch (error) {
-      throw new InvalidInputError(
-        `zstack provider config: expected YAML or JSON text, found a syntax error: ${
-          errorMessage(error)
-        }`,
-        { cause: error },
-      );
-    }
-  }
-  if (value === undefined || value === null) {
-    throw new InvalidInputError(
-      `zstack provider config: expected a file given with --provider-config (endpoint, auth, clusterName, placement, networks), found none`,
-    );
-  }
-  const result = zstackConfigSchema.safeParse(value);
-  if (!result.success) {
-    throw new InvalidInputError(
-      `zstack provider config: ${result.error.issues.map(describeIssue).join("; ")}`,
-      { cause: result.error },
-    );
-  }
-  return result.data;
-}
-
-/** Where secrets come from; tests pass fakes. */
-export interface SecretSources {
-  /** Reads a file as text. */
-  readTextFile(path: string): Promise<string>;
-  /** Reads an environment variable. */
-  getEnv(name: string): string | undefined;
-}
-
-const denoSources: SecretSources = {
-  readTextFile: (path) => Deno.readTextFile(path),
-  getEnv: (name) => Deno.env.get(name),
-};
-
-async function readSecret(
-  field: string,
-  source: { file?: string; env?: string; value?: string },
-  sources: SecretSources,
-): Promise<string> {
-  if (source.value !== undefined) return source.value;
-  if (source.file !== undefined) {
-    let text: string;
-    try {
-      text = await sources.readTextFile(source.file);
-    } catch (error) {
-      throw new InvalidInputError(
-        `zstack provider config: field "${field}File": expected a readable file, found ${
-          errorMessage(error)
-        } for ${source.file}`,
-        { cause: error },
-      );
-    }
-    const secret = text.replace(/\r?\n$/, "");
-    if (secret === "") {
-      throw new InvalidInputError(
-        `zstack provider config: field "${field}File": expected a non-empty file, found ${source.file} empty`,
-      );
-    }
-    return secret;
-  }
-  const name = source.env ?? "";
-  const secret = sources.getEnv(name);
-  if (secret === undefined || secret === "") {
-    throw new InvalidInputError(
-      `zstack provider config: field "${field}Env": expected environment variable ${name} to be set, found it ${
-        secret === undefined ? "unset" : "empty"
-      }`,
-    );
-  }
-  return secret;
+  return parseProviderConfig("zstack", zstackConfigSchema, raw, { required: requiredFields });
 }
 
 /** Reads the secrets the configuration points at and returns the client's credentials. */
 export async function resolveZStackCredentials(
   config: ZStackConfig,
-  sources: SecretSources = denoSources,
+  sources: SecretSources = processSecretSources,
 ): Promise<ZStackCredentials> {
   const { account, accessKey } = config.auth;
   if (account !== undefined) {
@@ -294,6 +222,7 @@ export async function resolveZStackCredentials(
       kind: "account",
       accountName: account.name,
       password: await readSecret(
+        "zstack",
         "auth.account.password",
         { file: account.passwordFile, env: account.passwordEnv },
         sources,
@@ -309,11 +238,13 @@ export async function resolveZStackCredentials(
   return {
     kind: "accessKey",
     accessKeyId: await readSecret(
+      "zstack",
       "auth.accessKey.id",
       { value: accessKey.id, file: accessKey.idFile, env: accessKey.idEnv },
       sources,
     ),
     accessKeySecret: await readSecret(
+      "zstack",
       "auth.accessKey.secret",
       { file: accessKey.secretFile, env: accessKey.secretEnv },
       sources,

@@ -13,9 +13,10 @@
  * - Identity: VM uuid = pod UID without dashes; name `vkedge-<namespace>.<name>`; user
  *   tags `vkedge.io/cluster:<c>`, `vkedge.io/node:<c>/<node>`, `vkedge.io/namespace:<ns>`,
  *   `vkedge.io/pod:<name>`, `vkedge.io/pod-uid:<uid>`; the pod spec remembered in the
- *   VM description (see `mapping.ts`).
+ *   VM description (see `stored_spec.ts`).
  *
- * Configuration is described in `config.ts`; the client in `client.ts`.
+ * Configuration is described in `config.ts`, the client in `client.ts`, the pod ↔ VM
+ * mapping in `mapping.ts` and the provider in `zstack_provider.ts`.
  *
  * @module
  */
@@ -32,14 +33,9 @@ export {
   type ZStackConfig,
   zstackConfigSchema,
 } from "./config.ts";
-export {
-  toProviderError,
-  ZStackApiError,
-  ZStackClient,
-  type ZStackClientOptions,
-  type ZStackCredentials,
-  ZStackHttpError,
-} from "./client.ts";
+export { ZStackClient, type ZStackClientOptions } from "./client.ts";
+export { type ZStackCredentials } from "./session.ts";
+export { toProviderError, ZStackApiError, ZStackHttpError } from "./errors.ts";
 export { ZStackProvider, type ZStackProviderOptions } from "./zstack_provider.ts";
 
 /** The zstack provider module, as registered in `providers/mod.ts`. */

@@ -4,7 +4,7 @@
  * by tags, and ZStack errors reach the agent as contract errors.
  */
 
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { NodeSystemInfo, Pod } from "kubernetes-types/core/v1.d.ts";
 import {
   assert,
   assertEquals,
@@ -144,12 +144,11 @@ async function eventually<T>(
 }
 
 async function vmsNamed(client: ZStackClient, name: string) {
-  const reply = await client.get(
-    "/v1/vm-instances",
-    buildQueryString({ conditions: [eq("name", name)] }),
-    queryReplySchema(vmInstanceSchema),
-    new AbortController().signal,
-  );
+  const reply = await client.get("/v1/vm-instances", {
+    query: buildQueryString({ conditions: [eq("name", name)] }),
+    schema: queryReplySchema(vmInstanceSchema),
+    signal: new AbortController().signal,
+  });
   return reply.inventories;
 }
 
@@ -243,22 +242,18 @@ Deno.test("after a restart the new provider adopts its VMs by tags and getPod eq
       endpoint: sim.url,
       credentials: { kind: "account", accountName: "admin", password: "password" },
     });
-    const [image] = (await stranger.get(
-      "/v1/images",
-      buildQueryString({ conditions: [eq("name", "cirros")] }),
-      queryReplySchema(imageSchema),
+    const [image] = (await stranger.get("/v1/images", {
+      query: buildQueryString({ conditions: [eq("name", "cirros")] }),
+      schema: queryReplySchema(imageSchema),
       signal,
-    )).inventories;
-    const [l3] = (await stranger.get(
-      "/v1/l3-networks",
-      buildQueryString({ conditions: [eq("name", "l3-default")] }),
-      queryReplySchema(l3NetworkSchema),
+    })).inventories;
+    const [l3] = (await stranger.get("/v1/l3-networks", {
+      query: buildQueryString({ conditions: [eq("name", "l3-default")] }),
+      schema: queryReplySchema(l3NetworkSchema),
       signal,
-    )).inventories;
-    await stranger.call(
-      "POST",
-      "/v1/vm-instances",
-      {
+    })).inventories;
+    await stranger.call("POST", "/v1/vm-instances", {
+      body: {
         params: {
           name: "vkedge-default.impostor",
           imageUuid: image.uuid,
@@ -267,9 +262,9 @@ Deno.test("after a restart the new provider adopts its VMs by tags and getPod eq
           memorySize: 2 ** 30,
         },
       },
-      emptyReplySchema,
-      { signal },
-    );
+      schema: emptyReplySchema,
+      signal,
+    });
 
     const second = providerFor(sim);
     try {
@@ -393,10 +388,26 @@ Deno.test("node capacity comes from the placement's hosts; ping names the endpoi
   await withSimulator(async (sim) => {
     const { provider, stop } = providerFor(sim);
     try {
-      const node = await provider.configureNode({ metadata: { name: nodeName } }, signal);
+      // The agent's node carries addresses and the kubelet version; they stay as they are.
+      const node = await provider.configureNode({
+        metadata: { name: nodeName, labels: { "kubernetes.io/role": "agent" } },
+        status: {
+          addresses: [{ type: "InternalIP", address: "10.1.0.1" }, {
+            type: "Hostname",
+            address: nodeName,
+          }],
+          nodeInfo: { kubeletVersion: "v1.36.3-vkedge" } as NodeSystemInfo,
+        },
+      }, signal);
       assertEquals(node.status?.capacity, { cpu: "32", memory: `${128 * 2 ** 20}Ki`, pods: "110" });
       assertEquals(node.status?.allocatable, node.status?.capacity);
       assertEquals(node.status?.addresses?.[0], { type: "InternalIP", address: "10.1.0.1" });
+      assertEquals(node.status?.nodeInfo?.kubeletVersion, "v1.36.3-vkedge");
+      assertEquals(node.status?.nodeInfo?.containerRuntimeVersion, "zstack://1");
+      assertEquals(node.status?.nodeInfo?.osImage, `ZStack at ${sim.url}`);
+      assertEquals(node.metadata?.labels?.["kubernetes.io/role"], "agent");
+      assertMatch(node.metadata?.labels?.["zstack.vkedge.io/zone-uuid"] ?? "", /^[0-9a-f]{32}$/);
+      assertMatch(node.metadata?.labels?.["zstack.vkedge.io/cluster-uuid"] ?? "", /^[0-9a-f]{32}$/);
       await provider.ping(signal);
       sim.faults.down(5_000);
       const error = await assertRejects(() => provider.ping(signal), UnavailableError);

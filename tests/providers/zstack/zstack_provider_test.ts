@@ -42,7 +42,10 @@ function provider(url: string): ZStackProvider {
 
 async function zstackWithOneVm(): Promise<(request: Received) => Response> {
   const { description } = await encodePodSpec(desired, { namespace: "shop", name: "db", uid });
-  const tags = ownerTags({ namespace: "shop", name: "db", uid }, "shop-cluster", "edge-1");
+  const tags = ownerTags({ namespace: "shop", name: "db", uid }, {
+    clusterName: "shop-cluster",
+    nodeName: "edge-1",
+  });
   return (request) => {
     if (request.path === "/v1/accounts/login") {
       return json(200, { inventory: { uuid: "f".repeat(32) } });

@@ -1,0 +1,109 @@
+import { assertEquals, assertRejects } from "../../_harness/assert.ts";
+import { vmInstanceSchema } from "../../../providers/zstack/api_types.ts";
+import type { PodDeletePolicy } from "../../../providers/zstack/config.ts";
+import { ZStackApiError } from "../../../providers/zstack/errors.ts";
+import { LifecycleLog } from "../../../providers/zstack/lifecycle_log.ts";
+import { removedText, removeVm } from "../../../providers/zstack/vm_removal.ts";
+import type { TrackedVm } from "../../../providers/zstack/vm_tracker.ts";
+import { client, inventories, isLogin, loginReply, signal } from "./_fixtures.ts";
+import { json, type Received, startReplayServer } from "./_replay_server.ts";
+
+const uuid = "a".repeat(32);
+const nodeTag = "vkedge.io/node:edge/node-1";
+
+function trackedIn(state: string): TrackedVm {
+  return {
+    vm: vmInstanceSchema.parse({ uuid, name: "vkedge-default.web", state }),
+    identity: { namespace: "default", name: "web", uid: "u" },
+    pod: { metadata: {} },
+    stateSince: new Date(),
+    addedAt: 0,
+    log: new LifecycleLog({ capacity: 10, ended: () => false }),
+  };
+}
+
+/** A ZStack whose jobs end at once; `expunge` answers the expunge job. */
+function zstack(expunge: () => Response = () => json(200, {})) {
+  const server = startReplayServer((request: Received) => {
+    if (isLogin(request)) return json(200, loginReply);
+    if (request.method === "GET" && request.path === "/v1/user-tags") {
+      return inventories([{ uuid: "t".repeat(32), resourceUuid: uuid, tag: nodeTag }]);
+    }
+    if (request.method !== "GET") {
+      return json(202, { location: `http://mn/zstack/v1/api-jobs/${request.method}` });
+    }
+    return request.path.endsWith("/PUT") ? expunge() : json(200, {});
+  });
+  return server;
+}
+
+async function remove(policy: PodDeletePolicy, state = "Running", expunge?: () => Response) {
+  const server = zstack(expunge);
+  const lines: string[] = [];
+  try {
+    await removeVm(trackedIn(state), {
+      client: client(server.url),
+      policy,
+      nodeTag,
+      log: (line) => lines.push(line),
+      signal,
+    });
+    const calls = server.received.filter((r) => !r.path.startsWith("/v1/api-jobs/"))
+      .filter((r) => r.path !== "/v1/accounts/login")
+      .map((r) => `${r.method} ${r.path}${r.search}`);
+    return { calls, lines };
+  } finally {
+    await server.close();
+  }
+}
+
+Deno.test("destroy-and-expunge destroys the VM permissively, then expunges it", async () => {
+  assertEquals(await remove("destroy-and-expunge"), {
+    calls: [
+      `DELETE /v1/vm-instances/${uuid}?deleteMode=Permissive`,
+      `PUT /v1/vm-instances/${uuid}/actions`,
+    ],
+    lines: ["destroy requested (pod deleted)", "expunge requested"],
+  });
+  const gone = await remove(
+    "destroy-and-expunge",
+    "Destroyed",
+    () => json(503, { error: { code: "SYS.1003", details: "VM not found" } }),
+  );
+  assertEquals(gone.calls, [`PUT /v1/vm-instances/${uuid}/actions`]);
+});
+
+Deno.test("destroy only destroys; keep removes this node's tag and leaves the VM alone", async () => {
+  assertEquals((await remove("destroy")).calls, [
+    `DELETE /v1/vm-instances/${uuid}?deleteMode=Permissive`,
+  ]);
+  const kept = await remove("keep");
+  assertEquals(kept.calls, [
+    `GET /v1/user-tags?q=resourceUuid=${uuid}&q=tag=${nodeTag}&limit=500&start=0&replyWithCount=true`,
+    `DELETE /v1/tags/${"t".repeat(32)}`,
+  ]);
+  assertEquals(kept.lines, []);
+});
+
+Deno.test("an expunge that fails otherwise is the caller's error; the lines say what was done", async () => {
+  await assertRejects(
+    () =>
+      remove(
+        "destroy-and-expunge",
+        "Running",
+        () => json(503, { error: { code: "SYS.1006", details: "storage offline" } }),
+      ),
+    ZStackApiError,
+    "storage offline",
+  );
+  const tracked = trackedIn("Destroyed");
+  assertEquals(
+    removedText(tracked, "destroy-and-expunge"),
+    `VM vkedge-default.web (${uuid}) destroyed and expunged`,
+  );
+  assertEquals(removedText(tracked, "destroy"), `VM vkedge-default.web (${uuid}) destroyed`);
+  assertEquals(
+    removedText(tracked, "keep"),
+    `VM vkedge-default.web (${uuid}) left running and released (onPodDelete: keep)`,
+  );
+});
