@@ -10,7 +10,7 @@
 import type { Counter } from "prom-client";
 import { counter, gauge, histogram } from "../metrics/mod.ts";
 import type { KubeRequest } from "./request.ts";
-import type { ResourceDescriptor } from "./resources.ts";
+import { type ResourceDescriptor, resourceName } from "./resources.ts";
 
 const requests = counter({
   name: "vkedge_kube_requests_total",
@@ -61,13 +61,9 @@ export interface RequestLabels {
   resource: string;
 }
 
-function formatResource(plural: string, group: string): string {
-  return group === "" ? plural : `${plural}.${group}`;
-}
-
 /** The `resource` label of a resource: its plural, `plural.group` outside the core group. */
 export function resourceLabel(descriptor: ResourceDescriptor): string {
-  return formatResource(descriptor.plural, descriptor.group);
+  return resourceName(descriptor);
 }
 
 function verbOf(request: KubeRequest, hasName: boolean): string {
@@ -104,7 +100,7 @@ export function describeRequest(request: KubeRequest): RequestLabels {
     (rest[2] === "status" || rest[2] === "finalize");
   if (rest[0] === "namespaces" && rest.length > 2 && !namespaceSubresource) rest = rest.slice(2);
   const [plural, name, subresource] = rest;
-  const resource = formatResource(plural, group);
+  const resource = resourceName({ plural, group });
   return {
     verb: verbOf(request, name !== undefined),
     resource: subresource === undefined ? resource : `${resource}/${subresource}`,

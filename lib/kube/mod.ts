@@ -72,7 +72,6 @@ export {
   type InformerOptions,
 } from "./informer.ts";
 export {
-  resourceName,
   type ResourceSource,
   type SharedInformerEntry,
   SharedInformerFactory,

@@ -28,6 +28,11 @@ export function customResource(
   return { group, version, ...options };
 }
 
+/** The `plural[.group]` name of a resource, as `kubectl api-resources` spells it: `pods`, `leases.coordination.k8s.io`. */
+export function resourceName(descriptor: Pick<ResourceDescriptor, "plural" | "group">): string {
+  return descriptor.group === "" ? descriptor.plural : `${descriptor.plural}.${descriptor.group}`;
+}
+
 /** The `apiVersion` value of a descriptor, e.g. `v1` or `coordination.k8s.io/v1`. */
 export function apiVersionOf(descriptor: ResourceDescriptor): string {
   return descriptor.group === "" ? descriptor.version : `${descriptor.group}/${descriptor.version}`;

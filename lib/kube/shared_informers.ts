@@ -10,7 +10,7 @@
 
 import { Informer } from "./informer.ts";
 import type { ListerWatcher } from "./reflector.ts";
-import type { ResourceDescriptor } from "./resources.ts";
+import { type ResourceDescriptor, resourceName } from "./resources.ts";
 import type { KubeObject, SelectorOptions } from "./types.ts";
 
 /** What an informer watches besides its resource type. */
@@ -42,11 +42,6 @@ interface Entry {
   resource: string;
   options: SharedInformerOptions;
   informer: Informer<KubeObject>;
-}
-
-/** The `plural[.group]` name of a resource, as `kubectl api-resources` spells it. */
-export function resourceName(descriptor: ResourceDescriptor): string {
-  return descriptor.group === "" ? descriptor.plural : `${descriptor.plural}.${descriptor.group}`;
 }
 
 function keyOf(descriptor: ResourceDescriptor, options: SharedInformerOptions): string {
