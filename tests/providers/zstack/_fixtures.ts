@@ -7,6 +7,7 @@
  */
 
 import { metricsRegistry } from "../../../lib/metrics/mod.ts";
+import { queryReplySchema, zoneOrClusterSchema } from "../../../providers/zstack/api_types.ts";
 import { ZStackClient, type ZStackClientOptions } from "../../../providers/zstack/client.ts";
 import { json, type Received } from "./_replay_server.ts";
 
@@ -64,6 +65,11 @@ export function inventories(items: unknown[]): Response {
 /** The `q=` conditions of a query request, decoded. */
 export function conditionsOf(request: Received): string[] {
   return new URLSearchParams(request.search).getAll("q");
+}
+
+/** The zones `zstack` lists: the cheapest authenticated GET. */
+export function listZones(zstack: ZStackClient): Promise<{ inventories: Array<{ uuid: string }> }> {
+  return zstack.get("/v1/zones", { schema: queryReplySchema(zoneOrClusterSchema), signal });
 }
 
 /** Whether `request` is the account login. */

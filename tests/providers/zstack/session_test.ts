@@ -9,7 +9,15 @@ import { UnavailableError } from "../../../lib/provider.ts";
 import { queryReplySchema, zoneOrClusterSchema } from "../../../providers/zstack/api_types.ts";
 import { ZStackClient } from "../../../providers/zstack/client.ts";
 import { accessKeySignature, sha512Hex } from "../../../providers/zstack/session.ts";
-import { client, invalidSession, isLogin, loginReply, metricValue, signal } from "./_fixtures.ts";
+import {
+  client,
+  invalidSession,
+  isLogin,
+  listZones,
+  loginReply,
+  metricValue,
+  signal,
+} from "./_fixtures.ts";
 import { json, startReplayServer } from "./_replay_server.ts";
 
 Deno.test("client logs in with the SHA-512 hex password and sends the session as OAuth", async () => {
@@ -54,10 +62,7 @@ Deno.test("ID.1001 on a GET logs in again and repeats the GET once", async () =>
   });
   try {
     const zstack = client(server.url);
-    const reply = await zstack.get("/v1/zones", {
-      schema: queryReplySchema(zoneOrClusterSchema),
-      signal,
-    });
+    const reply = await listZones(zstack);
     assertEquals(reply.inventories, []);
     assertEquals(logins, 2);
     assertEquals(zstack.stats().logins, 2);
@@ -78,11 +83,7 @@ Deno.test("wrong credentials (503 ID.1000) give UnavailableError naming account 
   );
   try {
     const error = await assertRejects(
-      () =>
-        client(server.url).get("/v1/zones", {
-          schema: queryReplySchema(zoneOrClusterSchema),
-          signal,
-        }),
+      () => listZones(client(server.url)),
       UnavailableError,
     );
     assertStringIncludes(error.message, `ZStack at ${server.url}: login of account "admin" failed`);
@@ -141,14 +142,10 @@ Deno.test("every successful login is counted in vkedge_zstack_logins_total, fail
   const before = await metricValue("vkedge_zstack_logins_total");
   try {
     const zstack = client(server.url);
-    await zstack.get("/v1/zones", { schema: queryReplySchema(zoneOrClusterSchema), signal });
+    await listZones(zstack);
     assertEquals(await metricValue("vkedge_zstack_logins_total"), before + 2);
     await assertRejects(
-      () =>
-        client(server.url).get("/v1/zones", {
-          schema: queryReplySchema(zoneOrClusterSchema),
-          signal,
-        }),
+      () => listZones(client(server.url)),
       UnavailableError,
       "login of account",
     );

@@ -1,7 +1,6 @@
 import { assertEquals, assertRejects, assertStringIncludes } from "../../_harness/assert.ts";
 import { UnavailableError } from "../../../lib/provider.ts";
-import { queryReplySchema, zoneOrClusterSchema } from "../../../providers/zstack/api_types.ts";
-import { client, isLogin, loginReply, metricValue, signal } from "./_fixtures.ts";
+import { client, isLogin, listZones, loginReply, metricValue } from "./_fixtures.ts";
 import { json, startReplayServer, text } from "./_replay_server.ts";
 
 Deno.test("a 503 without an ErrorCode (proxy, starting server) is retried with backoff", async () => {
@@ -15,7 +14,7 @@ Deno.test("a 503 without an ErrorCode (proxy, starting server) is retried with b
   });
   try {
     const zstack = client(server.url);
-    await zstack.get("/v1/zones", { schema: queryReplySchema(zoneOrClusterSchema), signal });
+    await listZones(zstack);
     assertEquals(queries, 3);
     assertEquals(zstack.stats().retries, 2);
   } finally {
@@ -30,7 +29,7 @@ Deno.test("an unreachable endpoint gives UnavailableError naming it after the re
   const endpoint = `http://127.0.0.1:${port}/zstack`;
   const zstack = client(endpoint, { retries: 2 });
   const error = await assertRejects(
-    () => zstack.get("/v1/zones", { schema: queryReplySchema(zoneOrClusterSchema), signal }),
+    () => listZones(zstack),
     UnavailableError,
   );
   assertStringIncludes(error.message, endpoint);
@@ -53,7 +52,7 @@ Deno.test("no more requests are in flight than maxConcurrentRequests", async () 
     await Promise.all(
       Array.from(
         { length: 7 },
-        () => zstack.get("/v1/zones", { schema: queryReplySchema(zoneOrClusterSchema), signal }),
+        () => listZones(zstack),
       ),
     );
     assertEquals(most, 2);
@@ -70,11 +69,7 @@ Deno.test("a reply of the wrong shape is UnavailableError naming the field", asy
   );
   try {
     const error = await assertRejects(
-      () =>
-        client(server.url).get("/v1/zones", {
-          schema: queryReplySchema(zoneOrClusterSchema),
-          signal,
-        }),
+      () => listZones(client(server.url)),
       UnavailableError,
     );
     assertStringIncludes(error.message, `field "inventories.0.uuid"`);
@@ -102,10 +97,7 @@ Deno.test("every exchange is counted by method and HTTP status, unanswered ones 
     timed: await timed("GET"),
   };
   try {
-    await client(server.url).get("/v1/zones", {
-      schema: queryReplySchema(zoneOrClusterSchema),
-      signal,
-    });
+    await listZones(client(server.url));
     assertEquals(await sample("PUT", "200"), before.login + 1);
     assertEquals(await sample("GET", "502"), before.bad + 1);
     assertEquals(await sample("GET", "200"), before.ok + 1);
@@ -117,7 +109,7 @@ Deno.test("every exchange is counted by method and HTTP status, unanswered ones 
       credentials: { kind: "accessKey", accessKeyId: "KEY", accessKeySecret: "s" },
     });
     await assertRejects(
-      () => down.get("/v1/zones", { schema: queryReplySchema(zoneOrClusterSchema), signal }),
+      () => listZones(down),
       UnavailableError,
     );
     assertEquals(await sample("GET", "error"), before.error + 2);
