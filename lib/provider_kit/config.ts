@@ -94,16 +94,19 @@ export interface SecretRef {
   env?: string;
 }
 
-/**
- * Reads the secret `ref` points at; `field` names it in errors, such as
- * `auth.account.password` (the errors name `<field>File` or `<field>Env`).
- */
-export async function readSecret(
-  provider: string,
-  field: string,
-  ref: SecretRef,
-  sources: SecretSources = processSecretSources,
-): Promise<string> {
+/** Which secret of which provider's configuration is read, for error messages. */
+export interface ReadSecretOptions {
+  /** The provider, such as `zstack`. */
+  provider: string;
+  /** The field, such as `auth.account.password` (errors name `<field>File` or `<field>Env`). */
+  field: string;
+  /** Where files and variables are read (default: this process's). */
+  sources?: SecretSources;
+}
+
+/** Reads the secret `ref` points at; a missing, unreadable or empty one is `InvalidInputError`. */
+export async function readSecret(ref: SecretRef, options: ReadSecretOptions): Promise<string> {
+  const { provider, field, sources = processSecretSources } = options;
   const context = `${provider} provider config`;
   if (ref.value !== undefined) return ref.value;
   if (ref.file !== undefined) {

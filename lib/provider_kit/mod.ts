@@ -34,6 +34,7 @@ export {
   type ParseProviderConfigOptions,
   processSecretSources,
   readSecret,
+  type ReadSecretOptions,
   type SecretRef,
   type SecretSources,
 } from "./config.ts";

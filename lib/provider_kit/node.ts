@@ -11,7 +11,10 @@ import type { Node, NodeCondition, NodeSystemInfo } from "kubernetes-types/core/
 
 /** What a provider adds to the agent's Node. */
 export interface NodeDescription {
-  /** Extra labels; they win over the defaults below but not over the agent's base labels. */
+  /**
+   * Extra labels; they win over the kit's default labels. The agent puts its own base labels
+   * (`type`, `kubernetes.io/*`) back after `configureNode`, so those cannot be changed here.
+   */
   labels?: Record<string, string>;
   /** `spec.providerID`, such as `zstack://zone/uuid`. */
   providerID?: string;

@@ -221,12 +221,11 @@ export async function resolveZStackCredentials(
     return {
       kind: "account",
       accountName: account.name,
-      password: await readSecret(
-        "zstack",
-        "auth.account.password",
-        { file: account.passwordFile, env: account.passwordEnv },
+      password: await readSecret({ file: account.passwordFile, env: account.passwordEnv }, {
+        provider: "zstack",
+        field: "auth.account.password",
         sources,
-      ),
+      }),
       passwordIsSha512: account.passwordIsSha512,
     };
   }
@@ -237,17 +236,19 @@ export async function resolveZStackCredentials(
   }
   return {
     kind: "accessKey",
-    accessKeyId: await readSecret(
-      "zstack",
-      "auth.accessKey.id",
-      { value: accessKey.id, file: accessKey.idFile, env: accessKey.idEnv },
+    accessKeyId: await readSecret({
+      value: accessKey.id,
+      file: accessKey.idFile,
+      env: accessKey.idEnv,
+    }, {
+      provider: "zstack",
+      field: "auth.accessKey.id",
       sources,
-    ),
-    accessKeySecret: await readSecret(
-      "zstack",
-      "auth.accessKey.secret",
-      { file: accessKey.secretFile, env: accessKey.secretEnv },
+    }),
+    accessKeySecret: await readSecret({ file: accessKey.secretFile, env: accessKey.secretEnv }, {
+      provider: "zstack",
+      field: "auth.accessKey.secret",
       sources,
-    ),
+    }),
   };
 }

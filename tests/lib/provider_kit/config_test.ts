@@ -47,26 +47,35 @@ Deno.test("provider config secrets: from a file (one line break dropped) or a va
         : Promise.reject(new Error("No such file")),
     getEnv: (name: string) => (name === "SET" ? "from-env" : name === "EMPTY" ? "" : undefined),
   };
-  assertEquals(await readSecret("demo", "auth.password", { file: "/secret" }, sources), "s3cret");
-  assertEquals(await readSecret("demo", "auth.password", { env: "SET" }, sources), "from-env");
-  assertEquals(await readSecret("demo", "auth.id", { value: "inline" }, sources), "inline");
+  assertEquals(
+    await readSecret({ file: "/secret" }, { provider: "demo", field: "auth.password", sources }),
+    "s3cret",
+  );
+  assertEquals(
+    await readSecret({ env: "SET" }, { provider: "demo", field: "auth.password", sources }),
+    "from-env",
+  );
+  assertEquals(
+    await readSecret({ value: "inline" }, { provider: "demo", field: "auth.id", sources }),
+    "inline",
+  );
   await assertRejects(
-    () => readSecret("demo", "auth.password", { file: "/missing" }, sources),
+    () => readSecret({ file: "/missing" }, { provider: "demo", field: "auth.password", sources }),
     InvalidInputError,
     'field "auth.passwordFile": expected a readable file, found No such file for /missing',
   );
   await assertRejects(
-    () => readSecret("demo", "auth.password", { file: "/empty" }, sources),
+    () => readSecret({ file: "/empty" }, { provider: "demo", field: "auth.password", sources }),
     InvalidInputError,
     "expected a non-empty file",
   );
   await assertRejects(
-    () => readSecret("demo", "auth.password", { env: "EMPTY" }, sources),
+    () => readSecret({ env: "EMPTY" }, { provider: "demo", field: "auth.password", sources }),
     InvalidInputError,
     "expected environment variable EMPTY to be set, found it empty",
   );
   await assertRejects(
-    () => readSecret("demo", "auth.password", { env: "UNSET" }, sources),
+    () => readSecret({ env: "UNSET" }, { provider: "demo", field: "auth.password", sources }),
     InvalidInputError,
     "found it unset",
   );
