@@ -251,88 +251,65 @@ export interface VolumeProvisioner {
 // Guards
 // ---------------------------------------------------------------------------
 
-function hasMethods(value: object, names: readonly string[]): boolean {
-  const record = value as Record<string, unknown>;
-  return names.every((name) => typeof record[name] === "function");
+/**
+ * A type guard for capability `C`: true when the provider has every method in `methods`.
+ * The names are checked against `C` by the compiler, so a guard cannot miss a method.
+ */
+function capability<C>(
+  ...methods: (keyof C & string)[]
+): <P extends object>(provider: P) => provider is P & C {
+  return <P extends object>(provider: P): provider is P & C => {
+    const record = provider as Record<string, unknown>;
+    return methods.every((name) => typeof record[name] === "function");
+  };
 }
 
 /** Tells whether the provider pushes pod status changes (otherwise the agent polls). */
-export function hasPodNotifier<P extends object>(provider: P): provider is P & PodNotifier {
-  return hasMethods(provider, ["notifyPods"]);
-}
+export const hasPodNotifier = capability<PodNotifier>("notifyPods");
 
 /** Tells whether the provider pushes node status changes. */
-export function hasNodeStatusNotifier<P extends object>(
-  provider: P,
-): provider is P & NodeStatusNotifier {
-  return hasMethods(provider, ["notifyNodeStatus"]);
-}
+export const hasNodeStatusNotifier = capability<NodeStatusNotifier>("notifyNodeStatus");
 
 /** Tells whether the provider streams container logs. */
-export function hasContainerLogs<P extends object>(provider: P): provider is P & ContainerLogs {
-  return hasMethods(provider, ["getContainerLogs"]);
-}
+export const hasContainerLogs = capability<ContainerLogs>("getContainerLogs");
 
 /** Tells whether the provider runs commands in containers. */
-export function hasExecInContainer<P extends object>(
-  provider: P,
-): provider is P & ExecInContainer {
-  return hasMethods(provider, ["runInContainer"]);
-}
+export const hasExecInContainer = capability<ExecInContainer>("runInContainer");
 
 /** Tells whether the provider serves `/stats/summary`. */
-export function hasStatsSummary<P extends object>(provider: P): provider is P & StatsSummary {
-  return hasMethods(provider, ["getStatsSummary"]);
-}
+export const hasStatsSummary = capability<StatsSummary>("getStatsSummary");
 
 /** Tells whether the provider serves `/metrics/resource`. */
-export function hasMetricsResource<P extends object>(
-  provider: P,
-): provider is P & MetricsResource {
-  return hasMethods(provider, ["getMetricsResource"]);
-}
+export const hasMetricsResource = capability<MetricsResource>("getMetricsResource");
 
 /** Tells whether the provider powers the VMs behind pods on and off. */
-export function hasVirtualMachinePower<P extends object>(
-  provider: P,
-): provider is P & VirtualMachinePower {
-  return hasMethods(provider, [
-    "getVirtualMachineState",
-    "startVirtualMachine",
-    "stopVirtualMachine",
-    "restartVirtualMachine",
-  ]);
-}
+export const hasVirtualMachinePower = capability<VirtualMachinePower>(
+  "getVirtualMachineState",
+  "startVirtualMachine",
+  "stopVirtualMachine",
+  "restartVirtualMachine",
+);
 
 /** Tells whether the provider snapshots the VMs behind pods. */
-export function hasVirtualMachineSnapshots<P extends object>(
-  provider: P,
-): provider is P & VirtualMachineSnapshots {
-  return hasMethods(provider, [
-    "createVirtualMachineSnapshot",
-    "listVirtualMachineSnapshots",
-    "restoreVirtualMachineSnapshot",
-    "deleteVirtualMachineSnapshot",
-  ]);
-}
+export const hasVirtualMachineSnapshots = capability<VirtualMachineSnapshots>(
+  "createVirtualMachineSnapshot",
+  "listVirtualMachineSnapshots",
+  "restoreVirtualMachineSnapshot",
+  "deleteVirtualMachineSnapshot",
+);
 
 /** Tells whether the provider migrates the VMs behind pods between hosts. */
-export function hasVirtualMachineMigration<P extends object>(
-  provider: P,
-): provider is P & VirtualMachineMigration {
-  return hasMethods(provider, ["migrateVirtualMachine", "listMigrationTargets"]);
-}
+export const hasVirtualMachineMigration = capability<VirtualMachineMigration>(
+  "migrateVirtualMachine",
+  "listMigrationTargets",
+);
 
 /** Tells whether the provider provisions volumes. */
-export function hasVolumeProvisioner<P extends object>(
-  provider: P,
-): provider is P & VolumeProvisioner {
-  return hasMethods(provider, [
-    "createVolume",
-    "getVolume",
-    "listVolumes",
-    "deleteVolume",
-    "attachVolume",
-    "detachVolume",
-  ]);
-}
+export const hasVolumeProvisioner = capability<VolumeProvisioner>(
+  "createVolume",
+  "getVolume",
+  "listVolumes",
+  "deleteVolume",
+  "attachVolume",
+  "detachVolume",
+);

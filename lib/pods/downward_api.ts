@@ -2,7 +2,7 @@
  * The downward API of environment variables: `fieldRef` (pod metadata, spec and status
  * fields, labels and annotations formatted as the kubelet does) and `resourceFieldRef`
  * (container limits and requests, rounded up to the divisor). A reference the kubelet
- * would refuse throws a `DownwardApiError` carrying the event reason.
+ * would refuse throws an `EnvResolutionError` carrying the event reason.
  *
  * @module
  */
@@ -16,21 +16,9 @@ import type {
 } from "kubernetes-types/core/v1.d.ts";
 import { quantityMilliValue, quantityValue } from "../quantity.ts";
 import { errorMessage } from "../errors.ts";
+import { EnvResolutionError } from "./env_error.ts";
 
 type AnyContainer = Container | EphemeralContainer;
-
-/** A reference the kubelet refuses; `reason` is the event reason, such as `UnsupportedFieldPath`. */
-export class DownwardApiError extends Error {
-  /** The event reason. */
-  readonly reason: string;
-
-  /** Creates an error with an event `reason` and a human-readable `message`. */
-  constructor(reason: string, message: string) {
-    super(message);
-    this.name = "DownwardApiError";
-    this.reason = reason;
-  }
-}
 
 /** Where a `resourceFieldRef` is evaluated. */
 export interface ResourceFieldContext {
@@ -51,7 +39,7 @@ function own(map: Record<string, string> | undefined, key: string): string | und
 export function fieldRefValue(pod: Pod, selector: ObjectFieldSelector, varName: string): string {
   const path = selector.fieldPath;
   if (selector.apiVersion && selector.apiVersion !== "v1") {
-    throw new DownwardApiError(
+    throw new EnvResolutionError(
       "UnsupportedFieldPath",
       `fieldRef of variable "${varName}": expected apiVersion "v1", found "${selector.apiVersion}"`,
     );
@@ -86,7 +74,7 @@ export function fieldRefValue(pod: Pod, selector: ObjectFieldSelector, varName: 
     case "status.podIPs":
       return pod.status?.podIPs?.map((ip) => ip.ip).join(",") ?? pod.status?.podIP ?? "";
   }
-  throw new DownwardApiError(
+  throw new EnvResolutionError(
     "UnsupportedFieldPath",
     `fieldRef of variable "${varName}": unsupported fieldPath "${path}"`,
   );
@@ -135,7 +123,7 @@ export function resourceFieldRefValue(
   context: ResourceFieldContext,
 ): string {
   const invalid = (detail: string): never => {
-    throw new DownwardApiError(
+    throw new EnvResolutionError(
       "InvalidResourceFieldRef",
       `resourceFieldRef of variable "${varName}": ${detail}`,
     );

@@ -20,7 +20,10 @@ import type {
 } from "kubernetes-types/core/v1.d.ts";
 import { canonicalJson } from "../canonical_json.ts";
 import { errorMessage } from "../errors.ts";
-import { DownwardApiError, fieldRefValue, resourceFieldRefValue } from "./downward_api.ts";
+import { fieldRefValue, resourceFieldRefValue } from "./downward_api.ts";
+import { EnvResolutionError } from "./env_error.ts";
+
+export { EnvResolutionError } from "./env_error.ts";
 import { serviceEnv } from "./service_env.ts";
 
 /** Where references are looked up; backed by informer stores, so lookups are synchronous. */
@@ -48,23 +51,6 @@ export interface ResolvePodEnvOptions {
   masterServiceNamespace?: string;
   /** Node allocatable resources (`cpu`, `memory`, …), the value of `limits.*` a container does not set. */
   nodeAllocatable?: Record<string, string>;
-}
-
-/**
- * Why a pod's environment cannot be resolved; `reason` is the event reason,
- * such as `MandatoryConfigMapNotFound`, `MandatorySecretKeyNotFound`,
- * `UnsupportedFieldPath` or `InvalidResourceFieldRef`.
- */
-export class EnvResolutionError extends Error {
-  /** The machine-readable reason, also used for the event. */
-  readonly reason: string;
-
-  /** Creates an error with an event `reason` and a human-readable `message`. */
-  constructor(reason: string, message: string) {
-    super(message);
-    this.name = "EnvResolutionError";
-    this.reason = reason;
-  }
 }
 
 type AnyContainer = Container | EphemeralContainer;
@@ -144,7 +130,7 @@ function downward(context: Context, lookup: () => string): string {
   try {
     return lookup();
   } catch (error) {
-    if (error instanceof DownwardApiError) fail(context, error.reason, error.message);
+    if (error instanceof EnvResolutionError) fail(context, error.reason, error.message);
     throw error;
   }
 }
