@@ -15,6 +15,8 @@ import { InvalidInputError } from "../provider_errors.ts";
 
 /** Options of {@linkcode parseProviderConfig}. */
 export interface ParseProviderConfigOptions {
+  /** The provider, such as `zstack`; messages start `<provider> provider config:`. */
+  provider: string;
   /**
    * When set, a missing configuration is an error and this says what it must hold, such as
    * `endpoint, auth, clusterName`; otherwise it means every default.
@@ -31,17 +33,16 @@ export function describeConfigIssues(error: z.ZodError): string {
 }
 
 /**
- * Validates the configuration of provider `provider` against `schema`. Throws
+ * Validates the configuration `raw` of provider `options.provider` against `schema`. Throws
  * `InvalidInputError` starting `<provider> provider config:` and naming every offending
  * field.
  */
 export function parseProviderConfig<S extends z.ZodType>(
-  provider: string,
   schema: S,
   raw: unknown,
-  options: ParseProviderConfigOptions = {},
+  options: ParseProviderConfigOptions,
 ): z.output<S> {
-  const context = `${provider} provider config`;
+  const context = `${options.provider} provider config`;
   let value = raw;
   if (typeof value === "string") {
     try {

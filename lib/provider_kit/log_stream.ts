@@ -32,12 +32,8 @@ export interface LogLineSource {
   ended(): boolean;
   /** Resolves when `end()` or `ended()` may have changed, or as soon as `signal` aborts. */
   changed(signal: AbortSignal): Promise<void>;
-}
-
-/** Options besides the log options. */
-export interface StreamLogLinesOptions {
-  /** Clock for `sinceSeconds` (default `Date.now`). */
-  now?: () => number;
+  /** The source's clock, for `sinceSeconds` (default `Date.now`). */
+  now?(): number;
 }
 
 /** A line's timestamp as the kubelet writes it: RFC 3339 with nine fractional digits. */
@@ -66,9 +62,8 @@ export function streamLogLines(
   source: LogLineSource,
   options: ContainerLogOptions,
   signal: AbortSignal,
-  streamOptions: StreamLogLinesOptions = {},
 ): ReadableStream<Uint8Array> {
-  const now = streamOptions.now ?? Date.now;
+  const now = source.now ?? Date.now;
   const sinceMs = options.sinceTime !== undefined
     ? options.sinceTime.getTime()
     : options.sinceSeconds !== undefined

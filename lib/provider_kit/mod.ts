@@ -26,7 +26,6 @@ export {
   type LogLine,
   type LogLineSource,
   streamLogLines,
-  type StreamLogLinesOptions,
 } from "./log_stream.ts";
 export {
   describeConfigIssues,

@@ -112,5 +112,5 @@ export type MockConfig = z.output<typeof mockConfigSchema>;
  * all defaults. Throws `InvalidInputError` naming every offending field.
  */
 export function parseMockConfig(raw: unknown): MockConfig {
-  return parseProviderConfig("mock", mockConfigSchema, raw);
+  return parseProviderConfig(mockConfigSchema, raw, { provider: "mock" });
 }

@@ -267,7 +267,7 @@ export class MockProvider
         now: this.#now,
         gone: AbortSignal.any([record.deleted.signal, this.#stopped]),
       });
-      return streamLogLines(lines, options, signal, { now: this.#now });
+      return streamLogLines(lines, options, signal);
     });
   }
 

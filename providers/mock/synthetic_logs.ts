@@ -64,6 +64,7 @@ export function syntheticLogLines(
       }
       return endLine(instance.finishedAt);
     },
+    now,
     ended: () => instance.finishedAt !== undefined || gone.aborted,
     changed(signal: AbortSignal): Promise<void> {
       const nextHeartbeat = instance.startedAt + (heartbeats() + 1) * heartbeatMs;

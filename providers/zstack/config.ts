@@ -208,7 +208,10 @@ const requiredFields = "endpoint, auth, clusterName, placement, networks";
  * `InvalidInputError` naming every offending field.
  */
 export function parseZStackConfig(raw: unknown): ZStackConfig {
-  return parseProviderConfig("zstack", zstackConfigSchema, raw, { required: requiredFields });
+  return parseProviderConfig(zstackConfigSchema, raw, {
+    provider: "zstack",
+    required: requiredFields,
+  });
 }
 
 /** Reads the secrets the configuration points at and returns the client's credentials. */

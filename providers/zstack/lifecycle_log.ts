@@ -21,6 +21,8 @@ export interface LifecycleLogOptions {
   capacity: number;
   /** Whether no more lines will come (the pod is gone); followers stop then. */
   ended: () => boolean;
+  /** Clock for `sinceSeconds` (default `Date.now`). */
+  now?: () => number;
 }
 
 /** The last lines of one VM's lifecycle, by sequence number. */
@@ -34,6 +36,11 @@ export class LifecycleLog implements LogLineSource {
   /** Creates an empty log. */
   constructor(options: LifecycleLogOptions) {
     this.#options = options;
+  }
+
+  /** The log's clock, for `sinceSeconds`. */
+  now(): number {
+    return (this.#options.now ?? Date.now)();
   }
 
   /** Appends a line written at `time`, dropping the oldest beyond the capacity. */

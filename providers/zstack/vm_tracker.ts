@@ -227,6 +227,7 @@ export class VmTracker {
       log: new LifecycleLog({
         capacity: this.#options.logLines,
         ended: () => tracked.deleted !== undefined,
+        now: this.#options.now,
       }),
     };
     this.setPod(tracked, options.desired);

@@ -390,9 +390,7 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
         `previous terminated container "${containerName}" in pod "${key}" not found: a VM has no earlier instance`,
       );
     }
-    return streamLogLines(tracked.log, options, AbortSignal.any([signal, this.#stopped]), {
-      now: this.#now,
-    });
+    return streamLogLines(tracked.log, options, AbortSignal.any([signal, this.#stopped]));
   }
 
   // -- helpers --------------------------------------------------------------

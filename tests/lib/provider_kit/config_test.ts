@@ -8,15 +8,19 @@ const schema = z.object({ endpoint: z.url(), pollSeconds: z.number().positive().
 
 Deno.test("provider config: text or objects, defaults applied, every bad field named", () => {
   assertEquals(
-    parseProviderConfig("demo", schema, "endpoint: http://x\n"),
+    parseProviderConfig(schema, "endpoint: http://x\n", { provider: "demo" }),
     { endpoint: "http://x", pollSeconds: 5 },
   );
   assertEquals(
-    parseProviderConfig("demo", schema, { endpoint: "http://x", pollSeconds: 1 }).pollSeconds,
+    parseProviderConfig(schema, { endpoint: "http://x", pollSeconds: 1 }, { provider: "demo" })
+      .pollSeconds,
     1,
   );
   const error = assertThrows(
-    () => parseProviderConfig("demo", schema, { endpoint: "nope", pollSeconds: -1, extra: 1 }),
+    () =>
+      parseProviderConfig(schema, { endpoint: "nope", pollSeconds: -1, extra: 1 }, {
+        provider: "demo",
+      }),
     InvalidInputError,
   );
   assertEquals(error.message.startsWith("demo provider config: "), true);
@@ -24,17 +28,21 @@ Deno.test("provider config: text or objects, defaults applied, every bad field n
     assertEquals(error.message.includes(field), true, `${field} in ${error.message}`);
   }
   assertThrows(
-    () => parseProviderConfig("demo", schema, "a: [", {}),
+    () => parseProviderConfig(schema, "a: [", { provider: "demo" }),
     InvalidInputError,
     "YAML or JSON",
   );
   assertThrows(
-    () => parseProviderConfig("demo", schema, undefined, { required: "endpoint" }),
+    () => parseProviderConfig(schema, undefined, { provider: "demo", required: "endpoint" }),
     InvalidInputError,
     "expected a file given with --provider-config (endpoint), found none",
   );
   // Without `required`, no configuration means every default (here: a missing endpoint).
-  assertThrows(() => parseProviderConfig("demo", schema, undefined), InvalidInputError, "endpoint");
+  assertThrows(
+    () => parseProviderConfig(schema, undefined, { provider: "demo" }),
+    InvalidInputError,
+    "endpoint",
+  );
 });
 
 Deno.test("provider config secrets: from a file (one line break dropped) or a variable, never empty", async () => {
