@@ -94,3 +94,16 @@ export async function waitForEvent(
   }, { timeoutMs });
   return found!;
 }
+
+/** `kubectl run NAME --image=nginx:1.27` bound to `nodeName`, waited for until Running. */
+export async function runOnNode(ns: string, name: string, nodeName: string): Promise<Pod> {
+  await kubectl([
+    "run",
+    name,
+    "-n",
+    ns,
+    "--image=nginx:1.27",
+    `--overrides=${JSON.stringify({ spec: { nodeName } })}`,
+  ]);
+  return await waitRunning(ns, name);
+}

@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
 import { cluster, freshNamespace, kubectl, kubectlResult } from "../_harness/cluster.ts";
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../_harness/agent.ts";
-import { waitRunning } from "../_harness/pods.ts";
+import { runOnNode } from "../_harness/pods.ts";
 
 /** What a kubectl run printed and how it ended. */
 interface Outcome {
@@ -54,15 +54,7 @@ Deno.test("kubectl exec and port-forward end at once saying the provider lacks e
   try {
     await waitForNodeReady(agent);
     const ns = await freshNamespace("stream");
-    await kubectl([
-      "run",
-      "web",
-      "-n",
-      ns,
-      "--image=nginx:1.27",
-      `--overrides=${JSON.stringify({ spec: { nodeName } })}`,
-    ]);
-    await waitRunning(ns, "web");
+    await runOnNode(ns, "web", nodeName);
 
     // kubectl's default (WebSocket, translated to SPDY by the API server) and plain SPDY.
     for (const websockets of ["true", "false"]) {

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
 import { cluster, freshNamespace, kubectl, kubectlResult } from "../_harness/cluster.ts";
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../_harness/agent.ts";
-import { waitRunning } from "../_harness/pods.ts";
+import { runOnNode } from "../_harness/pods.ts";
 
 Deno.test("kubectl logs returns the mock's lines, honours --tail, and -f streams new lines", async () => {
   const nodeName = uniqueNodeName("vk-logs");
@@ -14,15 +14,7 @@ Deno.test("kubectl logs returns the mock's lines, honours --tail, and -f streams
   try {
     await waitForNodeReady(agent);
     const ns = await freshNamespace("logs");
-    await kubectl([
-      "run",
-      "web",
-      "-n",
-      ns,
-      "--image=nginx:1.27",
-      `--overrides=${JSON.stringify({ spec: { nodeName } })}`,
-    ]);
-    await waitRunning(ns, "web");
+    await runOnNode(ns, "web", nodeName);
     const all = await kubectl(["logs", "web", "-n", ns]);
     assertStringIncludes(all, "started from image nginx:1.27");
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
 import {
   createAuthenticator,
   createWebhookAuthorizer,
@@ -92,6 +92,23 @@ export function mockProvider(config: Record<string, unknown> = {}): MockProvider
     internalIp: "127.0.0.1",
     daemonPort: 10250,
   });
+}
+
+/** A provider with only the required interfaces (pods kept in a list), plus `extra` methods. */
+export function bareProvider(extra: Record<string, unknown> = {}): Provider {
+  const pods: Pod[] = [];
+  return {
+    name: "bare",
+    createPod: (pod) => Promise.resolve(void pods.push(pod)),
+    updatePod: () => Promise.resolve(),
+    deletePod: () => Promise.resolve(),
+    getPod: () => Promise.resolve(undefined),
+    getPodStatus: () => Promise.resolve(undefined),
+    getPods: () => Promise.resolve(pods),
+    ping: () => Promise.resolve(),
+    configureNode: (node: Node) => Promise.resolve(node),
+    ...extra,
+  };
 }
 
 /** A started server and ways to call it. */

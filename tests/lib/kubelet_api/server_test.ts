@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { createAuthenticator, createWebhookAuthorizer } from "../../../lib/kubelet_api/auth.ts";
 import { KubeletApiServer } from "../../../lib/kubelet_api/server.ts";
-import type { Provider } from "../../../lib/provider.ts";
 import type { Summary } from "../../../lib/stats_types.ts";
 import { parseMockConfig } from "../../../providers/mock/config.ts";
 import { MockProvider } from "../../../providers/mock/mock_provider.ts";
-import { makePod, nodeName, pki, startServer } from "./_fixture.ts";
+import { bareProvider, makePod, nodeName, pki, startServer } from "./_fixture.ts";
 
 const signal = new AbortController().signal;
 
@@ -322,18 +321,7 @@ Deno.test("kubelet API: /metrics/resource is Prometheus text with per-container 
 });
 
 Deno.test("kubelet API: capabilities the provider lacks are 501 naming capability and provider", async () => {
-  const pods: Pod[] = [];
-  const minimal: Provider = {
-    name: "bare",
-    createPod: (pod) => Promise.resolve(void pods.push(pod)),
-    updatePod: () => Promise.resolve(),
-    deletePod: () => Promise.resolve(),
-    getPod: () => Promise.resolve(undefined),
-    getPodStatus: () => Promise.resolve(undefined),
-    getPods: () => Promise.resolve(pods),
-    ping: () => Promise.resolve(),
-    configureNode: (node: Node) => Promise.resolve(node),
-  };
+  const minimal = bareProvider();
   const api = await startServer({ provider: minimal });
   try {
     const cases: Array<[string, RegExp]> = [

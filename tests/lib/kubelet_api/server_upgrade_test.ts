@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { HttpError } from "../../../lib/kubelet_api/http_errors.ts";
 import type { Route, UpgradeContext } from "../../../lib/kubelet_api/routes.ts";
-import type { Provider } from "../../../lib/provider.ts";
-import { makePod, mockProvider, startServer } from "./_fixture.ts";
+import { bareProvider, makePod, mockProvider, startServer } from "./_fixture.ts";
 import { RawConnection, sendUpgrade, writeUpgradeRequest } from "./_raw_http.ts";
 
 const signal = new AbortController().signal;
 const decoder = new TextDecoder();
-
-function bareProvider(extra: Record<string, unknown> = {}): Provider {
-  const pods: Pod[] = [];
-  return {
-    name: "bare",
-    createPod: (pod) => Promise.resolve(void pods.push(pod)),
-    updatePod: () => Promise.resolve(),
-    deletePod: () => Promise.resolve(),
-    getPod: () => Promise.resolve(undefined),
-    getPodStatus: () => Promise.resolve(undefined),
-    getPods: () => Promise.resolve(pods),
-    ping: () => Promise.resolve(),
-    configureNode: (node: Node) => Promise.resolve(node),
-    ...extra,
-  };
-}
 
 /** A test-only upgrade route: switches to "echo" and sends back what it reads, prefixed by the user. */
 function echoRoute(seen: UpgradeContext[]): Route {
