@@ -133,10 +133,24 @@ export interface MetricsResource {
 
 /** Where a virtual machine runs and whether it is powered. */
 export interface VirtualMachineState {
-  /** Power state as the IaaS reports it. */
-  power: "Running" | "Stopped" | "Starting" | "Stopping" | "Migrating" | "Unknown";
-  /** Host (hypervisor) the VM is on, when known. */
+  /**
+   * Power state as the IaaS reports it. `Stopped` is a clean power-off (by vkedge or the
+   * guest); `Crashed` an unclean end (the guest crashed, the hypervisor killed it).
+   */
+  power:
+    | "Running"
+    | "Stopped"
+    | "Starting"
+    | "Stopping"
+    | "Rebooting"
+    | "Migrating"
+    | "Paused"
+    | "Crashed"
+    | "Unknown";
+  /** Host (hypervisor) the VM is on, by the name `migrateVirtualMachine` accepts, when known. */
   host?: string;
+  /** The IaaS identifier of the VM (a uuid, a managed-object id), when known. */
+  id?: string;
 }
 
 /** How to power a VM off. */
@@ -147,15 +161,22 @@ export interface StopOptions {
   gracePeriodSeconds?: number;
 }
 
-/** Powers the VM behind a pod on, off and through a reboot. */
+/**
+ * Powers the VM behind a pod on, off and through a reboot. Every method is idempotent and
+ * leaves the VM and its disks in place; `NotFoundError` when the pod has no VM.
+ */
 export interface VirtualMachinePower {
   /** Returns the current power state and host of the VM behind `pod`. */
   getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<VirtualMachineState>;
-  /** Powers the VM on; a running VM is left alone. */
+  /** Powers the VM on and resolves once it runs; a running VM is left alone. */
   startVirtualMachine(pod: Pod, signal: AbortSignal): Promise<void>;
-  /** Powers the VM off, gracefully unless `options.force`; a stopped VM is left alone. */
+  /**
+   * Powers the VM off, gracefully unless `options.force` (a graceful stop that outlasts
+   * `gracePeriodSeconds` cuts the power), and resolves once it is off; a stopped VM is
+   * left alone.
+   */
   stopVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void>;
-  /** Reboots the VM, gracefully unless `options.force`. */
+  /** Reboots a running VM, gracefully unless `options.force`; `InvalidInputError` when it is off. */
   restartVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void>;
 }
 
@@ -167,15 +188,24 @@ export interface VirtualMachineSnapshot {
   name: string;
   /** Creation time (RFC 3339). */
   createdAt: string;
-  /** Whether it can be restored from yet. */
+  /** Whether it can be restored from yet (false while it is being taken). */
   ready: boolean;
+  /** Set when taking it failed; the snapshot is then useless and may be deleted. */
+  error?: string;
   /** Size, when known. */
   sizeBytes?: number;
 }
 
-/** Snapshots of the VM behind a pod. */
+/**
+ * Snapshots of the VM behind a pod (all of its disks). Names are unique per VM and chosen
+ * by the caller, which is what makes a create repeated after an agent restart safe.
+ */
 export interface VirtualMachineSnapshots {
-  /** Takes a snapshot named `options.name`; idempotent for the same name. */
+  /**
+   * Takes a snapshot named `options.name` and resolves once it is ready. Idempotent for
+   * the same name: a snapshot of that name that exists, or is still being taken by an
+   * interrupted earlier call, is waited for and returned, never taken twice.
+   */
   createVirtualMachineSnapshot(
     pod: Pod,
     options: { name: string },
@@ -183,7 +213,10 @@ export interface VirtualMachineSnapshots {
   ): Promise<VirtualMachineSnapshot>;
   /** Lists the VM's snapshots, so a reconcile after a restart finds what exists. */
   listVirtualMachineSnapshots(pod: Pod, signal: AbortSignal): Promise<VirtualMachineSnapshot[]>;
-  /** Reverts the VM to the snapshot `snapshotId`. */
+  /**
+   * Reverts the VM's disks to the snapshot `snapshotId`. The VM must be stopped
+   * (`InvalidInputError` otherwise); reverting twice to the same snapshot is harmless.
+   */
   restoreVirtualMachineSnapshot(pod: Pod, snapshotId: string, signal: AbortSignal): Promise<void>;
   /** Deletes the snapshot `snapshotId`; throws `NotFoundError` if it is gone. */
   deleteVirtualMachineSnapshot(pod: Pod, snapshotId: string, signal: AbortSignal): Promise<void>;
@@ -191,13 +224,18 @@ export interface VirtualMachineSnapshots {
 
 /** Moves the VM behind a pod to another host. */
 export interface VirtualMachineMigration {
-  /** Live-migrates the VM, to `targetHost` or a host the IaaS picks; resolves with the new host. */
+  /**
+   * Live-migrates the running VM, to `targetHost` or a host the IaaS picks, and resolves
+   * with the new host once it runs there. `InvalidInputError` when `targetHost` is unknown
+   * or cannot take the VM, or the VM is not running; `ResourceExhaustedError`
+   * (`capacity`) when no host can take it.
+   */
   migrateVirtualMachine(
     pod: Pod,
     options: { targetHost?: string },
     signal: AbortSignal,
   ): Promise<string>;
-  /** Hosts the VM could be migrated to now. */
+  /** Hosts the VM could be migrated to now (the names `targetHost` accepts). */
   listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]>;
 }
 

@@ -9,6 +9,8 @@
  * - `parseProviderConfig` and `readSecret`: the configuration validated once, every bad
  *   field named;
  * - `describeNode`: the `configureNode` merge;
+ * - `workloadUid`: the identity a VM-Pod's backend resource is keyed by, which outlives
+ *   the pod object;
  * - small helpers every provider wants: error text, canonical JSON, sleeps, times,
  *   quantities, QoS class, resource metrics from a stats summary.
  *
@@ -39,6 +41,12 @@ export {
 } from "./config.ts";
 export { describeNode, type NodeDescription } from "./node.ts";
 export { qosClassOf } from "./pod_qos.ts";
+export {
+  sameWorkload,
+  WORKLOAD_NAME_ANNOTATION,
+  WORKLOAD_UID_ANNOTATION,
+  workloadUid,
+} from "./workload.ts";
 export { asError, errorMessage } from "../errors.ts";
 export { canonicalJson } from "../canonical_json.ts";
 export { abortableSleep, sleep } from "../sleep.ts";
