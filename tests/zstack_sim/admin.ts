@@ -7,6 +7,8 @@
  * - `GET /__sim/faults`: faults in force; `POST /__sim/faults` with a {@linkcode FaultRequest}
  * - `GET /__sim/state`: the whole inventory (VMs with NICs and volumes, hosts, ...)
  * - `POST /__sim/vms/{uuid}/state` `{"state": "Crashed"}`: what a host sync would report
+ * - `POST /__sim/vms/{uuid}/guest` `{"ignoresShutdown": true}`: a guest that ignores graceful
+ *   stops (the KVM agent then cuts the power after its timeout)
  * - `POST /__sim/access-keys` `{"AccessKeyID"?, "AccessKeySecret"?}`: a key of the admin account
  *
  * @module
@@ -17,7 +19,7 @@ import { faultRequestSchema } from "./faults.ts";
 import { toWire, type VmState } from "./inventory.ts";
 import type { SimParts } from "./server.ts";
 import { getVm, vmView } from "./state/lookup.ts";
-import { forceVmState } from "./state/vm_actions.ts";
+import { forceVmState, ignoreGuestShutdown } from "./state/vm_actions.ts";
 
 const VM_STATES = [
   "Created",
@@ -42,6 +44,7 @@ const VM_STATES = [
 ] as const satisfies readonly VmState[];
 
 const vmStateSchema = z.strictObject({ state: z.enum(VM_STATES) });
+const guestSchema = z.strictObject({ ignoresShutdown: z.boolean() });
 const accessKeySchema = z.strictObject({
   AccessKeyID: z.string().min(1).optional(),
   AccessKeySecret: z.string().min(1).optional(),
@@ -109,6 +112,14 @@ export async function handleAdmin(parts: SimParts, request: Request, url: URL): 
       if (!parts.state.vms.has(vmState[1])) return answer(404, { error: `no vm ${vmState[1]}` });
       forceVmState(parts.state, vmState[1], { to: parsed.data.state });
       return answer(200, toWire(vmView(parts.state, getVm(parts.state, vmState[1]))));
+    }
+    const guest = /^POST \/vms\/([0-9a-f]{32})\/guest$/.exec(route);
+    if (guest) {
+      const parsed = guestSchema.safeParse(await readJson(request));
+      if (!parsed.success) return answer(400, { error: parsed.error.issues });
+      if (!parts.state.vms.has(guest[1])) return answer(404, { error: `no vm ${guest[1]}` });
+      ignoreGuestShutdown(parts.state, guest[1], parsed.data.ignoresShutdown);
+      return answer(200, { ignoresShutdown: parsed.data.ignoresShutdown });
     }
     return answer(404, { error: `no simulator endpoint ${route}` });
   } catch (error) {

@@ -169,3 +169,22 @@ Deno.test("the admin state endpoint shows VMs, and a host sync can be simulated 
     assertEquals(key.AccessKeyID, "AK1");
   });
 });
+
+Deno.test("the admin guest endpoint sets whether a guest ignores graceful stops; bad bodies and unknown VMs are refused", async () => {
+  await withSim(async (client, sim) => {
+    const vm = (await client.createVm("stubborn")).body.inventory;
+    const set = await admin(sim.origin, "POST", `/vms/${vm.uuid}/guest`, { ignoresShutdown: true });
+    assertEquals(await set.json(), { ignoresShutdown: true });
+    assertEquals(sim.state.guestsIgnoringShutdown.has(vm.uuid), true);
+    const bad = await admin(sim.origin, "POST", `/vms/${vm.uuid}/guest`, { ignores: true });
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
+    const missing = await admin(sim.origin, "POST", `/vms/${"f".repeat(32)}/guest`, {
+      ignoresShutdown: true,
+    });
+    assertEquals(missing.status, 404);
+    await missing.body?.cancel();
+    sim.ignoreGuestShutdown(vm.uuid, false);
+    assertEquals(sim.state.guestsIgnoringShutdown.has(vm.uuid), false);
+  });
+});

@@ -3,7 +3,7 @@
  *
  * ```sh
  * deno task zstack-sim --port 8080 [--seed seed.yaml] [--job-duration 100] [--vm-boot 1000] \
- *   [--session-timeout 7200] [--hostname 127.0.0.1]
+ *   [--session-timeout 7200] [--guest-shutdown-timeout 60000] [--hostname 127.0.0.1]
  * ```
  *
  * Prints the base URL (`http://127.0.0.1:8080/zstack`) on standard output and stops on
@@ -28,6 +28,7 @@ const flagsSchema = z.strictObject({
   "session-timeout": integer("session-timeout").optional(),
   "job-expiry": integer("job-expiry").optional(),
   "location-base": z.string().optional(),
+  "guest-shutdown-timeout": integer("guest-shutdown-timeout").optional(),
 });
 
 async function main(args: string[]): Promise<number> {
@@ -42,6 +43,7 @@ async function main(args: string[]): Promise<number> {
       "session-timeout": { type: "string" },
       "job-expiry": { type: "string" },
       "location-base": { type: "string" },
+      "guest-shutdown-timeout": { type: "string" },
     },
     strict: true,
   });
@@ -60,6 +62,7 @@ async function main(args: string[]): Promise<number> {
     sessionTimeoutSeconds: flags["session-timeout"],
     jobExpirySeconds: flags["job-expiry"],
     locationBase: flags["location-base"],
+    guestShutdownTimeoutMs: flags["guest-shutdown-timeout"],
   });
   console.log(sim.url);
   const stopped = Promise.withResolvers<void>();

@@ -21,6 +21,7 @@ import { RelayListener } from "./listener.ts";
 import { DEFAULT_SEED_PATH, loadSeed, parseSeed, type SeedData, type SeedInput } from "./seed.ts";
 import { createHandler, type SimParts } from "./server.ts";
 import { vmView } from "./state/lookup.ts";
+import { ignoreGuestShutdown } from "./state/vm_actions.ts";
 import { loadInventory } from "./state/seed_inventory.ts";
 import { SimState } from "./state/store.ts";
 import { Stats, type StatsSnapshot } from "./stats.ts";
@@ -62,6 +63,11 @@ export interface SimulatorOptions {
   /** `vm/expungePeriod` for Destroyed VMs, in seconds (default 604800). */
   vmExpungeSeconds?: number;
   /**
+   * How long a graceful stop waits for a guest that ignores it before the KVM agent cuts the
+   * power, in milliseconds (default 60000).
+   */
+  guestShutdownTimeoutMs?: number;
+  /**
    * Base URL for job `location`s instead of the request's origin, e.g. an unreachable
    * internal `http://10.0.0.1:8080` (a trailing `/zstack` is accepted and not doubled).
    */
@@ -94,6 +100,8 @@ export interface Simulator extends AsyncDisposable {
   snapshots(): VolumeSnapshot[];
   /** User and system tags. */
   tags(): Tag[];
+  /** Makes the guest of VM `uuid` ignore (or, with `false`, obey) graceful stops. */
+  ignoreGuestShutdown(uuid: string, ignores?: boolean): void;
   /** Sessions that exist (expired ones until they are next checked). */
   sessions(): Session[];
   /** Creates an access key of the admin account for AccessKey-signed requests. */
@@ -118,6 +126,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     vmBootMs: options.vmBootMs ?? 1000,
     transitionMs: options.transitionMs ?? jobDurationMs,
     vmExpungeSeconds: options.vmExpungeSeconds ?? 604800,
+    guestShutdownTimeoutMs: options.guestShutdownTimeoutMs,
   }, abort.signal);
   loadInventory(state, seed);
   const auth = new Auth({ sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 7200 });
@@ -198,6 +207,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     volumes: () => [...state.volumes.values()],
     snapshots: () => [...state.snapshots.values()],
     tags: () => [...state.tags.values()],
+    ignoreGuestShutdown: (uuid, ignores = true) => ignoreGuestShutdown(state, uuid, ignores),
     sessions: () => auth.sessions(),
     createAccessKey: (request) => auth.createAccessKey(request),
     close,

@@ -160,7 +160,7 @@ const ACTIONS: Record<string, ApiSpec> = {
         `valid value for field[type] of message[${VM_API}.APIStopVmInstanceMsg] are [grace, cold], but ${type} found`,
       );
     }
-    return inventory(await stopVm(state, path.uuid));
+    return inventory(await stopVm(state, path.uuid, { type }));
   }, { fields: { type: "string", stopHA: "string" } }),
   rebootVmInstance: uuidAction("RebootVmInstance", rebootVm),
   pauseVmInstance: uuidAction("PauseVmInstance", pauseVm),

@@ -1,7 +1,8 @@
 /**
  * Volume snapshots: the snapshot tree of each volume (the latest one is the parent of
- * the next), and what CreateVolumeSnapshot, RevertVolumeFromSnapshot,
- * UpdateVolumeSnapshot and DeleteVolumeSnapshot do to the inventory.
+ * the next; deleting one deletes its descendants), and what CreateVolumeSnapshot,
+ * RevertVolumeFromSnapshot, UpdateVolumeSnapshot and DeleteVolumeSnapshot do to the
+ * inventory.
  *
  * @module
  */
@@ -20,7 +21,11 @@ export interface SnapshotRequest {
   resourceUuid?: string;
 }
 
-/** CreateVolumeSnapshot: the volume must be Ready and Enabled. */
+/**
+ * CreateVolumeSnapshot: the volume must be Ready and Enabled. The snapshot is recorded
+ * with status Creating as soon as its uuid is claimed, so it can be queried while the
+ * job runs, and becomes Ready (and the latest of its tree) when the job ends.
+ */
 export function createSnapshot(
   state: SimState,
   volumeUuid: string,
@@ -37,10 +42,8 @@ export function createSnapshot(
       );
     }
     const uuid = state.claimUuid(request.resourceUuid);
-    await state.pause("transition");
     const siblings = [...state.snapshots.values()].filter((s) => s.volumeUuid === volumeUuid);
     const latest = siblings.find((s) => s.latest);
-    for (const snapshot of siblings) snapshot.latest = false;
     const now = new Date();
     const snapshot: VolumeSnapshot = {
       uuid,
@@ -54,16 +57,22 @@ export function createSnapshot(
       primaryStorageInstallPath: `${volume.installPath ?? "/zstack_ps"}.snapshots/${uuid}.qcow2`,
       volumeType: volume.type,
       format: volume.format,
-      latest: true,
-      size: volume.actualSize,
+      latest: false,
+      size: 0,
       distance: (latest?.distance ?? -1) + 1,
       state: "Enabled",
-      status: "Ready",
+      status: "Creating",
       backupStorageRefs: [],
       createDate: now,
       lastOpDate: now,
     };
     state.snapshots.set(uuid, snapshot);
+    await state.pause("transition");
+    for (const sibling of siblings) sibling.latest = false;
+    snapshot.latest = true;
+    snapshot.size = volume.actualSize;
+    snapshot.status = "Ready";
+    snapshot.lastOpDate = new Date();
     return snapshot;
   });
 }

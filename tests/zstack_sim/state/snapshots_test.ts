@@ -45,3 +45,23 @@ Deno.test("a snapshot needs a Ready and Enabled volume that exists", async () =>
   );
   assertThrows(() => createSnapshot(state, "f".repeat(32), { name: "s" }), ApiError, "volumeUuid");
 });
+
+Deno.test("a snapshot is queryable as Creating while its job runs and Ready after; its uuid is taken at once", async () => {
+  const state = await freshState({ seed: smallSeed(), timing: { transitionMs: 50 } });
+  const vm = await createdVm(state);
+  const resourceUuid = "5".repeat(32);
+  const taking = createSnapshot(state, vm.rootVolumeUuid, { name: "s", resourceUuid });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assertEquals([
+    state.snapshots.get(resourceUuid)?.status,
+    state.snapshots.get(resourceUuid)?.latest,
+  ], [
+    "Creating",
+    false,
+  ]);
+  const again = createSnapshot(state, vm.rootVolumeUuid, { name: "s", resourceUuid });
+  const taken = await taking;
+  assertEquals([taken.uuid, taken.status, taken.latest], [resourceUuid, "Ready", true]);
+  await assertRejects(() => again, ApiError, "Duplicate entry");
+  assertEquals(state.snapshots.size, 1);
+});

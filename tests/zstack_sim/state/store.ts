@@ -36,6 +36,11 @@ export interface StateTiming {
   transitionMs: number;
   /** `vm/expungePeriod`: Destroyed VMs are expunged this long after destruction. */
   vmExpungeSeconds: number;
+  /**
+   * How long the KVM agent waits for a guest that ignores a graceful stop before it cuts
+   * the power itself (default 60 s).
+   */
+  guestShutdownTimeoutMs?: number;
 }
 
 /** The name of one of the inventory's maps. */
@@ -105,6 +110,8 @@ export class SimState {
   readonly tags: Map<string, Tag> = new Map();
   /** When each Destroyed VM was destroyed (ms since the epoch), for `vm/expungePeriod`. */
   readonly destroyedAt: Map<string, number> = new Map();
+  /** VMs whose guest ignores the ACPI shutdown of a graceful stop (a hung or stubborn OS). */
+  readonly guestsIgnoringShutdown: Set<string> = new Set();
   /** Timing of the simulated hypervisor. */
   readonly timing: StateTiming;
 
@@ -162,9 +169,16 @@ export class SimState {
     return run;
   }
 
-  /** Waits as long as a VM boot or any other transition takes; ends early on close. */
-  pause(duration: "boot" | "transition"): Promise<void> {
-    const ms = duration === "boot" ? this.timing.vmBootMs : this.timing.transitionMs;
+  /**
+   * Waits as long as a VM boot, any other transition or the KVM agent's wait for a guest
+   * that ignores a graceful stop takes; ends early on close.
+   */
+  pause(duration: "boot" | "transition" | "guestShutdownTimeout"): Promise<void> {
+    const ms = duration === "boot"
+      ? this.timing.vmBootMs
+      : duration === "transition"
+      ? this.timing.transitionMs
+      : this.timing.guestShutdownTimeoutMs ?? 60_000;
     return abortableSleep(ms, this.#signal);
   }
 }

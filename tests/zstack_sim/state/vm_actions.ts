@@ -69,14 +69,28 @@ export function startVm(
   });
 }
 
-/** StopVmInstance; Stopped is a no-op. */
-export function stopVm(state: SimState, uuid: string): Promise<VmInstanceView> {
+/** How StopVmInstance stops: asking the guest to shut down, or cutting the power. */
+export type StopType = "grace" | "cold";
+
+/**
+ * StopVmInstance; Stopped is a no-op. A graceful stop asks the guest to shut down; when
+ * the guest ignores it, the KVM agent waits `guestShutdownTimeoutMs` and then cuts the
+ * power itself, as its graceful stop does. A cold stop cuts the power at once. Like every
+ * action on the VM it waits its turn in the VM's sync queue.
+ */
+export function stopVm(
+  state: SimState,
+  uuid: string,
+  options: { type?: StopType } = {},
+): Promise<VmInstanceView> {
   const vm = getVm(state, uuid);
   return state.serial(uuid, async () => {
     checkState(vm, "StopVmInstance");
     if (vm.state === "Stopped") return vmView(state, vm);
     setState(vm, "Stopping");
-    await state.pause("transition");
+    const ignored = (options.type ?? "grace") === "grace" &&
+      state.guestsIgnoringShutdown.has(uuid);
+    await state.pause(ignored ? "guestShutdownTimeout" : "transition");
     release(state, vm);
     setState(vm, "Stopped");
     return vmView(state, vm);
@@ -297,6 +311,13 @@ export function changeInstanceOffering(
     vm.lastOpDate = new Date();
     return Promise.resolve(vmView(state, vm));
   });
+}
+
+/** Makes the guest of VM `uuid` ignore (or obey) the shutdown of graceful stops: for tests. */
+export function ignoreGuestShutdown(state: SimState, uuid: string, ignores: boolean): void {
+  getVm(state, uuid);
+  if (ignores) state.guestsIgnoringShutdown.add(uuid);
+  else state.guestsIgnoringShutdown.delete(uuid);
 }
 
 /** Sets a VM's state directly, as a host sync would (Crashed, Unknown, ...): for tests. */

@@ -10,6 +10,7 @@ import {
   expungeOverdue,
   expungeVm,
   forceVmState,
+  ignoreGuestShutdown,
   migrateVm,
   pauseVm,
   recoverVm,
@@ -123,4 +124,25 @@ Deno.test("a forced Crashed keeps the host; a forced Stopped releases it", async
   forceVmState(state, vm.uuid, { to: "Stopped" });
   assertEquals(state.vms.get(vm.uuid)?.hostUuid, undefined);
   assertEquals(state.hosts.get(vm.hostUuid!)?.availableCpuCapacity, 4);
+});
+
+Deno.test("a graceful stop waits out a guest that ignores it, then the power is cut; a cold stop does not wait", async () => {
+  const state = await freshState({
+    seed: smallSeed(),
+    timing: { transitionMs: 5, guestShutdownTimeoutMs: 200 },
+  });
+  const vm = await runningVm(state);
+  ignoreGuestShutdown(state, vm.uuid, true);
+  let started = Date.now();
+  assertEquals((await stopVm(state, vm.uuid, { type: "grace" })).state, "Stopped");
+  assertEquals(Date.now() - started >= 190, true);
+  await startVm(state, vm.uuid);
+  started = Date.now();
+  assertEquals((await stopVm(state, vm.uuid, { type: "cold" })).state, "Stopped");
+  assertEquals(Date.now() - started < 150, true);
+  ignoreGuestShutdown(state, vm.uuid, false);
+  await startVm(state, vm.uuid);
+  started = Date.now();
+  assertEquals((await stopVm(state, vm.uuid)).state, "Stopped");
+  assertEquals(Date.now() - started < 150, true);
 });
