@@ -13,6 +13,8 @@ import { type KubeClient, SharedInformerFactory } from "./kube/mod.ts";
 import type { Provider } from "./provider.ts";
 import { EventRecorder } from "./events.ts";
 import { ControllerManager } from "./controller.ts";
+import { installCrds } from "./vm/crd_install.ts";
+import { VirtualMachineRetention } from "./vm/retention.ts";
 import { type ControllerEntry, controllersFor } from "./controllers.ts";
 
 /** Where the agent runs, resolved from the config at start-up. */
@@ -60,7 +62,19 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
   const events = options.events ??
     new EventRecorder(client, { component: "vkedge", host: config.nodeName });
   const manager = new ControllerManager(informers);
-  const runtime = { config, client, provider, informers, events, nodeIp: options.nodeIp };
+  if (config.installCrds) {
+    await installCrds(client, { signal });
+    log.info("VirtualMachine CRDs installed");
+  }
+  const runtime = {
+    config,
+    client,
+    provider,
+    informers,
+    events,
+    nodeIp: options.nodeIp,
+    retention: new VirtualMachineRetention(),
+  };
   for (const controller of controllersFor(runtime, options.controllers)) manager.add(controller);
   log.debug("controllers: {names}", { names: manager.names.join(", ") });
 

@@ -83,6 +83,10 @@ const FLAGS = {
     help: "requests per second to the API server (default 50, as the kubelet)",
   },
   "kube-api-burst": { type: "string", help: "burst of requests to the API server (default 100)" },
+  "install-crds": {
+    type: "boolean",
+    help: "apply the VirtualMachine CRDs (deploy/crds/) at start; needs RBAC on CRDs",
+  },
   help: { type: "boolean", short: "h", help: "show this help" },
   version: { type: "boolean", help: "print the version" },
 } as const;
@@ -211,6 +215,7 @@ export const agentConfigSchema = z.object({
   anonymousAuth: z.boolean().default(false),
   kubeApiQps: positiveNumber("kube-api-qps").default(50),
   kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(100),
+  installCrds: z.boolean().default(false),
 });
 
 /** The agent's typed configuration. */
@@ -280,6 +285,7 @@ export function parseCommandLine(
     anonymousAuth: values["anonymous-auth"] === true,
     kubeApiQps: str("kube-api-qps"),
     kubeApiBurst: str("kube-api-burst"),
+    installCrds: values["install-crds"] === true,
   };
   const parsed = agentConfigSchema.safeParse(raw);
   if (!parsed.success) {

@@ -17,6 +17,17 @@ import { KubeletApiController } from "./kubelet_api/api_controller.ts";
 import { NodeController } from "./node/node_controller.ts";
 import { PodController } from "./pods/pod_controller.ts";
 import { KUBELET_VERSION } from "./version.ts";
+import { getLogger } from "@logtape/logtape";
+import type { Informer } from "./kube/mod.ts";
+import { PODS } from "./kube/mod.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { VirtualMachineRetention } from "./vm/retention.ts";
+import { VirtualMachineController } from "./vm/vm_controller.ts";
+import { OperationController } from "./vm/operation_controller.ts";
+import { SNAPSHOTS } from "./vm/snapshots.ts";
+import { RESTORES } from "./vm/restores.ts";
+import { MIGRATIONS } from "./vm/migrations.ts";
+import type { VmRuntime } from "./vm/vm_runtime.ts";
 
 /** What every controller may use: the agent's configuration, clients and shared caches. */
 export interface AgentRuntime {
@@ -29,6 +40,29 @@ export interface AgentRuntime {
   events: EventRecorder;
   /** InternalIP address of the node. */
   nodeIp: string;
+  /**
+   * Which deleted pods' VMs are kept: filled by the VirtualMachine controller, asked by
+   * the pod controller.
+   */
+  retention: VirtualMachineRetention;
+}
+
+/** The VM lifecycle controllers' view of the runtime. */
+function vmRuntime(runtime: AgentRuntime): VmRuntime {
+  const { config } = runtime;
+  const pods: Informer<Pod> = runtime.informers.informer<Pod>(PODS, {
+    fieldSelector: `spec.nodeName=${config.nodeName}`,
+  });
+  return {
+    client: runtime.client,
+    provider: runtime.provider,
+    events: runtime.events,
+    log: getLogger(["vkedge", "vm"]),
+    nodeName: config.nodeName,
+    taintKey: config.taint.enabled ? config.taint.key : undefined,
+    pods,
+    now: () => new Date(),
+  };
 }
 
 /** One controller the agent can run. */
@@ -71,13 +105,33 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   },
   {
     name: "pods",
-    create: ({ config, client, provider, informers, events }) =>
+    create: ({ config, client, provider, informers, events, retention }) =>
       new PodController({ client, provider, informers }, {
         nodeName: config.nodeName,
         workers: config.podSyncWorkers,
         resyncMs: config.fullResyncPeriodMs,
         events,
+        retention,
       }),
+  },
+  {
+    name: "virtual-machines",
+    create: (runtime) =>
+      new VirtualMachineController(vmRuntime(runtime), runtime.informers, {
+        retention: runtime.retention,
+      }),
+  },
+  {
+    name: "vm-snapshots",
+    create: (runtime) => new OperationController(vmRuntime(runtime), runtime.informers, SNAPSHOTS),
+  },
+  {
+    name: "vm-restores",
+    create: (runtime) => new OperationController(vmRuntime(runtime), runtime.informers, RESTORES),
+  },
+  {
+    name: "vm-migrations",
+    create: (runtime) => new OperationController(vmRuntime(runtime), runtime.informers, MIGRATIONS),
   },
 ];
 

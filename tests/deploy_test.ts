@@ -6,6 +6,7 @@ import { repoRoot } from "./_harness/cluster.ts";
 import { parseCommandLine } from "../lib/config.ts";
 import { parseMockConfig } from "../providers/mock/config.ts";
 import { parseZStackConfig } from "../providers/zstack/config.ts";
+import { crdManifests } from "../lib/vm/crd_install.ts";
 
 function flagsOf(commandLine: string): string[] {
   return commandLine.replaceAll("\\\n", " ").split(/\s+/).filter((word) => word.startsWith("--"));
@@ -35,4 +36,15 @@ Deno.test("deploy/zstack-provider.yaml is a valid zstack provider config", async
     parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/zstack-provider.yaml`)),
   );
   assertEquals(typeof config.endpoint, "string");
+});
+
+Deno.test("deploy/crds/ holds exactly the CRDs of lib/vm/crds.ts ('deno task crds' writes them)", async () => {
+  const expected = crdManifests();
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(`${repoRoot}/deploy/crds`)) files.push(entry.name);
+  assertEquals(files.sort(), expected.map((m) => m.file).sort());
+  for (const { file, text } of expected) {
+    const onDisk = await Deno.readTextFile(`${repoRoot}/deploy/crds/${file}`);
+    assertEquals(onDisk, text, `deploy/crds/${file} is stale: run 'deno task crds'`);
+  }
 });

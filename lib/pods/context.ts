@@ -24,6 +24,28 @@ export interface PodQueues {
   delete: WorkQueue;
 }
 
+/** Whether to keep a deleted pod's backend, and why. */
+export interface RetentionVerdict {
+  /** Keep the backend (a VM) although the pod object goes. */
+  keep: boolean;
+  /** Why, for the log and the event. */
+  reason: string;
+}
+
+/**
+ * The question the pod controller asks before it deletes a provider pod: must its backend
+ * outlive the pod object (a VirtualMachine's VM whose VM-Pod was evicted or deleted)?
+ */
+export interface WorkloadRetention {
+  /** The verdict for `pod`, an API pod or a provider pod. */
+  verdict(pod: Pod): RetentionVerdict;
+}
+
+/** Retention that keeps nothing: every deleted pod's backend goes. */
+export const NO_RETENTION: WorkloadRetention = {
+  verdict: () => ({ keep: false, reason: "no workload outlives its pod" }),
+};
+
 /** The state the parts of the pod controller share. */
 export interface PodContext {
   client: KubeClient;
@@ -40,6 +62,8 @@ export interface PodContext {
   applied: Map<string, { uid: string; spec: string }>;
   /** The latest pod the provider reported, per key. */
   reported: Map<string, Pod>;
+  /** Asked before a provider pod is deleted: must its backend outlive the pod object? */
+  retention: WorkloadRetention;
   /** Keys whose last sync failed for want of a ConfigMap or Secret, by namespace. */
   waitingForEnv: Map<string, Set<string>>;
 }

@@ -12,6 +12,7 @@ import { KubeConflictError, KubeNotFoundError, PODS } from "../kube/mod.ts";
 import { errorMessage } from "../errors.ts";
 import { isNotFound } from "../provider.ts";
 import { podKey, statusEqual } from "./compare.ts";
+import { sameWorkload } from "../provider_kit/workload.ts";
 import { type PodContext, providerPodOf, splitPodKey } from "./context.ts";
 import { syncPodStatus } from "./status_sync.ts";
 
@@ -26,9 +27,17 @@ export async function releaseRemovedPod(
   context.waitingForEnv.get(namespace)?.delete(key);
   const providerPod = await providerPodOf(context, key, signal);
   if (providerPod) {
-    await context.provider.deletePod(providerPod, signal).catch((error) => {
-      if (!isNotFound(error)) throw error;
-    });
+    const retained = context.retention.verdict(providerPod);
+    if (retained.keep) {
+      context.log.info("pod {pod} is gone; its VM is kept: {reason}", {
+        pod: key,
+        reason: retained.reason,
+      });
+    } else {
+      await context.provider.deletePod(providerPod, signal).catch((error) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
   }
   context.reported.delete(key);
 }
@@ -41,10 +50,19 @@ export async function deletePodGracefully(
 ): Promise<void> {
   const key = podKey(apiPod);
   const providerPod = await providerPodOf(context, key, signal);
-  if (
-    providerPod &&
-    (!providerPod.metadata?.uid || providerPod.metadata.uid === apiPod.metadata?.uid)
-  ) {
+  const retained = context.retention.verdict(apiPod);
+  if (providerPod && retained.keep) {
+    context.log.info("pod {pod} is being deleted; its VM is kept: {reason}", {
+      pod: key,
+      reason: retained.reason,
+    });
+    context.events.record(
+      apiPod,
+      "Normal",
+      "VirtualMachineKept",
+      `Pod deleted; its VM is kept: ${retained.reason}`,
+    );
+  } else if (providerPod && sameWorkload(providerPod, apiPod)) {
     try {
       await context.provider.deletePod(apiPod, signal);
       context.events.record(

@@ -35,7 +35,12 @@ import { abortableSleep } from "../sleep.ts";
 import { type Controller, readiness } from "../controller.ts";
 import { PodStatusReporter, pollPodStatus } from "../provider_kit/mod.ts";
 import { podKey, podNeedsSync } from "./compare.ts";
-import { type PodContext, storeEnvSources } from "./context.ts";
+import {
+  NO_RETENTION,
+  type PodContext,
+  storeEnvSources,
+  type WorkloadRetention,
+} from "./context.ts";
 import { removeApiPod } from "./deletion.ts";
 import { syncPodSpec } from "./spec_sync.ts";
 import { syncPodStatus } from "./status_sync.ts";
@@ -53,6 +58,8 @@ export interface PodControllerOptions {
   /** Longest retry delay for a failing pod (default 5 min). */
   maxRetryDelayMs?: number;
   events: EventRecorder;
+  /** Asked before a provider pod is deleted (default: nothing outlives its pod). */
+  retention?: WorkloadRetention;
 }
 
 /** What the pod controller needs of the agent. */
@@ -107,6 +114,7 @@ export class PodController implements Controller {
       },
       applied: new Map(),
       reported: new Map(),
+      retention: options.retention ?? NO_RETENTION,
       waitingForEnv: new Map(),
     };
   }

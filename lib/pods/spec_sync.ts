@@ -13,6 +13,7 @@ import { errorMessage } from "../errors.ts";
 import { isInvalidInput } from "../provider.ts";
 import { EnvResolutionError, resolvePodEnv } from "./env.ts";
 import { isTerminal, podKey, podsEqual, providerRelevant } from "./compare.ts";
+import { sameWorkload } from "../provider_kit/workload.ts";
 import { type PodContext, providerPodOf, splitPodKey } from "./context.ts";
 import { deletePodGracefully, releaseRemovedPod } from "./deletion.ts";
 import { PROVIDER_FAILED, restoreStatusAfterFailure, writePendingStatus } from "./status_sync.ts";
@@ -40,9 +41,21 @@ export async function syncPodSpec(
   const providerPod = await providerPodOf(context, key, signal);
   try {
     if (providerPod && providerPod.metadata?.uid && providerPod.metadata.uid !== uid) {
-      // Same name, new pod: the old one goes first.
-      await context.provider.deletePod(providerPod, signal);
-      await create(context, apiPod, resolved, signal);
+      if (sameWorkload(providerPod, apiPod)) {
+        // A new pod object for the same workload (a re-created VM-Pod): rebind, keep the VM.
+        await context.provider.updatePod(resolved, signal);
+        context.log.info("pod {pod}: new pod object for the same VM; adopted it", { pod: key });
+      } else {
+        const retained = context.retention.verdict(providerPod);
+        if (retained.keep) {
+          throw new Error(
+            `pod ${key}: the name is still held by a VM that is kept (${retained.reason}); waiting for it`,
+          );
+        }
+        // Same name, new pod: the old one goes first.
+        await context.provider.deletePod(providerPod, signal);
+        await create(context, apiPod, resolved, signal);
+      }
     } else if (!providerPod) {
       await create(context, apiPod, resolved, signal);
     } else if (!podsEqual(providerPod, resolved)) {

@@ -14,6 +14,7 @@ import { errorMessage } from "../errors.ts";
 import { isNotFound } from "../provider.ts";
 import { isTerminal, podKey, podsEqual, providerRelevant } from "./compare.ts";
 import type { PodContext } from "./context.ts";
+import { sameWorkload } from "../provider_kit/workload.ts";
 import { resolvePodEnv } from "./env.ts";
 
 /** Adopts, deletes what Kubernetes no longer has, and queues status checks; run once at start. */
@@ -34,12 +35,24 @@ export async function reconcileAtStart(context: PodContext, signal: AbortSignal)
     if (nodeName && nodeName !== context.nodeName) continue; // another node's pod
     const key = podKey(providerPod);
     const apiPod = context.pods.get(key);
-    const providerUid = providerPod.metadata?.uid;
-    if (!apiPod || (providerUid && apiPod.metadata?.uid !== providerUid)) {
-      dangling.push(providerPod);
+    if (!apiPod || !sameWorkload(providerPod, apiPod)) {
+      const retained = context.retention.verdict(providerPod);
+      if (retained.keep) {
+        context.log.info("provider pod {pod} has no API pod; its VM is kept: {reason}", {
+          pod: key,
+          reason: retained.reason,
+        });
+      } else {
+        dangling.push(providerPod);
+      }
       continue;
     }
     context.reported.set(key, providerPod);
+    if (providerPod.metadata?.uid !== apiPod.metadata?.uid) {
+      // The same workload under a new pod object: the spec sync rebinds it.
+      context.queues.status.add(key);
+      continue;
+    }
     const resolved = resolveQuietly(context, apiPod);
     if (resolved && podsEqual(resolved, providerPod)) {
       context.applied.set(key, { uid: apiPod.metadata!.uid!, spec: providerRelevant(resolved) });

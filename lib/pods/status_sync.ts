@@ -11,6 +11,7 @@ import type { Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { formatTime, KubeNotFoundError, PODS } from "../kube/mod.ts";
 import { errorMessage } from "../errors.ts";
 import { isTerminal, podKey, statusEqual } from "./compare.ts";
+import { sameWorkload } from "../provider_kit/workload.ts";
 import type { PodContext } from "./context.ts";
 
 /** Why a pod is not running, written to its status after a provider failure. */
@@ -28,7 +29,8 @@ export async function syncPodStatus(
   const apiPod = context.pods.get(key);
   const reported = context.reported.get(key);
   if (!apiPod || !reported?.status || isTerminal(apiPod)) return;
-  if (reported.metadata?.uid && reported.metadata.uid !== apiPod.metadata?.uid) return;
+  // A report for the previous object of the same workload (a re-created VM-Pod) counts.
+  if (!sameWorkload(reported, apiPod)) return;
   if (statusEqual(reported.status, apiPod.status)) return;
   const status: PodStatus = { ...reported.status };
   if (!status.reason) status.reason = undefined;

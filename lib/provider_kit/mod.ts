@@ -43,6 +43,7 @@ export { describeNode, type NodeDescription } from "./node.ts";
 export { qosClassOf } from "./pod_qos.ts";
 export {
   sameWorkload,
+  VM_POD_ANNOTATIONS,
   WORKLOAD_NAME_ANNOTATION,
   WORKLOAD_UID_ANNOTATION,
   workloadUid,

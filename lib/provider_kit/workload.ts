@@ -37,3 +37,20 @@ export function sameWorkload(a: Pod, b: Pod): boolean {
   const uidB = workloadUid(b);
   return uidA === undefined || uidB === undefined || uidA === uidB;
 }
+
+/**
+ * Annotations a VM-Pod carries for what a pod spec cannot say; every provider that makes
+ * VMs reads them (in addition to any provider-specific annotations of its own).
+ */
+export const VM_POD_ANNOTATIONS = {
+  /** Comma-separated networks, as the provider names them; the first gives the IP. */
+  networks: "vkedge.io/networks",
+  /** cloud-init user data. */
+  userData: "vkedge.io/user-data",
+  /** Placement hints, each as the provider names them. */
+  zone: "vkedge.io/placement-zone",
+  cluster: "vkedge.io/placement-cluster",
+  host: "vkedge.io/placement-host",
+  /** Comma-separated `disk=claim` pairs: PersistentVolumeClaims to attach as data disks. */
+  disks: "vkedge.io/disks",
+} as const;

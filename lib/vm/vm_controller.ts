@@ -1,0 +1,478 @@
+/**
+ * The VirtualMachine controller: for each VirtualMachine this node serves, it makes and
+ * owns the VM-Pod (the pod path makes the VM), reads the VM's state back into the
+ * status, drives power through the provider's power capability by the run strategy and
+ * by one-off requests (`spec.action`), and on deletion deletes the VM before letting the
+ * VirtualMachine go (finalizer `vkedge.io/virtual-machine`).
+ *
+ * Exactly once: a request is written to `status.lastAction` as `InProgress` before the
+ * provider is asked, so after a kill -9 the next agent finds it and finishes it instead of
+ * asking again (a restart is never re-issued; start and stop are idempotent anyway).
+ *
+ * @module
+ */
+
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import {
+  type Informer,
+  KubeAlreadyExistsError,
+  KubeConflictError,
+  KubeNotFoundError,
+  PODS,
+  runWorkers,
+  type SharedInformerFactory,
+  WorkQueue,
+} from "../kube/mod.ts";
+import { hasVirtualMachinePower, isNotFound, type VirtualMachineState } from "../provider.ts";
+import { canonicalJson } from "../canonical_json.ts";
+import { errorMessage } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
+import { type Controller, readiness } from "../controller.ts";
+import { workloadUid } from "../provider_kit/workload.ts";
+import { judgeAction, type PowerOperation, strategyCreates, strategyOperation } from "./power.ts";
+import {
+  type ActionStatus,
+  describeIssues,
+  VIRTUAL_MACHINES,
+  type VirtualMachine,
+  type VirtualMachineSpec,
+  virtualMachineSpecSchema,
+  type VirtualMachineStatus,
+  virtualMachineStatusSchema,
+} from "./types.ts";
+import { servingNode, statusTime, vmPodOf, type VmRuntime, waitForCrds } from "./vm_runtime.ts";
+import { vmPodFor } from "./vm_pod.ts";
+import { virtualMachineStatus, type VmObservation } from "./vm_status.ts";
+import type { VirtualMachineRetention } from "./retention.ts";
+
+/** The finalizer that holds a VirtualMachine until its VM is deleted. */
+export const VM_FINALIZER = "vkedge.io/virtual-machine";
+
+/** Options of {@linkcode VirtualMachineController}. */
+export interface VirtualMachineControllerOptions {
+  /** VirtualMachines reconciled in parallel (default 10). */
+  workers?: number;
+  /** How often every VirtualMachine's power state is re-read (default 30 s). */
+  resyncMs?: number;
+  /** Told about the VirtualMachine cache once it has synced. */
+  retention?: VirtualMachineRetention;
+}
+
+const TRANSITION: Record<PowerOperation["kind"], string> = {
+  start: "Starting",
+  stop: "Stopping",
+  restart: "Restarting",
+};
+
+/** Reconciles the VirtualMachines of this node. */
+export class VirtualMachineController implements Controller {
+  /** Controller name. */
+  readonly name = "virtual-machines";
+  readonly #runtime: VmRuntime;
+  readonly #informers: SharedInformerFactory;
+  readonly #options: VirtualMachineControllerOptions;
+  readonly #queue = new WorkQueue({ name: "virtual-machines", maxDelayMs: 2 * 60_000 });
+  readonly #readiness = readiness();
+  #vms: Informer<VirtualMachine> | undefined;
+
+  /** A controller over `runtime`, asking `informers` for the VirtualMachine cache. */
+  constructor(
+    runtime: VmRuntime,
+    informers: SharedInformerFactory,
+    options: VirtualMachineControllerOptions = {},
+  ) {
+    this.#runtime = runtime;
+    this.#informers = informers;
+    this.#options = options;
+  }
+
+  /** Resolves at once: VirtualMachines never hold up the node. */
+  get ready(): Promise<void> {
+    return this.#readiness.ready;
+  }
+
+  /** Waits for the CRDs and the caches, then reconciles until `signal` aborts. */
+  async start(signal: AbortSignal): Promise<void> {
+    this.#readiness.markReady();
+    const runtime = this.#runtime;
+    if (!(await waitForCrds(runtime.client, runtime.log, signal))) return;
+    const vms = this.#vms = this.#informers.informer<VirtualMachine>(VIRTUAL_MACHINES);
+    if (!(await vms.waitForSync(signal)) || !(await runtime.pods.waitForSync(signal))) return;
+    this.#options.retention?.attach(vms.store);
+    const keyOf = (object: { metadata?: { namespace?: string; name?: string } }) =>
+      `${object.metadata?.namespace}/${object.metadata?.name}`;
+    vms.addHandlers({
+      onAdd: (vm) => this.#queue.add(keyOf(vm)),
+      onUpdate: (_old, vm) => this.#queue.add(keyOf(vm)),
+      onDelete: (vm) => this.#queue.add(keyOf(vm)),
+    });
+    const onPod = (pod: Pod) => {
+      if (pod.metadata?.ownerReferences?.some((owner) => owner.kind === "VirtualMachine")) {
+        this.#queue.add(keyOf(pod));
+      }
+    };
+    runtime.pods.addHandlers({ onAdd: onPod, onUpdate: (_o, pod) => onPod(pod), onDelete: onPod });
+    signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
+    runtime.log.info("VirtualMachine controller ready with {count} VirtualMachines", {
+      count: vms.store.size,
+    });
+    await Promise.all([
+      runWorkers(this.#queue, (key, s) => this.#reconcile(key, s), {
+        workers: this.#options.workers ?? 10,
+        signal,
+      }),
+      this.#resync(signal),
+    ]);
+  }
+
+  async #resync(signal: AbortSignal): Promise<void> {
+    const interval = this.#options.resyncMs ?? 30_000;
+    while (!signal.aborted) {
+      await abortableSleep(interval, signal);
+      for (const key of this.#vms?.store.keys() ?? []) this.#queue.add(key);
+    }
+  }
+
+  async #reconcile(key: string, signal: AbortSignal): Promise<void> {
+    const runtime = this.#runtime;
+    let vm = this.#vms?.store.get(key);
+    if (!vm) return;
+    const node = servingNode(vm);
+    if (node !== undefined && node !== runtime.nodeName) return;
+    const parsed = virtualMachineSpecSchema.safeParse(vm.spec ?? {});
+    if (!parsed.success) {
+      if (node === undefined) return; // not ours to complain about
+      const message = `invalid spec: ${describeIssues(parsed.error)}; fix it with kubectl edit`;
+      await this.#writeStatus(vm, {
+        ...vm.status,
+        printableStatus: "Failed",
+        phase: "Failed",
+        conditions: [{
+          type: "Failure",
+          status: "True",
+          reason: "InvalidSpec",
+          message,
+          lastTransitionTime: statusTime(runtime),
+        }],
+      }, signal);
+      runtime.events.record(vm, "Warning", "InvalidSpec", message);
+      return;
+    }
+    const spec = parsed.data;
+    if (vm.metadata?.deletionTimestamp) return await this.#finalize(vm, signal);
+    if (node === undefined) {
+      if (!hasVirtualMachinePower(runtime.provider)) return; // leave it to a node that can
+      await this.#writeStatus(vm, { ...vm.status, nodeName: runtime.nodeName }, signal);
+      return; // the update brings the VirtualMachine back, claimed
+    }
+    vm = await this.#ensureFinalizer(vm, signal);
+
+    const observation: VmObservation = {
+      vm,
+      spec,
+      nodeName: runtime.nodeName,
+      now: statusTime(runtime),
+    };
+    const pod = vmPodOf(runtime, vm);
+    if (!pod) {
+      const taken = runtime.pods.store.get(key);
+      if (taken) {
+        observation.failure = {
+          reason: "PodNameTaken",
+          message:
+            `pod ${key} exists and is not this VirtualMachine's: delete it or rename the VirtualMachine`,
+        };
+      } else if (vm.status?.created || strategyCreates(spec.runStrategy)) {
+        await this.#createPod(vm, spec, signal, observation);
+      }
+      await this.#writeStatus(vm, virtualMachineStatus(observation), signal);
+      return;
+    }
+    observation.pod = pod;
+    if (pod.metadata?.deletionTimestamp) {
+      // Going away (an eviction, a delete): the VM stays; a new VM-Pod follows.
+      await this.#writeStatus(vm, virtualMachineStatus(observation), signal);
+      return;
+    }
+
+    const provider = runtime.provider;
+    const needsPower = spec.action !== undefined || spec.runStrategy !== "Always";
+    if (!hasVirtualMachinePower(provider)) {
+      if (needsPower) {
+        observation.powerUnsupported =
+          `provider ${provider.name} cannot power VMs on and off: runStrategy ${spec.runStrategy}${
+            spec.action ? ` and action ${spec.action.type}` : ""
+          } cannot be honoured; use runStrategy Always without actions on this node`;
+        if (
+          vm.status?.conditions?.find((c) => c.type === "Failure")?.reason !== "PowerNotSupported"
+        ) {
+          runtime.events.record(vm, "Warning", "PowerNotSupported", observation.powerUnsupported);
+        }
+      }
+      await this.#writeStatus(vm, virtualMachineStatus(observation), signal);
+      return;
+    }
+
+    let state: VirtualMachineState | undefined;
+    try {
+      state = await provider.getVirtualMachineState(pod, signal);
+    } catch (error) {
+      if (!isNotFound(error)) {
+        observation.failure = { reason: "ProviderUnavailable", message: errorMessage(error) };
+        await this.#writeStatus(vm, virtualMachineStatus(observation), signal);
+        throw error; // retried with backoff
+      }
+    }
+    observation.state = state;
+    if (state === undefined) {
+      await this.#writeStatus(vm, virtualMachineStatus(observation), signal);
+      return; // not made yet: the pod path is at it
+    }
+
+    const handled = await this.#handleAction(vm, spec, pod, state, observation, signal);
+    vm = handled.vm;
+    observation.vm = vm;
+    let performed = handled.acted;
+    if (!handled.acted) {
+      const operation = strategyOperation(spec.runStrategy, state.power);
+      if (operation) {
+        vm = await this.#perform(vm, spec, pod, operation, observation, signal);
+        observation.vm = vm;
+        performed = true;
+      }
+    }
+    if (performed) {
+      observation.state = await provider.getVirtualMachineState(pod, signal).catch(() => state);
+    }
+    await this.#writeStatus(vm, virtualMachineStatus(observation), signal);
+  }
+
+  async #createPod(
+    vm: VirtualMachine,
+    spec: VirtualMachineSpec,
+    signal: AbortSignal,
+    observation: VmObservation,
+  ): Promise<void> {
+    const runtime = this.#runtime;
+    const pod = vmPodFor(vm, spec, { nodeName: runtime.nodeName, taintKey: runtime.taintKey });
+    try {
+      await runtime.client.resource<Pod>(PODS, vm.metadata!.namespace).create(pod, { signal });
+    } catch (error) {
+      if (error instanceof KubeAlreadyExistsError) return;
+      observation.failure = { reason: "PodCreateFailed", message: errorMessage(error) };
+      runtime.events.record(vm, "Warning", "PodCreateFailed", errorMessage(error));
+      throw error;
+    }
+    const again = vm.status?.created;
+    runtime.log.info("VirtualMachine {vm}: {what} VM-Pod", {
+      vm: `${vm.metadata!.namespace}/${vm.metadata!.name}`,
+      what: again ? "re-created the" : "created the",
+    });
+    runtime.events.record(
+      vm,
+      "Normal",
+      again ? "PodRecreated" : "PodCreated",
+      again
+        ? `Created a new VM-Pod ${pod.metadata!.name}; it adopts the existing VM`
+        : `Created VM-Pod ${pod.metadata!.name} on node ${runtime.nodeName}`,
+    );
+  }
+
+  /** Acts on `spec.action` once per id; says whether it did a power operation. */
+  async #handleAction(
+    vm: VirtualMachine,
+    spec: VirtualMachineSpec,
+    pod: Pod,
+    state: VirtualMachineState,
+    observation: VmObservation,
+    signal: AbortSignal,
+  ): Promise<{ vm: VirtualMachine; acted: boolean }> {
+    const action = spec.action;
+    const last = vm.status?.lastAction;
+    if (!action || (last?.id === action.id && last.phase !== "InProgress")) {
+      return { vm, acted: false };
+    }
+    const runtime = this.#runtime;
+    const now = () => statusTime(runtime);
+    const finish = async (phase: ActionStatus["phase"], message: string, base = vm) => {
+      const lastAction: ActionStatus = {
+        id: action.id,
+        type: action.type,
+        phase,
+        message,
+        startTime: base.status?.lastAction?.id === action.id
+          ? base.status.lastAction.startTime
+          : now(),
+        completionTime: now(),
+      };
+      if (phase === "Rejected" || phase === "Failed") {
+        runtime.events.record(base, "Warning", `Action${phase}`, `${action.type}: ${message}`);
+      } else {
+        runtime.events.record(base, "Normal", `Action${phase}`, `${action.type}: ${message}`);
+      }
+      return await this.#writeStatus(base, { ...base.status, lastAction }, signal);
+    };
+
+    if (last?.id === action.id && last.phase === "InProgress" && action.type === "Restart") {
+      // Asked before the agent stopped: never reboot twice.
+      if (state.power === "Rebooting" || state.power === "Starting") {
+        this.#queue.addAfter(`${vm.metadata!.namespace}/${vm.metadata!.name}`, 2000);
+        return { vm, acted: true };
+      }
+      const message = state.power === "Running"
+        ? "restarted (the restart was under way when the agent stopped; it was not repeated)"
+        : `the VM is ${state.power} after a restart that was under way when the agent stopped`;
+      const phase = state.power === "Running" ? "Succeeded" : "Failed";
+      return { vm: await finish(phase, message), acted: true };
+    }
+
+    const verdict = judgeAction(action, spec.runStrategy, state.power);
+    if (verdict.kind === "reject") {
+      return { vm: await finish("Rejected", verdict.message), acted: true };
+    }
+    if (verdict.kind === "done") {
+      return { vm: await finish("Succeeded", verdict.message), acted: true };
+    }
+    const started = await this.#writeStatus(vm, {
+      ...vm.status,
+      lastAction: { id: action.id, type: action.type, phase: "InProgress", startTime: now() },
+    }, signal);
+    try {
+      const after = await this.#perform(started, spec, pod, verdict.operation, observation, signal);
+      return { vm: await finish("Succeeded", `${action.type} done`, after), acted: true };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { vm: await finish("Failed", errorMessage(error), started), acted: true };
+    }
+  }
+
+  /** Runs one power operation, showing the transition in the status first. */
+  async #perform(
+    vm: VirtualMachine,
+    spec: VirtualMachineSpec,
+    pod: Pod,
+    operation: PowerOperation,
+    observation: VmObservation,
+    signal: AbortSignal,
+  ): Promise<VirtualMachine> {
+    const runtime = this.#runtime;
+    const provider = runtime.provider;
+    if (!hasVirtualMachinePower(provider)) return vm;
+    const name = `${vm.metadata!.namespace}/${vm.metadata!.name}`;
+    const transition = TRANSITION[operation.kind];
+    vm = await this.#writeStatus(vm, { ...vm.status, printableStatus: transition }, signal);
+    runtime.log.info("VirtualMachine {vm}: {operation}", { vm: name, operation: operation.kind });
+    const options = {
+      force: "force" in operation ? operation.force : false,
+      gracePeriodSeconds: spec.stopGracePeriodSeconds,
+    };
+    try {
+      switch (operation.kind) {
+        case "start":
+          await provider.startVirtualMachine(pod, signal);
+          runtime.events.record(vm, "Normal", "Started", "VM powered on");
+          break;
+        case "stop":
+          await provider.stopVirtualMachine(pod, options, signal);
+          runtime.events.record(
+            vm,
+            "Normal",
+            "Stopped",
+            options.force ? "VM powered off (forced)" : "VM shut down",
+          );
+          break;
+        case "restart":
+          await provider.restartVirtualMachine(pod, options, signal);
+          runtime.events.record(vm, "Normal", "Restarted", "VM restarted");
+          break;
+      }
+    } catch (error) {
+      if (signal.aborted) throw error;
+      observation.failure = { reason: "PowerFailed", message: errorMessage(error) };
+      runtime.events.record(
+        vm,
+        "Warning",
+        "PowerFailed",
+        `${operation.kind}: ${errorMessage(error)}`,
+      );
+      throw error;
+    }
+    return vm;
+  }
+
+  async #ensureFinalizer(vm: VirtualMachine, signal: AbortSignal): Promise<VirtualMachine> {
+    const finalizers = vm.metadata?.finalizers ?? [];
+    if (finalizers.includes(VM_FINALIZER)) return vm;
+    return await this.#runtime.client.resource<VirtualMachine>(
+      VIRTUAL_MACHINES,
+      vm.metadata!.namespace,
+    ).patch(vm.metadata!.name!, {
+      metadata: {
+        finalizers: [...finalizers, VM_FINALIZER],
+        resourceVersion: vm.metadata!.resourceVersion,
+      },
+    }, { type: "merge", signal });
+  }
+
+  /** Deletion: the VM-Pod goes (and with it the VM), then the finalizer. */
+  async #finalize(vm: VirtualMachine, signal: AbortSignal): Promise<void> {
+    const runtime = this.#runtime;
+    if (!(vm.metadata?.finalizers ?? []).includes(VM_FINALIZER)) return;
+    const namespace = vm.metadata!.namespace!;
+    const name = vm.metadata!.name!;
+    const pod = vmPodOf(runtime, vm);
+    if (pod) {
+      if (!pod.metadata?.deletionTimestamp) {
+        await runtime.client.resource<Pod>(PODS, namespace).delete(name, {
+          preconditions: { uid: pod.metadata!.uid! },
+          signal,
+        }).catch((error) => {
+          if (!(error instanceof KubeNotFoundError) && !(error instanceof KubeConflictError)) {
+            throw error;
+          }
+        });
+        runtime.log.info("VirtualMachine {vm} is being deleted: deleting its VM", {
+          vm: `${namespace}/${name}`,
+        });
+      }
+      await this.#writeStatus(vm, {
+        ...vm.status,
+        printableStatus: "Terminating",
+        ready: false,
+      }, signal);
+      return; // the pod's deletion brings the VirtualMachine back
+    }
+    // No VM-Pod (it went while the VM was kept): delete the VM directly.
+    const providerPod = await runtime.provider.getPod(namespace, name, signal).catch((error) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    if (providerPod && workloadUid(providerPod) === vm.metadata?.uid) {
+      await runtime.provider.deletePod(providerPod, signal).catch((error) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+    const finalizers = (vm.metadata?.finalizers ?? []).filter((f) => f !== VM_FINALIZER);
+    await runtime.client.resource<VirtualMachine>(VIRTUAL_MACHINES, namespace).patch(name, {
+      metadata: { finalizers, resourceVersion: vm.metadata!.resourceVersion },
+    }, { type: "merge", signal }).catch((error) => {
+      if (!(error instanceof KubeNotFoundError)) throw error;
+    });
+    runtime.events.record(vm, "Normal", "Deleted", "VM deleted");
+    runtime.log.info("VirtualMachine {vm}: VM deleted", { vm: `${namespace}/${name}` });
+  }
+
+  /** Writes `status` unless it equals the current one; returns the object as stored. */
+  async #writeStatus(
+    vm: VirtualMachine,
+    status: VirtualMachineStatus,
+    signal: AbortSignal,
+  ): Promise<VirtualMachine> {
+    const current = virtualMachineStatusSchema.safeParse(vm.status ?? {});
+    if (current.success && canonicalJson(current.data) === canonicalJson(status)) return vm;
+    return await this.#runtime.client.resource<VirtualMachine>(
+      VIRTUAL_MACHINES,
+      vm.metadata!.namespace,
+    ).updateStatus({ ...vm, status }, { signal });
+  }
+}
