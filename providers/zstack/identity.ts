@@ -1,8 +1,12 @@
 /**
- * Who a ZStack VM serves and how that is written on it: the VM uuid derived from the pod
- * UID (so a repeated create finds the VM instead of making a second one), the VM name, and
- * the ownership user tags naming cluster, node, namespace, pod and UID. Ownership is only
- * ever read from these tags, never from names or descriptions.
+ * Who a ZStack VM serves and how that is written on it: the VM uuid derived from the
+ * workload UID (so a repeated create finds the VM instead of making a second one, and a
+ * VM-Pod re-created for the same VirtualMachine finds the same VM), the VM name, and the
+ * ownership user tags naming cluster, node, namespace, pod and workload UID. Ownership is
+ * only ever read from these tags, never from names or descriptions.
+ *
+ * The workload UID is the provider kit's `workloadUid`: the VirtualMachine's UID for a
+ * VM-Pod, the pod UID for any other pod.
  *
  * @module
  */
@@ -18,7 +22,10 @@ export interface PodIdentity {
   namespace: string;
   /** Pod name. */
   name: string;
-  /** Pod UID. */
+  /**
+   * The workload UID: the VirtualMachine's UID for a VM-Pod, else the pod UID. The VM uuid
+   * and the `pod-uid` tag derive from it, so it outlives the pod object.
+   */
   uid: string;
 }
 
@@ -33,9 +40,9 @@ export function isZStackUuid(text: string): boolean {
 }
 
 /**
- * The VM uuid of a pod: the pod UID without dashes when it is a UUID, else the first 32
- * hex digits of its SHA-256. Passed as `resourceUuid`, it makes a repeated create find
- * the VM instead of making a second one.
+ * The VM uuid of a pod from its workload UID: the UID without dashes when it is a UUID,
+ * else the first 32 hex digits of its SHA-256. Passed as `resourceUuid`, it makes a
+ * repeated create find the VM instead of making a second one.
  */
 export async function vmUuidForPod(uid: string): Promise<string> {
   const compact = uid.replaceAll("-", "").toLowerCase();
@@ -63,7 +70,7 @@ export interface VmOwner {
   nodeName: string;
 }
 
-/** The user tags of a pod's VM: cluster, node, namespace, pod name and pod UID. */
+/** The user tags of a pod's VM: cluster, node, namespace, pod name and workload UID. */
 export function ownerTags(identity: PodIdentity, owner: VmOwner): string[] {
   return [
     `${tagPrefix}cluster:${owner.clusterName}`,

@@ -10,10 +10,11 @@
  * - Guest set-up: cloud-init user data from annotation `zstack.vkedge.io/user-data`
  *   (`#cloud-config` or `#!` script) plus the hostname, the container's env
  *   (`/etc/vkedge/pod.env`) and its command and args (`/etc/vkedge/run.sh`).
- * - Identity: VM uuid = pod UID without dashes; name `vkedge-<namespace>.<name>`; user
- *   tags `vkedge.io/cluster:<c>`, `vkedge.io/node:<c>/<node>`, `vkedge.io/namespace:<ns>`,
- *   `vkedge.io/pod:<name>`, `vkedge.io/pod-uid:<uid>`; the pod spec remembered in the
- *   VM description (see `stored_spec.ts`).
+ * - Identity: VM uuid = workload UID without dashes (a VM-Pod's VirtualMachine UID, else
+ *   the pod UID); name `vkedge-<namespace>.<name>`; user tags `vkedge.io/cluster:<c>`,
+ *   `vkedge.io/node:<c>/<node>`, `vkedge.io/namespace:<ns>`, `vkedge.io/pod:<name>`,
+ *   `vkedge.io/pod-uid:<workload uid>`; the pod spec remembered in the VM description
+ *   (see `stored_spec.ts`).
  *
  * Configuration is described in `config.ts`, the client in `client.ts`, the pod ↔ VM
  * mapping in `mapping.ts` and the provider in `zstack_provider.ts`.

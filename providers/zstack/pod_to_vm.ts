@@ -8,7 +8,12 @@
 
 import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
 import { InvalidInputError } from "../../lib/provider.ts";
-import { errorMessage, parseQuantity, quantityValue } from "../../lib/provider_kit/mod.ts";
+import {
+  errorMessage,
+  parseQuantity,
+  quantityValue,
+  workloadUid,
+} from "../../lib/provider_kit/mod.ts";
 import type { Host, Image, InstanceOffering, L3Network, ZoneOrCluster } from "./api_types.ts";
 import {
   isZStackUuid,
@@ -33,7 +38,7 @@ export type ImageRef = { kind: "uuid"; uuid: string } | { kind: "name"; name: st
 
 /** A pod the provider can run. */
 export interface ValidatedPod {
-  /** Namespace, name and UID. */
+  /** Namespace, name and workload UID. */
   identity: PodIdentity;
   /** The single container. */
   container: Container;
@@ -58,8 +63,9 @@ export function parseImageRef(image: string, aliases: Record<string, string> = {
 
 /**
  * Checks that the pod can become one VM: namespace, name and UID, exactly one container,
- * no init or ephemeral containers, a `zstack/…` image. Throws `InvalidInputError` saying
- * what to change.
+ * no init or ephemeral containers, a `zstack/…` image. The identity it returns carries the
+ * workload UID (a VM-Pod's VirtualMachine UID, else the pod UID). Throws
+ * `InvalidInputError` saying what to change.
  */
 export function validatePod(pod: Pod, aliases: Record<string, string> = {}): ValidatedPod {
   const namespace = pod.metadata?.namespace ?? "";
@@ -106,7 +112,7 @@ export function validatePod(pod: Pod, aliases: Record<string, string> = {}): Val
       { cause: error },
     );
   }
-  return { identity: { namespace, name, uid }, container, image };
+  return { identity: { namespace, name, uid: workloadUid(pod) ?? uid }, container, image };
 }
 
 /** The comma-separated list in annotation `key`, or `undefined` when absent or empty. */

@@ -3,10 +3,12 @@
  * restart.
  *
  * The fields the agent compares (containers, labels, annotations, tolerations,
- * activeDeadlineSeconds) plus namespace, name and uid are stored in the VM `description`
- * as `vkedge:v1:` + base64(gzip(JSON)), within ZStack's 2048 characters. A pod too large
- * for that first loses the `kubectl.kubernetes.io/last-applied-configuration` annotation,
- * then everything but each container's name and image; such a record is marked `partial`,
+ * activeDeadlineSeconds) plus namespace, name and workload UID (and the pod UID when it
+ * differs, as for a VM-Pod) are stored in the VM `description` as `vkedge:v1:` +
+ * base64(gzip(JSON)), within ZStack's 2048 characters. A pod too large for that first
+ * loses the `kubectl.kubernetes.io/last-applied-configuration` annotation, then everything
+ * but each container's name and image and the workload annotations; such a record is
+ * marked `partial`,
  * and after a restart the agent sees a difference and calls `updatePod` once, which
  * changes nothing on the VM. Ownership is never read from the description: user tags
  * decide which VMs belong to a node and which pod a VM serves.
@@ -16,6 +18,7 @@
 
 import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
 import { InvalidInputError } from "../../lib/provider.ts";
+import { WORKLOAD_NAME_ANNOTATION, WORKLOAD_UID_ANNOTATION } from "../../lib/provider_kit/mod.ts";
 import type { VmInstance } from "./api_types.ts";
 import { identityKey, type PodIdentity } from "./identity.ts";
 import { imagePrefix } from "./pod_to_vm.ts";
@@ -33,7 +36,10 @@ export interface StoredPodSpec {
   v: 1;
   namespace: string;
   name: string;
+  /** The workload UID (see `identity.ts`). */
   uid: string;
+  /** The pod UID, when it is not the workload UID (a VM-Pod). */
+  podUid?: string;
   containers: Container[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
@@ -69,9 +75,11 @@ export async function encodePodSpec(
   pod: Pod,
   identity: PodIdentity,
 ): Promise<{ description: string; partial: boolean }> {
+  const podUid = pod.metadata?.uid;
+  const ids = { ...identity, ...(podUid && podUid !== identity.uid ? { podUid } : {}) };
   const full: StoredPodSpec = {
     v: 1,
-    ...identity,
+    ...ids,
     containers: pod.spec?.containers ?? [],
     ...(nonEmpty(pod.metadata?.labels) ? { labels: pod.metadata?.labels } : {}),
     ...(nonEmpty(pod.metadata?.annotations) ? { annotations: pod.metadata?.annotations } : {}),
@@ -88,13 +96,20 @@ export async function encodePodSpec(
   else delete reduced.annotations;
   const second = await pack(reduced);
   if (second.length <= maxDescriptionLength) return { description: second, partial: true };
+  const workload = Object.fromEntries(
+    [WORKLOAD_UID_ANNOTATION, WORKLOAD_NAME_ANNOTATION].flatMap((key) => {
+      const value = full.annotations?.[key];
+      return value === undefined ? [] : [[key, value]];
+    }),
+  );
   const minimal: StoredPodSpec = {
     v: 1,
-    ...identity,
+    ...ids,
     containers: full.containers.map((container) => ({
       name: container.name,
       image: container.image,
     })),
+    ...(nonEmpty(workload) ? { annotations: workload } : {}),
     partial: true,
   };
   const third = await pack(minimal);
@@ -142,12 +157,15 @@ export interface PodFromVmOptions {
 
 /**
  * The pod (without status) a VM stands for: identity from its tags, spec from the
- * remembered record when it belongs to the same UID, else one container named after the
- * record or `vm` with the VM's image.
+ * remembered record when it belongs to the same workload UID, else one container named
+ * after the record or `vm` with the VM's image. Its UID is the remembered pod UID when
+ * the record keeps the workload annotation, else the workload UID, so the provider kit's
+ * `workloadUid` of the pod is always the VM's.
  */
 export function podFromVm(vm: VmInstance, options: PodFromVmOptions): Pod {
   const { identity, stored, nodeName } = options;
   const spec = stored !== undefined && stored.uid === identity.uid ? stored : undefined;
+  const annotated = spec?.annotations?.[WORKLOAD_UID_ANNOTATION] === identity.uid;
   const containers = spec?.containers ?? [{
     name: "vm",
     image: `${imagePrefix}${vm.imageUuid ?? "unknown"}`,
@@ -158,7 +176,7 @@ export function podFromVm(vm: VmInstance, options: PodFromVmOptions): Pod {
     metadata: {
       namespace: identity.namespace,
       name: identity.name,
-      uid: identity.uid,
+      uid: annotated && spec?.podUid !== undefined ? spec.podUid : identity.uid,
       ...(spec?.labels ? { labels: spec.labels } : {}),
       ...(spec?.annotations ? { annotations: spec.annotations } : {}),
     },

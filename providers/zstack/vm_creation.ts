@@ -1,8 +1,10 @@
 /**
- * Creating the VM of a pod, idempotently: the VM uuid comes from the pod UID, so a VM
- * that exists already (an earlier attempt, or a create whose answer was lost) is adopted
- * instead of made twice. Otherwise the request is resolved, its first lifecycle line
- * written, `CreateVmInstance` submitted and waited for, and the new VM tracked.
+ * Creating the VM of a pod, idempotently: the VM uuid comes from the workload UID, so a VM
+ * that exists already (an earlier attempt, a create whose answer was lost, or the VM of a
+ * VirtualMachine whose VM-Pod was re-created) is adopted instead of made twice, its pod
+ * tags rewritten when the pod has a new name. Otherwise the request is resolved, its
+ * first lifecycle line written, `CreateVmInstance` submitted and waited for, and the new
+ * VM tracked.
  *
  * @module
  */
@@ -14,8 +16,9 @@ import type { ZStackClient } from "./client.ts";
 import { getVm, vmInstances } from "./collections.ts";
 import type { ZStackConfig } from "./config.ts";
 import { toProviderError, ZStackApiError } from "./errors.ts";
-import { identityKey, type PodIdentity, type VmOwner, vmUuidForPod } from "./identity.ts";
+import { identityKey, type VmOwner, vmUuidForPod } from "./identity.ts";
 import type { NameResolver } from "./name_resolver.ts";
+import { rebindOwnerTags } from "./owner_tags.ts";
 import { createRequestedText, type ValidatedPod, vmCreateBody } from "./pod_to_vm.ts";
 import { decodePodSpec, encodePodSpec } from "./stored_spec.ts";
 import { resolveVmRequest } from "./vm_request.ts";
@@ -43,15 +46,17 @@ export interface CreateVmOptions {
   signal: AbortSignal;
 }
 
-/** Tracks `vm`, which exists already for the pod being created. */
-async function adopt(vm: VmInstance, identity: PodIdentity, desired: Pod, tracker: VmTracker) {
-  const stored = await decodePodSpec(vm.description);
-  tracker.track(vm, { identity, stored, desired, adopted: true });
+/** Tracks `vm`, which exists already for the pod being created, as that pod's. */
+async function adopt(vm: VmInstance, desired: Pod, options: CreateVmOptions): Promise<void> {
+  const { identity } = options.validated;
+  const bound = await rebindOwnerTags(options.client, vm, { identity, signal: options.signal });
+  const stored = await decodePodSpec(bound.description);
+  options.tracker.track(bound, { identity, stored, desired, adopted: true });
 }
 
 /**
  * Creates and starts the VM of `pod` and waits for ZStack to finish the job, or adopts
- * the VM that already exists for this pod UID. ZStack's refusals become contract errors
+ * the VM that already exists for its workload UID. ZStack's refusals become contract errors
  * (an unknown image or network is `InvalidInputError`).
  */
 export async function createVm(pod: Pod, options: CreateVmOptions): Promise<void> {
@@ -67,7 +72,7 @@ export async function createVm(pod: Pod, options: CreateVmOptions): Promise<void
       pod: key,
       uuid,
     });
-    await adopt(existing, identity, pod, tracker);
+    await adopt(existing, pod, options);
     return;
   }
 
@@ -103,7 +108,7 @@ export async function createVm(pod: Pod, options: CreateVmOptions): Promise<void
       // A VM may exist anyway, from an earlier attempt with the same uuid.
       const found = await getVm(client, uuid, { signal }).catch(() => undefined);
       if (found !== undefined && !["Error", "Destroyed", "Expunging"].includes(found.state)) {
-        await adopt(found, identity, pod, tracker);
+        await adopt(found, pod, options);
         return;
       }
     }

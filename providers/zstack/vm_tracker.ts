@@ -129,8 +129,8 @@ export class VmTracker {
   }
 
   /**
-   * The VM serving pod `namespace/name` (and `uid`, when given), refreshing once if it is
-   * not tracked. Throws `NotFoundError` when no VM is tagged for it.
+   * The VM serving pod `namespace/name` (and workload UID `uid`, when given), refreshing
+   * once if it is not tracked. Throws `NotFoundError` when no VM is tagged for it.
    */
   async find(
     namespace: string,
@@ -169,7 +169,10 @@ export class VmTracker {
     return { ...structuredClone(tracked.pod), status };
   }
 
-  /** Sets the pod of `tracked`: `desired` without status when given, else rebuilt from the VM. */
+  /**
+   * Sets the pod of `tracked`: `desired` without status when given (its UID may be a new
+   * one: a VM-Pod re-created for the same VirtualMachine), else rebuilt from the VM.
+   */
   setPod(tracked: TrackedVm, desired?: Pod): void {
     if (desired === undefined) {
       tracked.pod = podFromVm(tracked.vm, {
@@ -187,7 +190,7 @@ export class VmTracker {
       metadata: {
         namespace: tracked.identity.namespace,
         name: tracked.identity.name,
-        uid: tracked.identity.uid,
+        uid: rest.metadata?.uid ?? tracked.identity.uid,
         ...(rest.metadata?.labels ? { labels: rest.metadata.labels } : {}),
         ...(rest.metadata?.annotations ? { annotations: rest.metadata.annotations } : {}),
       },

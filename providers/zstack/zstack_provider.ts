@@ -1,6 +1,7 @@
 /**
  * The zstack provider: one ZStack VM per pod. Pods become VMs with a uuid derived from
- * the pod UID and user tags naming cluster, node, namespace, pod and UID; the provider
+ * the workload UID (a VM-Pod's VirtualMachine UID, else the pod UID) and user tags naming
+ * cluster, node, namespace, pod and workload UID; the provider
  * keeps no local state, so after a restart it adopts its VMs by the node tag (never by
  * name) and rebuilds each pod from the tags and the spec remembered in the VM description.
  * Status comes from polling this node's VMs with one query per interval; only changes are
@@ -38,6 +39,7 @@ import {
   PodStatusReporter,
   pollPodStatus,
   streamLogLines,
+  workloadUid,
 } from "../../lib/provider_kit/mod.ts";
 import {
   inventoryReplySchema,
@@ -211,7 +213,8 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
 
   /**
    * Creates and starts the pod's VM and waits for ZStack to finish the job. A VM that
-   * already exists for this pod UID (an earlier attempt) is adopted instead.
+   * already exists for the pod's workload UID (an earlier attempt, or the VM of a
+   * VirtualMachine whose VM-Pod was re-created) is adopted instead.
    */
   async createPod(pod: Pod, signal: AbortSignal): Promise<void> {
     const validated = validatePod(pod, this.#config.images.aliases);
@@ -236,8 +239,9 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
   }
 
   /**
-   * Records a changed pod (labels, annotations, env) in the VM description. A changed
-   * image would need a new VM and is refused with `InvalidInputError`.
+   * Records a changed pod (labels, annotations, env) in the VM description and rebinds the
+   * VM to the pod object given (a VM-Pod re-created for the same VirtualMachine has a new
+   * UID). A changed image would need a new VM and is refused with `InvalidInputError`.
    */
   async updatePod(pod: Pod, signal: AbortSignal): Promise<void> {
     const { identity, container } = validatePod(pod, this.#config.images.aliases);
@@ -287,7 +291,7 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
     const namespace = pod.metadata?.namespace ?? "";
     const name = pod.metadata?.name ?? "";
     const key = `${namespace}/${name}`;
-    const tracked = await this.#tracker.find(namespace, name, { uid: pod.metadata?.uid, signal });
+    const tracked = await this.#tracker.find(namespace, name, { uid: workloadUid(pod), signal });
     const uuid = tracked.vm.uuid;
     const policy = this.#config.onPodDelete;
     tracked.deleting = true;

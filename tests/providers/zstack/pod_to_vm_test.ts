@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../../_harness/assert.ts";
 import { InvalidInputError } from "../../../lib/provider.ts";
+import { WORKLOAD_UID_ANNOTATION } from "../../../lib/provider_kit/mod.ts";
 import {
   imageSchema,
   instanceOfferingSchema,
@@ -125,4 +126,11 @@ Deno.test("the create body places the VM, sizes it, carries user data and the ow
     ["c".repeat(32), undefined, "o".repeat(32), undefined],
   );
   assertStringIncludes(createRequestedText(sized), "instance offering small (2 vCPU, 2 GiB)");
+});
+
+Deno.test("a VM-Pod's identity carries its VirtualMachine's UID; a plain pod's its own", () => {
+  const workload = "7a1e0c52-3f4b-4d9a-8e6c-1b2d3f4a5c6e";
+  const vmPod = pod({}, { [WORKLOAD_UID_ANNOTATION]: workload });
+  assertEquals(validatePod(vmPod).identity, { namespace: "default", name: "web", uid: workload });
+  assertEquals(validatePod(pod()).identity.uid, uid);
 });

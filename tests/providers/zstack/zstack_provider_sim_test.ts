@@ -4,7 +4,7 @@
  * by tags, and ZStack errors reach the agent as contract errors.
  */
 
-import type { NodeSystemInfo, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { NodeSystemInfo } from "kubernetes-types/core/v1.d.ts";
 import {
   assert,
   assertEquals,
@@ -24,135 +24,19 @@ import {
   imageSchema,
   l3NetworkSchema,
   queryReplySchema,
-  vmInstanceSchema,
 } from "../../../providers/zstack/api_types.ts";
 import { ZStackClient } from "../../../providers/zstack/client.ts";
-import { parseZStackConfig } from "../../../providers/zstack/config.ts";
 import zstackModule from "../../../providers/zstack/mod.ts";
 import { buildQueryString, eq } from "../../../providers/zstack/query.ts";
-import { ZStackProvider } from "../../../providers/zstack/zstack_provider.ts";
-import { startSimulator } from "../../zstack_sim/mod.ts";
-
-type Simulator = Awaited<ReturnType<typeof startSimulator>>;
-
-const nodeName = "edge-1";
-
-async function withSimulator(
-  work: (sim: Simulator) => Promise<void>,
-  options: { jobDurationMs?: number; vmBootMs?: number; sessionTimeoutSeconds?: number } = {},
-): Promise<void> {
-  const sim = await startSimulator({
-    port: 0,
-    jobDurationMs: options.jobDurationMs ?? 20,
-    vmBootMs: options.vmBootMs ?? 40,
-    sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 7200,
-    // Job locations name an internal address the client cannot reach: it must rewrite them.
-    locationBase: "http://127.0.0.2:9/zstack",
-  });
-  try {
-    await work(sim);
-  } finally {
-    await sim.close();
-  }
-}
-
-function configFor(sim: Simulator, extra: Record<string, unknown> = {}) {
-  return parseZStackConfig({
-    endpoint: sim.url,
-    auth: { account: { name: "admin", passwordEnv: "UNUSED_IN_THESE_TESTS" } },
-    clusterName: "test",
-    placement: { zone: "zone-1", cluster: "cluster-1" },
-    networks: { default: ["l3-default"] },
-    pollIntervalSeconds: 0.05,
-    ...extra,
-  });
-}
-
-interface Harness {
-  provider: ZStackProvider;
-  client: ZStackClient;
-  stop: AbortController;
-  updates: Pod[];
-  /** `reason: message` of the events the provider recorded about pods. */
-  events: string[];
-}
-
-function providerFor(
-  sim: Simulator,
-  options: { node?: string; config?: Record<string, unknown> } = {},
-): Harness {
-  const stop = new AbortController();
-  const client = new ZStackClient({
-    endpoint: sim.url,
-    credentials: { kind: "account", accountName: "admin", password: "password" },
-    retryBaseDelayMs: 10,
-    retryMaxDelayMs: 50,
-    maxPollIntervalMs: 50,
-    retries: 2,
-    requestTimeoutMs: 2_000,
-  });
-  const provider = new ZStackProvider(configFor(sim, options.config), client, {
-    nodeName: options.node ?? nodeName,
-    operatingSystem: "linux",
-    internalIp: "10.1.0.1",
-    daemonPort: 10250,
-    signal: stop.signal,
-    recordEvent: (pod, type, reason, message) =>
-      events.push(`${pod.metadata?.name} ${type} ${reason}: ${message}`),
-  });
-  const events: string[] = [];
-  const updates: Pod[] = [];
-  provider.notifyPods(stop.signal, (pod) => updates.push(pod));
-  return { provider, client, stop, updates, events };
-}
-
-function podOf(name: string, overrides: Partial<NonNullable<Pod["spec"]>> = {}): Pod {
-  return {
-    metadata: {
-      namespace: "default",
-      name,
-      uid: crypto.randomUUID(),
-      labels: { app: name },
-      annotations: { note: "kept across restarts" },
-    },
-    spec: {
-      nodeName,
-      containers: [{
-        name: "main",
-        image: "zstack/ubuntu-22.04",
-        command: ["/bin/sleep", "infinity"],
-        env: [{ name: "GREETING", value: "hello" }],
-        resources: { limits: { cpu: "2", memory: "2Gi" } },
-      }],
-      ...overrides,
-    },
-  };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function vmsNamed(client: ZStackClient, name: string) {
-  const reply = await client.get("/v1/vm-instances", {
-    query: buildQueryString({ conditions: [eq("name", name)] }),
-    schema: queryReplySchema(vmInstanceSchema),
-    signal: new AbortController().signal,
-  });
-  return reply.inventories;
-}
-
-const signal = new AbortController().signal;
+import {
+  eventually,
+  nodeName,
+  podOf,
+  providerFor,
+  signal,
+  vmsNamed,
+  withSimulator,
+} from "./_sim_harness.ts";
 
 Deno.test("a pod becomes a Running VM and its status says Running and Ready with the VM's IP", async () => {
   await withSimulator(async (sim) => {
