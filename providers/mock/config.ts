@@ -1,6 +1,7 @@
 /**
  * Configuration of the mock provider: node capacity, pod address range, fault file, state
- * file and a few cosmetic node facts, validated once with zod.
+ * file, the simulated VMs' latencies and hosts, and a few cosmetic node facts, validated
+ * once with zod.
  *
  * @module
  */
@@ -73,6 +74,33 @@ export const defaultCapacity: Readonly<Record<string, string>> = {
   "ephemeral-storage": "100Gi",
 };
 
+const delayMs = z.number().int().min(0).max(600_000);
+
+const hostName = z.string().regex(/^[A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?$/, {
+  error: (issue) =>
+    `expected a host name of letters, digits, "-", "." and "_", such as "mock-host-1", found "${
+      String(issue.input)
+    }"`,
+});
+
+/** The hosts of the simulated VMs unless the configuration names others. */
+export const defaultVmHosts: readonly string[] = ["mock-host-1", "mock-host-2"];
+
+/** How the simulated VM behind every pod behaves: how long its actions take, where it runs. */
+const vmSchema = z.strictObject({
+  /** Milliseconds a start, a graceful stop or a reboot takes (a forced stop is at once). */
+  powerDelayMs: delayMs.default(200),
+  /** Milliseconds a snapshot takes to become ready. */
+  snapshotDelayMs: delayMs.default(200),
+  /** Milliseconds a live migration takes. */
+  migrationDelayMs: delayMs.default(200),
+  /** Hosts VMs run on and migrate between; a new VM gets one by its pod's UID. */
+  hosts: z.array(hostName).min(1).default(() => [...defaultVmHosts]).refine(
+    (hosts) => new Set(hosts).size === hosts.length,
+    { error: (issue) => `expected distinct host names, found ${JSON.stringify(issue.input)}` },
+  ),
+});
+
 /** zod schema of the mock provider's configuration file (YAML or JSON). */
 export const mockConfigSchema = z.strictObject({
   /** Node capacity (= allocatable); unspecified cpu/memory/pods/ephemeral-storage take defaults. */
@@ -82,7 +110,10 @@ export const mockConfigSchema = z.strictObject({
   })),
   /** Block pod IPs are taken from. */
   podCidr: podCidr.prefault("10.233.0.0/16"),
-  /** File whose content injects faults: `ping`, `create`, `update`, `delete` (any order). */
+  /**
+   * File whose content injects faults: `ping`, `create`, `update`, `delete`, and for the
+   * VMs `power`, `snapshot`, `migrate` (any order).
+   */
   faultFile: z.string().min(1).optional(),
   /**
    * File the pods are kept in, so that they outlive the agent process as a real IaaS's
@@ -90,6 +121,8 @@ export const mockConfigSchema = z.strictObject({
    * delete resolves. Without it pods live in memory only.
    */
   stateFile: z.string().min(1).optional(),
+  /** The simulated VMs: latencies of power, snapshot and migration, and the hosts. */
+  vm: vmSchema.prefault({}),
   /** Seconds between heartbeat lines in container logs. */
   logHeartbeatSeconds: z.number().int().min(1).max(86_400).default(30),
   /** `spec.providerID` of the node. */

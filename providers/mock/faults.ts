@@ -1,7 +1,9 @@
 /**
  * Fault injection of the mock provider: `setHealthy(false)` makes `ping` fail, and the
  * fault file (when configured) makes `ping`, `create`, `update` or `delete` fail for as long
- * as it names them, so that tests and demos can break a running agent's backend at will.
+ * as it names them, and the VM actions too (`power`: start, stop and restart; `snapshot`:
+ * create, restore and delete a snapshot; `migrate`), so that tests and demos can break a
+ * running agent's backend at will.
  *
  * @module
  */
@@ -13,9 +15,24 @@ import { errorMessage } from "../../lib/provider_kit/mod.ts";
 const logger = getLogger(["vkedge", "provider", "mock"]);
 
 /** Faults the fault file can inject. */
-export type MockFault = "ping" | "create" | "update" | "delete";
+export type MockFault =
+  | "ping"
+  | "create"
+  | "update"
+  | "delete"
+  | "power"
+  | "snapshot"
+  | "migrate";
 
-const knownFaults: readonly MockFault[] = ["ping", "create", "update", "delete"];
+const knownFaults: readonly MockFault[] = [
+  "ping",
+  "create",
+  "update",
+  "delete",
+  "power",
+  "snapshot",
+  "migrate",
+];
 
 /** The health switch and the fault file of one provider. */
 export class Faults {

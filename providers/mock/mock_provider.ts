@@ -1,13 +1,16 @@
 /**
  * The mock provider: pods live in memory (and in the state file, when configured, so that
  * they outlive the agent process), run at once with a stable pod IP, write a readable log
- * and report deterministic, monotonically increasing usage. It is a product feature (demos,
- * benchmarks, conformance runs), so it behaves like a small, honest kubelet.
+ * and report deterministic, monotonically increasing usage. Behind every pod is a simulated
+ * VM that powers off and on, reboots, is snapshotted, restored and migrated between the
+ * configured hosts, each action taking its configured delay, so that the VirtualMachine
+ * controllers run on it as on an IaaS. It is a product feature (demos, benchmarks,
+ * conformance runs), so it behaves like a small, honest kubelet.
  *
  * This class is the contract's facade over files named after their jobs: `pod_records.ts`
- * and `pod_status.ts` (the pods), `faults.ts`, `synthetic_logs.ts`, `usage_model.ts` and
- * `stats_summary.ts`, `node_description.ts`, `state_file.ts`; the generic parts come from
- * the provider kit.
+ * and `pod_status.ts` (the pods), `virtual_machine.ts` and `vm_simulator.ts` (their VMs),
+ * `faults.ts`, `synthetic_logs.ts`, `usage_model.ts` and `stats_summary.ts`,
+ * `node_description.ts`, `state_file.ts`; the generic parts come from the provider kit.
  *
  * @module
  */
@@ -21,11 +24,17 @@ import {
   InvalidInputError,
   type MetricsResource,
   type NodeStatusNotifier,
+  NotFoundError,
   type PodNotifier,
   type Provider,
   type ProviderRuntimeOptions,
   type StatsSummary,
+  type StopOptions,
   UnavailableError,
+  type VirtualMachineMigration,
+  type VirtualMachinePower,
+  type VirtualMachineSnapshot,
+  type VirtualMachineSnapshots,
 } from "../../lib/provider.ts";
 import {
   CallbackSet,
@@ -38,6 +47,7 @@ import {
   resourceMetricsFromSummary,
   streamLogLines,
   type Summary,
+  workloadUid,
 } from "../../lib/provider_kit/mod.ts";
 import type { MockConfig } from "./config.ts";
 import { Faults, type MockFault } from "./faults.ts";
@@ -52,12 +62,16 @@ import {
   validatePod,
 } from "./pod_records.ts";
 import { podStatusOf } from "./pod_status.ts";
-import { readStateFile, StateFileWriter } from "./state_file.ts";
+import { readStateFile, StateFileWriter, type VmOperationCounts } from "./state_file.ts";
 import { statsSummary } from "./stats_summary.ts";
 import { syntheticLogLines } from "./synthetic_logs.ts";
 import { UsageModel } from "./usage_model.ts";
+import type { MockVirtualMachineState } from "./virtual_machine.ts";
+import { VmSimulator } from "./vm_simulator.ts";
 
 export type { MockFault } from "./faults.ts";
+export type { VmOperation, VmOperationCounts } from "./state_file.ts";
+export type { MockPowerState, MockVirtualMachineState } from "./virtual_machine.ts";
 
 const logger = getLogger(["vkedge", "provider", "mock"]);
 
@@ -65,9 +79,10 @@ const logger = getLogger(["vkedge", "provider", "mock"]);
 export type MockProviderOptions = ProviderRuntimeOptions;
 
 /**
- * In-memory provider implementing pods, notifications, logs, stats and resource metrics,
- * optionally kept in a state file across restarts. Faults can be injected at runtime with
- * `setHealthy(false)` or through the fault file.
+ * In-memory provider implementing pods, notifications, logs, stats, resource metrics and
+ * the VM capabilities (power, snapshots, migration), optionally kept in a state file
+ * across restarts. Faults can be injected at runtime with `setHealthy(false)` or through
+ * the fault file.
  */
 export class MockProvider
   implements
@@ -76,7 +91,10 @@ export class MockProvider
     NodeStatusNotifier,
     ContainerLogs,
     StatsSummary,
-    MetricsResource {
+    MetricsResource,
+    VirtualMachinePower,
+    VirtualMachineSnapshots,
+    VirtualMachineMigration {
   /** Provider name. */
   readonly name = "mock";
   readonly #config: MockConfig;
@@ -91,6 +109,7 @@ export class MockProvider
   readonly #reporter = new PodStatusReporter();
   readonly #nodeCallbacks = new CallbackSet<Node>("node status");
   readonly #stateFile: StateFileWriter | undefined;
+  readonly #vms: VmSimulator;
 
   /** Creates the provider from a validated configuration. */
   constructor(config: MockConfig, options: MockProviderOptions) {
@@ -100,14 +119,24 @@ export class MockProvider
     this.#startTime = this.#now();
     this.#stopped = options.signal ?? new AbortController().signal;
     this.#faults = new Faults(config.faultFile);
-    this.#pods = new PodRecords(config.podCidr);
+    this.#pods = new PodRecords(config.podCidr, { hosts: config.vm.hosts });
     this.#usage = new UsageModel({
       startTime: this.#startTime,
       heartbeatSeconds: config.logHeartbeatSeconds,
     });
+    this.#vms = new VmSimulator({
+      config: config.vm,
+      now: this.#now,
+      stopped: this.#stopped,
+      faults: this.#faults,
+      changeOptions: (record) => this.#changeOptions(record),
+      changed: (record) => this.#changed(record),
+    });
     const stateFile = config.stateFile;
     if (stateFile !== undefined) {
-      for (const saved of readStateFile(stateFile)) this.#pods.restore(saved, stateFile);
+      for (const saved of readStateFile(stateFile)) {
+        this.#vms.resume(this.#pods.restore(saved, stateFile));
+      }
       this.#stateFile = new StateFileWriter(stateFile, () => this.#pods.saved());
       if (this.#pods.size > 0) {
         logger.info("restored {count} pods from {path}", {
@@ -155,11 +184,25 @@ export class MockProvider
 
   // -- PodLifecycleHandler --------------------------------------------------
 
-  /** Starts the pod at once: Running, a pod IP, every container running and ready. */
+  /**
+   * Starts the pod at once: Running, a pod IP, every container running and ready, a
+   * running VM. A pod naming the workload UID of a pod the mock runs adopts that pod's VM
+   * (IP, power state, snapshots, host), whatever its own UID and name.
+   */
   async createPod(pod: Pod, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const { namespace, name } = validatePod(pod);
     await this.#faults.failIfInjected("create", `creating pod ${namespace}/${name}`);
+    const adopted = this.#pods.adoptable(pod);
+    if (adopted !== undefined) {
+      await this.#rebind(adopted, pod);
+      logger.debug("pod {pod} adopted the VM {vm} of workload {workload}", {
+        pod: podKey(pod),
+        vm: adopted.vm.id,
+        workload: workloadUid(pod),
+      });
+      return;
+    }
     const record = await this.#pods.create(pod, this.#now());
     logger.debug("created pod {pod} with IP {ip}", {
       pod: podKey(pod),
@@ -169,16 +212,18 @@ export class MockProvider
     this.#reporter.report(this.#podOf(record));
   }
 
-  /** Applies the new spec and metadata; a container whose image changed restarts. */
+  /**
+   * Applies the new spec and metadata; a container whose image changed restarts. A new
+   * pod object of the same workload (another UID) takes the record over.
+   */
   async updatePod(pod: Pod, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const { namespace, name } = validatePod(pod);
     await this.#faults.failIfInjected("update", `updating pod ${namespace}/${name}`);
-    const record = this.#pods.find(namespace, name, pod.metadata?.uid);
-    await updateRecord(record, pod, this.#changeOptions(record));
+    const record = this.#pods.serving(pod) ??
+      this.#pods.find(namespace, name, pod.metadata?.uid); // throws the NotFoundError
+    await this.#rebind(record, pod);
     logger.debug("updated pod {pod}", { pod: podKey(pod) });
-    await this.#save();
-    this.#reporter.report(this.#podOf(record));
   }
 
   /**
@@ -271,6 +316,102 @@ export class MockProvider
     });
   }
 
+  // -- VirtualMachinePower -------------------------------------------------
+
+  /** Returns the power state, host and id of the pod's VM, and the disk generation. */
+  getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<MockVirtualMachineState> {
+    return Promise.try(() => {
+      signal.throwIfAborted();
+      return this.#vms.state(this.#vmRecord(pod));
+    });
+  }
+
+  /** Powers the VM on (Starting for `vm.powerDelayMs`, then Running with the same IP). */
+  async startVirtualMachine(pod: Pod, signal: AbortSignal): Promise<void> {
+    await this.#vms.start(this.#vmRecord(pod), signal);
+  }
+
+  /** Powers the VM off: the pod stays Running but not Ready, its containers `VMStopped`. */
+  async stopVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
+    await this.#vms.stop(this.#vmRecord(pod), options, signal);
+  }
+
+  /** Reboots the running VM; every container starts a new run. */
+  async restartVirtualMachine(
+    pod: Pod,
+    options: StopOptions,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.#vms.restart(this.#vmRecord(pod), options, signal);
+  }
+
+  /**
+   * How many times each VM action was carried out on the VM of pod `namespace/name`
+   * (repeats that found the action done excluded), kept in the state file; `undefined`
+   * for a pod the mock does not run.
+   */
+  vmOperations(namespace: string, name: string): VmOperationCounts | undefined {
+    const record = this.#pods.get(namespace, name);
+    return record === undefined ? undefined : this.#vms.operations(record);
+  }
+
+  // -- VirtualMachineSnapshots ----------------------------------------------
+
+  /** Takes (or finds) the snapshot `options.name`, ready after `vm.snapshotDelayMs`. */
+  async createVirtualMachineSnapshot(
+    pod: Pod,
+    options: { name: string },
+    signal: AbortSignal,
+  ): Promise<VirtualMachineSnapshot> {
+    return await this.#vms.createSnapshot(this.#vmRecord(pod), options.name, signal);
+  }
+
+  /** Lists the VM's snapshots, in the order they were taken. */
+  listVirtualMachineSnapshots(pod: Pod, signal: AbortSignal): Promise<VirtualMachineSnapshot[]> {
+    return Promise.try(() => {
+      signal.throwIfAborted();
+      return this.#vms.listSnapshots(this.#vmRecord(pod));
+    });
+  }
+
+  /** Reverts the stopped VM's disks to the snapshot (its disk generation becomes the snapshot's). */
+  async restoreVirtualMachineSnapshot(
+    pod: Pod,
+    snapshotId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.#vms.restoreSnapshot(this.#vmRecord(pod), snapshotId, signal);
+  }
+
+  /** Deletes the snapshot. */
+  async deleteVirtualMachineSnapshot(
+    pod: Pod,
+    snapshotId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    signal.throwIfAborted();
+    await this.#vms.deleteSnapshot(this.#vmRecord(pod), snapshotId);
+  }
+
+  // -- VirtualMachineMigration ----------------------------------------------
+
+  /** Moves the running VM to `options.targetHost` or the first other configured host. */
+  async migrateVirtualMachine(
+    pod: Pod,
+    options: { targetHost?: string },
+    signal: AbortSignal,
+  ): Promise<string> {
+    return await this.#vms.migrate(this.#vmRecord(pod), options.targetHost, signal);
+  }
+
+  /** The configured hosts other than the VM's. */
+  listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]> {
+    return Promise.try(() => {
+      signal.throwIfAborted();
+      return this.#vms.targets(this.#vmRecord(pod));
+    });
+  }
+
   // -- StatsSummary and MetricsResource -------------------------------------
 
   /** Returns node and pod usage; one container entry per running container. */
@@ -306,6 +447,34 @@ export class MockProvider
       now,
       retire: (container) => this.#usage.retireContainer(record, container, now),
     };
+  }
+
+  /** The record whose VM serves `pod`; throws `NotFoundError` when there is none. */
+  #vmRecord(pod: Pod): PodRecord {
+    const record = this.#pods.serving(pod);
+    if (record === undefined) {
+      throw new NotFoundError(
+        `mock provider: pod ${podKey(pod)} (uid "${
+          pod.metadata?.uid ?? ""
+        }") has no VM: the mock runs no such pod and no pod of its workload`,
+      );
+    }
+    return record;
+  }
+
+  /** Binds `record` to the pod object `pod` of its workload, then saves and reports it. */
+  async #rebind(record: PodRecord, pod: Pod): Promise<void> {
+    const previousKey = podKey(record.pod);
+    this.#pods.rebind(record, pod);
+    await updateRecord(record, pod, this.#changeOptions(record));
+    if (previousKey !== podKey(pod)) this.#reporter.forget(previousKey);
+    await this.#changed(record);
+  }
+
+  /** Saves and reports `record` after a change (of its pod or its VM). */
+  async #changed(record: PodRecord): Promise<void> {
+    await this.#save();
+    if (!record.deleted.signal.aborted) this.#reporter.report(this.#podOf(record));
   }
 
   /** Resolves once the pods as they are now are in the state file (at once without one). */

@@ -1,6 +1,6 @@
 /**
  * The `mock` provider module: an in-memory provider for demos, benchmarks and conformance
- * runs. Its configuration is described in `config.ts`.
+ * runs, with a simulated VM behind every pod. Its configuration is described in `config.ts`.
  *
  * @module
  */
@@ -10,12 +10,21 @@ import { parseMockConfig } from "./config.ts";
 import { MockProvider } from "./mock_provider.ts";
 
 export { type MockConfig, mockConfigSchema, parseMockConfig } from "./config.ts";
-export { type MockFault, MockProvider, type MockProviderOptions } from "./mock_provider.ts";
+export {
+  type MockFault,
+  type MockPowerState,
+  MockProvider,
+  type MockProviderOptions,
+  type MockVirtualMachineState,
+  type VmOperation,
+  type VmOperationCounts,
+} from "./mock_provider.ts";
 
 /** The mock provider module, as registered in `providers/mod.ts`. */
 const mockProviderModule: ProviderModule = {
   name: "mock",
-  description: "in-memory pods that run at once, with logs, stats and metrics (demos, tests)",
+  description:
+    "in-memory pods that run at once, with logs, stats, metrics and simulated VMs (demos, tests)",
   create(options) {
     return Promise.try(() => new MockProvider(parseMockConfig(options.config), options));
   },

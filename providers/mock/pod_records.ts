@@ -1,8 +1,14 @@
 /**
  * The pods the mock provider runs: one record per pod (the pod without status, its IP, its
- * container runs), kept by `namespace/name`, and the changes a pod's containers go
- * through: started at creation, restarted when an update changes their image, terminated
- * at deletion. Statuses are computed from these records by `pod_status.ts`.
+ * container runs, the VM behind it), kept by `namespace/name`, and the changes a pod's
+ * containers go through: started at creation, restarted when an update changes their
+ * image, ended when the VM powers off, run anew when it boots, terminated at deletion.
+ * Statuses are computed from these records by `pod_status.ts`.
+ *
+ * A record stands for a workload, which may outlive its pod object: a pod that names the
+ * workload UID of a record (`WORKLOAD_UID_ANNOTATION`) is that record's pod whatever its
+ * own UID, so creating it adopts the record (VM, IP and all) and updating it rebinds the
+ * record to it. Only a deletion removes a record.
  *
  * @module
  */
@@ -15,18 +21,22 @@ import {
   NotFoundError,
   UnavailableError,
 } from "../../lib/provider.ts";
-import { podKey } from "../../lib/provider_kit/mod.ts";
-import type { Ipv4Cidr } from "./config.ts";
+import { podKey, WORKLOAD_UID_ANNOTATION, workloadUid } from "../../lib/provider_kit/mod.ts";
+import { defaultVmHosts, type Ipv4Cidr } from "./config.ts";
 import { formatIpv4, Ipv4Pool } from "./ip_pool.ts";
-import type { ContainerRecord, SavedPod } from "./state_file.ts";
+import type { ContainerRecord, SavedPod, VirtualMachineRecord } from "./state_file.ts";
+import { newVirtualMachine } from "./virtual_machine.ts";
 
 /** One pod of the mock provider. */
 export interface PodRecord {
   /** The pod as created or last updated, without status. */
   pod: Pod;
-  /** Its UID (may be empty). */
+  /** The UID of its current pod object (may be empty). */
   uid: string;
-  /** What its stable traits derive from: the UID, or `namespace/name` without one. */
+  /**
+   * What its stable traits derive from: the workload UID (the pod's UID for a plain pod),
+   * or `namespace/name` without one.
+   */
   seed: string;
   /** Pod IP as an unsigned 32-bit integer. */
   ip: number;
@@ -36,6 +46,8 @@ export interface PodRecord {
   containers: Map<string, ContainerRecord>;
   /** CPU time of container runs that ended, in nanoseconds. */
   retiredCpuNanoSeconds: number;
+  /** The VM behind the pod. */
+  vm: VirtualMachineRecord;
   /** Aborted when the pod is deleted. */
   deleted: AbortController;
 }
@@ -129,7 +141,7 @@ async function startContainers(
 
 /**
  * Applies `pod` to `record`: every running container (app or sidecar) whose image changed
- * restarts with the new image, then the record holds the new spec and metadata.
+ * restarts with the new image, then the record holds the new spec, metadata and UID.
  */
 export async function updateRecord(
   record: PodRecord,
@@ -158,6 +170,53 @@ export async function updateRecord(
     container.restartCount++;
   }
   record.pod = withoutStatus(pod);
+  record.uid = pod.metadata?.uid ?? record.uid;
+}
+
+/** Ends the current run of every app container and sidecar still running, as the VM powers off. */
+export function powerOffContainers(
+  record: PodRecord,
+  options: ContainerChangeOptions & { message: string },
+): void {
+  for (const container of record.containers.values()) {
+    if (container.kind === "init" || container.current.finishedAt !== undefined) continue;
+    options.retire(container);
+    container.current.finishedAt = options.now;
+    container.current.exitReason = "VMStopped";
+    container.current.exitMessage = options.message;
+  }
+}
+
+/**
+ * Starts a new run of every app container and sidecar as the VM boots (a start after a
+ * power-off, or a reboot, which ends the run still going with reason `VMRebooted`).
+ */
+export function bootContainers(
+  record: PodRecord,
+  options: ContainerChangeOptions & { message: string },
+): void {
+  const { now } = options;
+  for (const container of record.containers.values()) {
+    if (container.kind === "init") continue;
+    if (container.current.finishedAt === undefined) {
+      options.retire(container);
+      container.previous = {
+        ...container.current,
+        finishedAt: now,
+        exitReason: "VMRebooted",
+        exitMessage: options.message,
+      };
+    } else {
+      container.previous = container.current;
+    }
+    container.current = {
+      image: container.current.image,
+      imageId: container.current.imageId,
+      containerId: container.current.containerId,
+      startedAt: now,
+    };
+    container.restartCount++;
+  }
 }
 
 /** Ends the current run of every container of `record` still running, for the pod's deletion. */
@@ -171,16 +230,23 @@ export function terminateContainers(record: PodRecord, options: ContainerChangeO
   }
 }
 
+/** The seed of a pod's stable traits: its workload UID, or `namespace/name` without one. */
+function seedOf(pod: Pod): string {
+  return workloadUid(pod) || podKey(pod);
+}
+
 /** The pods of one provider by `namespace/name`, with the pool their IPs come from. */
 export class PodRecords {
   readonly #records = new Map<string, PodRecord>();
   readonly #cidr: Ipv4Cidr;
   readonly #pool: Ipv4Pool;
+  readonly #hosts: readonly string[];
 
-  /** No pods yet; IPs come from `cidr`. */
-  constructor(cidr: Ipv4Cidr) {
+  /** No pods yet; IPs come from `cidr`, new VMs are spread over `options.hosts`. */
+  constructor(cidr: Ipv4Cidr, options: { hosts?: readonly string[] } = {}) {
     this.#cidr = cidr;
     this.#pool = new Ipv4Pool(cidr.base, cidr.prefix);
+    this.#hosts = options.hosts ?? defaultVmHosts;
   }
 
   /** How many pods there are. */
@@ -216,6 +282,49 @@ export class PodRecords {
     return record;
   }
 
+  /**
+   * The record a pod that names a workload UID (`WORKLOAD_UID_ANNOTATION`) stands for:
+   * the one of that workload, under whatever name and pod UID; `undefined` for a pod
+   * without the annotation or a workload the mock does not run.
+   */
+  adoptable(pod: Pod): PodRecord | undefined {
+    const workload = pod.metadata?.annotations?.[WORKLOAD_UID_ANNOTATION];
+    if (!workload) return undefined;
+    return this.all().find((record) => workloadUid(record.pod) === workload);
+  }
+
+  /**
+   * The record that serves `pod`: the one under its name with its UID (or with none
+   * given on either side), else the one of its workload.
+   */
+  serving(pod: Pod): PodRecord | undefined {
+    const record = this.#records.get(podKey(pod));
+    const uid = pod.metadata?.uid;
+    if (record !== undefined && (!uid || !record.uid || uid === record.uid)) return record;
+    return this.adoptable(pod);
+  }
+
+  /**
+   * Binds `record` to the pod object `pod` of the same workload: filed under its name,
+   * with its metadata and UID. Throws `AlreadyExistsError` when another pod has the name.
+   */
+  rebind(record: PodRecord, pod: Pod): void {
+    const from = podKey(record.pod);
+    const to = podKey(pod);
+    if (from !== to) {
+      const other = this.#records.get(to);
+      if (other !== undefined) {
+        throw new AlreadyExistsError(
+          `mock provider: cannot move the VM of pod ${from} to pod ${to}: pod ${to} already exists with uid "${other.uid}"`,
+        );
+      }
+      this.#records.delete(from);
+      this.#records.set(to, record);
+    }
+    record.pod = withoutStatus(pod);
+    record.uid = pod.metadata?.uid ?? record.uid;
+  }
+
   /** The container `ref` names and its pod; throws `NotFoundError` saying what exists. */
   container(ref: ContainerRef): { record: PodRecord; container: ContainerRecord } {
     const key = `${ref.namespace}/${ref.pod}`;
@@ -235,13 +344,14 @@ export class PodRecords {
   }
 
   /**
-   * Adds the validated `pod`, started at `now`, with an IP of its own. Throws
-   * `AlreadyExistsError` when its name is taken and `UnavailableError` when no IP is free.
+   * Adds the validated `pod`, started at `now`, with an IP and a running VM of its own.
+   * Throws `AlreadyExistsError` when its name is taken and `UnavailableError` when no IP
+   * is free.
    */
   async create(pod: Pod, now: number): Promise<PodRecord> {
     const key = podKey(pod);
     const uid = pod.metadata?.uid ?? "";
-    const seed = uid || key;
+    const seed = seedOf(pod);
     const containers = await startContainers(pod, seed, now);
     const existing = this.#records.get(key);
     if (existing !== undefined) {
@@ -263,6 +373,7 @@ export class PodRecords {
       startTime: now,
       containers,
       retiredCpuNanoSeconds: 0,
+      vm: newVirtualMachine(seed, { hosts: this.#hosts, now }),
       deleted: new AbortController(),
     };
     this.#records.set(key, record);
@@ -277,10 +388,10 @@ export class PodRecords {
   }
 
   /**
-   * Adds a pod read from the state file at `path`; throws `InvalidInputError` when its name
-   * or IP is taken already.
+   * Adds a pod read from the state file at `path` (with a new running VM when the file has
+   * none for it); throws `InvalidInputError` when its name or IP is taken already.
    */
-  restore(saved: SavedPod, path: string): void {
+  restore(saved: SavedPod, path: string): PodRecord {
     const key = podKey(saved.pod);
     if (this.#records.has(key)) {
       throw new InvalidInputError(
@@ -294,17 +405,20 @@ export class PodRecords {
         } again for ${key}`,
       );
     }
-    const uid = saved.pod.metadata?.uid ?? "";
-    this.#records.set(key, {
+    const seed = seedOf(saved.pod);
+    const record: PodRecord = {
       pod: withoutStatus(saved.pod),
-      uid,
-      seed: uid || key,
+      uid: saved.pod.metadata?.uid ?? "",
+      seed,
       ip: saved.ip,
       startTime: saved.startTime,
       containers: new Map(saved.containers.map((container) => [container.name, container])),
       retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+      vm: saved.vm ?? newVirtualMachine(seed, { hosts: this.#hosts, now: saved.startTime }),
       deleted: new AbortController(),
-    });
+    };
+    this.#records.set(key, record);
+    return record;
   }
 
   /** What the state file keeps of every pod. */
@@ -315,6 +429,7 @@ export class PodRecords {
       startTime: record.startTime,
       containers: [...record.containers.values()],
       retiredCpuNanoSeconds: record.retiredCpuNanoSeconds,
+      vm: record.vm,
     }));
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The mock provider's state file: the pods it runs, kept on disk so that they outlive the
- * agent process as the machines of a real IaaS would. It is read once when the provider is
+ * The mock provider's state file: the pods it runs and the VMs behind them (power, host,
+ * snapshots, an action in progress), kept on disk so that they outlive the agent process
+ * as the machines of a real IaaS would. It is read once when the provider is
  * created and rewritten atomically (temporary file, then rename) after every change.
  *
  * @module
@@ -34,6 +35,68 @@ export interface ContainerRecord {
   restartCount: number;
 }
 
+/** The power states a VM rests in; `VmTransition` covers the ones in between. */
+export type RestingPower = "Running" | "Stopped";
+
+/** An action in progress on a VM: its power state until `until`, then `power` on `host`. */
+export interface VmTransition {
+  /** The power state while it lasts. */
+  during: "Starting" | "Stopping" | "Rebooting" | "Migrating";
+  /** When it ends (milliseconds since the epoch). */
+  until: number;
+  /** The power state it ends in. */
+  power: RestingPower;
+  /** The host it ends on. */
+  host: string;
+}
+
+/** A snapshot of a VM's disks. */
+export interface SnapshotRecord {
+  id: string;
+  name: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** When taking it ends (milliseconds since the epoch). */
+  readyAt: number;
+  /** Whether taking it has ended. */
+  ready: boolean;
+  /** The disk generation it holds, which a restore brings back. */
+  diskGeneration: number;
+}
+
+/** The VM actions the mock counts, so tests can tell that one happened exactly once. */
+export type VmOperation =
+  | "start"
+  | "stop"
+  | "restart"
+  | "snapshot"
+  | "restore"
+  | "deleteSnapshot"
+  | "migrate";
+
+/** How many times each action was carried out on one VM (repeats that did nothing excluded). */
+export type VmOperationCounts = Record<VmOperation, number>;
+
+/** The simulated VM behind a mock pod. */
+export interface VirtualMachineRecord {
+  /** Its identifier (a uuid), kept for the VM's whole life, across pod objects. */
+  id: string;
+  /** The power state it rests in, or will once `transition` ends. */
+  power: RestingPower;
+  /** The host it runs on (the source host while migrating). */
+  host: string;
+  /** When its current power state began (milliseconds since the epoch). */
+  since: number;
+  /** The action in progress, if any. */
+  transition?: VmTransition;
+  /** Counts the boots on these disks; a restore sets it back to the snapshot's. */
+  diskGeneration: number;
+  /** The snapshot the disks were last reverted to. */
+  restoredFrom?: string;
+  snapshots: SnapshotRecord[];
+  operations: VmOperationCounts;
+}
+
 /** What the state file keeps of one pod; its status is computed from it. */
 export interface SavedPod {
   /** The pod as created or last updated, without status. */
@@ -45,6 +108,8 @@ export interface SavedPod {
   containers: ContainerRecord[];
   /** CPU time of container runs that ended, in nanoseconds. */
   retiredCpuNanoSeconds: number;
+  /** Its VM; absent in files written before the mock simulated VMs. */
+  vm?: VirtualMachineRecord;
 }
 
 const timestamp = z.iso.datetime().transform((text) => Date.parse(text));
@@ -57,6 +122,40 @@ const instanceSchema = z.strictObject({
   finishedAt: timestamp.optional(),
   exitReason: z.string().optional(),
   exitMessage: z.string().optional(),
+});
+
+const count = z.number().int().min(0).default(0);
+
+const vmSchema = z.strictObject({
+  id: z.string().min(1),
+  power: z.enum(["Running", "Stopped"]),
+  host: z.string().min(1),
+  since: timestamp,
+  transition: z.strictObject({
+    during: z.enum(["Starting", "Stopping", "Rebooting", "Migrating"]),
+    until: timestamp,
+    power: z.enum(["Running", "Stopped"]),
+    host: z.string().min(1),
+  }).optional(),
+  diskGeneration: z.number().int().min(0),
+  restoredFrom: z.string().min(1).optional(),
+  snapshots: z.array(z.strictObject({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    createdAt: timestamp,
+    readyAt: timestamp,
+    ready: z.boolean(),
+    diskGeneration: z.number().int().min(0),
+  })),
+  operations: z.strictObject({
+    start: count,
+    stop: count,
+    restart: count,
+    snapshot: count,
+    restore: count,
+    deleteSnapshot: count,
+    migrate: count,
+  }).prefault({}),
 });
 
 function isNamedPod(value: unknown): value is Pod {
@@ -81,6 +180,7 @@ const savedPodSchema = z.strictObject({
     restartCount: z.number().int().min(0),
   })),
   retiredCpuNanoSeconds: z.number().min(0).default(0),
+  vm: vmSchema.optional(),
 });
 
 const stateSchema = z.strictObject({
@@ -104,6 +204,27 @@ function instanceJson(instance: ContainerInstance): z.input<typeof instanceSchem
   };
 }
 
+function vmJson(vm: VirtualMachineRecord): z.input<typeof vmSchema> {
+  const transition = vm.transition;
+  return {
+    id: vm.id,
+    power: vm.power,
+    host: vm.host,
+    since: timeText(vm.since),
+    ...(transition === undefined
+      ? {}
+      : { transition: { ...transition, until: timeText(transition.until) } }),
+    diskGeneration: vm.diskGeneration,
+    ...(vm.restoredFrom === undefined ? {} : { restoredFrom: vm.restoredFrom }),
+    snapshots: vm.snapshots.map((snapshot) => ({
+      ...snapshot,
+      createdAt: timeText(snapshot.createdAt),
+      readyAt: timeText(snapshot.readyAt),
+    })),
+    operations: vm.operations,
+  };
+}
+
 /** The text of a state file holding `pods`. */
 export function encodeState(pods: readonly SavedPod[]): string {
   const state: z.input<typeof stateSchema> = {
@@ -120,6 +241,7 @@ export function encodeState(pods: readonly SavedPod[]): string {
         restartCount: container.restartCount,
       })),
       retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+      ...(saved.vm === undefined ? {} : { vm: vmJson(saved.vm) }),
     })),
   };
   return `${JSON.stringify(state, null, 2)}\n`;
@@ -164,6 +286,7 @@ export function readStateFile(path: string): SavedPod[] {
     startTime: saved.startTime,
     containers: saved.containers,
     retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+    ...(saved.vm === undefined ? {} : { vm: saved.vm }),
   }));
 }
 

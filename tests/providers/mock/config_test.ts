@@ -55,3 +55,34 @@ Deno.test("quantities the mock computes with convert with binary and decimal suf
   assert.throws(() => parseQuantity("1.5 GB"), /expected a Kubernetes quantity/);
   assert.throws(() => parseMockConfig({ capacity: { memory: "1.5 GB" } }), /capacity\.memory/);
 });
+
+Deno.test("mock config: VM latencies and hosts default small, and bad ones are named", () => {
+  assert.deepEqual(parseMockConfig(undefined).vm, {
+    powerDelayMs: 200,
+    snapshotDelayMs: 200,
+    migrationDelayMs: 200,
+    hosts: ["mock-host-1", "mock-host-2"],
+  });
+  const config = parseMockConfig("vm:\n  powerDelayMs: 0\n  hosts: [rack-1, rack-2, rack-3]\n");
+  assert.equal(config.vm.powerDelayMs, 0);
+  assert.equal(config.vm.snapshotDelayMs, 200);
+  assert.deepEqual(config.vm.hosts, ["rack-1", "rack-2", "rack-3"]);
+  const cases: Array<[unknown, RegExp]> = [
+    [{ vm: { powerDelayMs: -1 } }, /field "vm\.powerDelayMs"/],
+    [{ vm: { migrationDelayMs: 1.5 } }, /field "vm\.migrationDelayMs"/],
+    [{ vm: { hosts: [] } }, /field "vm\.hosts"/],
+    [{ vm: { hosts: ["a", "a"] } }, /field "vm\.hosts".*distinct host names/],
+    [{ vm: { hosts: ["bad host"] } }, /field "vm\.hosts\.0".*host name.*found "bad host"/],
+    [{ vm: { delay: 5 } }, /field "vm".*delay/],
+  ];
+  for (const [raw, pattern] of cases) {
+    assert.throws(() => parseMockConfig(raw), (error: unknown) => {
+      assert.ok(
+        error instanceof InvalidInputError,
+        `expected InvalidInputError for ${JSON.stringify(raw)}`,
+      );
+      assert.match(error.message, pattern);
+      return true;
+    });
+  }
+});

@@ -26,6 +26,9 @@ Deno.test("the fault file names faults in any case, separated by blanks or comma
     const faults = new Faults(path);
     await Deno.writeTextFile(path, "PING,create\n  delete unknown\n");
     assert.deepEqual(await faults.activeFaults(), new Set(["ping", "create", "delete"]));
+    await Deno.writeTextFile(path, "Power snapshot,migrate");
+    assert.deepEqual(await faults.activeFaults(), new Set(["power", "snapshot", "migrate"]));
+    await Deno.writeTextFile(path, "PING,create\n  delete unknown\n");
     await assert.rejects(
       faults.failIfInjected("create", "creating pod default/web"),
       (error: unknown) => {

@@ -516,9 +516,9 @@ Deno.test("the registry loads the mock module and names the known providers othe
   assert.ok(hasMetricsResource(provider));
   assert.ok(hasPodNotifier(provider));
   assert.ok(!hasExecInContainer(provider));
-  assert.ok(!hasVirtualMachinePower(provider));
-  assert.ok(!hasVirtualMachineSnapshots(provider));
-  assert.ok(!hasVirtualMachineMigration(provider));
+  assert.ok(hasVirtualMachinePower(provider));
+  assert.ok(hasVirtualMachineSnapshots(provider));
+  assert.ok(hasVirtualMachineMigration(provider));
   assert.ok(!hasVolumeProvisioner(provider));
   await assert.rejects(loadProvider("zstak"), /unknown provider "zstak": expected one of "mock"/);
   await assert.rejects(

@@ -3,11 +3,14 @@ import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../../../lib/provider.ts";
 import { parseMockConfig } from "../../../providers/mock/config.ts";
 import {
+  bootContainers,
   PodRecords,
+  powerOffContainers,
   terminateContainers,
   updateRecord,
   validatePod,
 } from "../../../providers/mock/pod_records.ts";
+import { WORKLOAD_UID_ANNOTATION } from "../../../lib/provider_kit/mod.ts";
 import type { ContainerRecord } from "../../../providers/mock/state_file.ts";
 
 const start = Date.parse("2030-01-01T00:00:00Z");
@@ -154,4 +157,72 @@ Deno.test("saved records restore with the same content, and duplicates are refus
     () => restored.restore(sameIp, "/state.json"),
     /state file \/state\.json: expected distinct pod IPs, found 10\.233\.\d+\.\d+ again for default\/other/,
   );
+});
+
+function workloadPod(name: string, uid: string): Pod {
+  const pod = makePod(name);
+  pod.metadata = { ...pod.metadata, uid, annotations: { [WORKLOAD_UID_ANNOTATION]: "vm-1" } };
+  return pod;
+}
+
+Deno.test("a record of a workload is found by its annotation whatever the pod UID and name", async () => {
+  const pods = records();
+  const record = await pods.create(workloadPod("vm", "pod-1"), start);
+  assert.equal(record.seed, "vm-1", "stable traits follow the workload, not the pod object");
+  assert.equal(record.containers.get("app")?.current.containerId, "mock://vm-1/app");
+  await pods.create(makePod("plain"), start);
+  assert.equal(pods.adoptable(workloadPod("vm", "pod-2")), record);
+  assert.equal(
+    pods.adoptable(makePod("vm")),
+    undefined,
+    "a pod without the annotation adopts none",
+  );
+  assert.equal(pods.serving(workloadPod("vm", "pod-1")), record);
+  assert.equal(pods.serving(workloadPod("renamed", "pod-3")), record);
+  assert.equal(pods.serving(makePod("plain")), pods.get("default", "plain"));
+  const stale = makePod("plain");
+  stale.metadata = { ...stale.metadata, uid: "an-older-incarnation" };
+  assert.equal(pods.serving(stale), undefined, "a plain pod must match by UID");
+
+  pods.rebind(record, workloadPod("renamed", "pod-3"));
+  assert.equal(pods.get("default", "vm"), undefined);
+  assert.equal(pods.get("default", "renamed"), record);
+  assert.equal(record.uid, "pod-3");
+  assert.throws(
+    () => pods.rebind(record, workloadPod("plain", "pod-4")),
+    (error: unknown) =>
+      error instanceof AlreadyExistsError &&
+      /pod default\/plain already exists/.test(error.message),
+  );
+  assert.equal(pods.get("default", "renamed"), record, "a refused rebind moves nothing");
+});
+
+Deno.test("a power-off ends app and sidecar runs with VMStopped; a boot starts new runs, a reboot ends the old", async () => {
+  const record = await records().create(makePod("web"), start);
+  const retired: string[] = [];
+  const retire = (container: ContainerRecord) => retired.push(container.name);
+  powerOffContainers(record, { now: start + 1_000, retire, message: "the VM was stopped" });
+  assert.deepEqual(retired, ["proxy", "app", "log"]);
+  const app = record.containers.get("app")!;
+  assert.deepEqual(
+    [app.current.finishedAt, app.current.exitReason, app.current.exitMessage],
+    [start + 1_000, "VMStopped", "the VM was stopped"],
+  );
+  assert.equal(record.containers.get("setup")?.current.exitReason, "Completed");
+
+  bootContainers(record, { now: start + 2_000, retire, message: "the VM was rebooted" });
+  assert.equal(retired.length, 3, "stopped runs were retired already");
+  assert.equal(app.restartCount, 1);
+  assert.equal(app.previous?.exitReason, "VMStopped");
+  assert.deepEqual([app.current.startedAt, app.current.finishedAt], [start + 2_000, undefined]);
+
+  bootContainers(record, { now: start + 3_000, retire, message: "the VM was rebooted" });
+  assert.deepEqual(retired.slice(3), ["proxy", "app", "log"]);
+  assert.equal(app.restartCount, 2);
+  assert.deepEqual(
+    [app.previous?.finishedAt, app.previous?.exitReason, app.previous?.exitMessage],
+    [start + 3_000, "VMRebooted", "the VM was rebooted"],
+  );
+  assert.equal(app.current.containerId, "mock://uid-web/app");
+  assert.equal(record.containers.get("setup")?.restartCount, 0, "init containers do not rerun");
 });

@@ -3,10 +3,12 @@ import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { parseMockConfig } from "../../../providers/mock/config.ts";
 import {
   PodRecords,
+  powerOffContainers,
   terminateContainers,
   updateRecord,
 } from "../../../providers/mock/pod_records.ts";
 import { podStatusOf } from "../../../providers/mock/pod_status.ts";
+import { beginTransition, endTransition } from "../../../providers/mock/virtual_machine.ts";
 
 const start = Date.parse("2030-01-01T00:00:00.400Z");
 const hostIp = "192.0.2.10";
@@ -93,4 +95,49 @@ Deno.test("a deleted pod's status is Succeeded with false conditions since the d
   assert.equal(app.ready, false);
   assert.equal(app.state?.terminated?.finishedAt, "2030-01-01T00:00:30Z");
   assert.ok(!("initContainerStatuses" in status), "absent without init containers");
+});
+
+Deno.test("a stopped VM's pod: Running, not Ready since the stop, containers terminated with VMStopped", async () => {
+  const record = await recordOf();
+  const stoppedAt = start + 10_000;
+  beginTransition(record.vm, { during: "Stopping", power: "Stopped", host: record.vm.host }, {
+    now: stoppedAt - 1_000,
+    delayMs: 1_000,
+  });
+  const stopping = podStatusOf(record, { hostIp });
+  const stoppingReady = stopping.conditions?.find((c) => c.type === "Ready");
+  assert.deepEqual(
+    [stoppingReady?.status, stoppingReady?.reason, stoppingReady?.lastTransitionTime],
+    ["False", "VMStopping", "2030-01-01T00:00:09Z"],
+  );
+  assert.ok(stopping.containerStatuses?.[0].state?.running, "the guest runs until it is off");
+  assert.equal(stopping.containerStatuses?.[0].ready, false);
+
+  endTransition(record.vm, stoppedAt);
+  powerOffContainers(record, { now: stoppedAt, retire: () => {}, message: "stopped by a test" });
+  const status = podStatusOf(record, { hostIp });
+  assert.equal(status.phase, "Running");
+  assert.equal(status.reason, undefined);
+  const conditions = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c]));
+  for (const type of ["Ready", "ContainersReady"]) {
+    assert.equal(conditions[type].status, "False", type);
+    assert.equal(conditions[type].reason, "VMStopped", type);
+    assert.match(conditions[type].message ?? "", new RegExp(`VM ${record.vm.id} is Stopped`));
+    assert.equal(conditions[type].lastTransitionTime, "2030-01-01T00:00:10Z", type);
+  }
+  assert.equal(conditions.PodReadyToStartContainers.status, "True");
+  const [app] = status.containerStatuses ?? [];
+  assert.equal(app.ready, false);
+  assert.equal(app.started, false);
+  assert.deepEqual(app.state?.terminated?.reason, "VMStopped");
+  assert.equal(status.podIP, podStatusOf(await recordOf(), { hostIp }).podIP, "the IP stays");
+  assert.equal(status.initContainerStatuses?.[0].ready, true, "init containers stay done");
+
+  beginTransition(record.vm, { during: "Starting", power: "Running", host: record.vm.host }, {
+    now: stoppedAt + 5_000,
+    delayMs: 1_000,
+  });
+  const [booting] = podStatusOf(record, { hostIp }).containerStatuses ?? [];
+  assert.equal(booting.state?.waiting?.reason, "VMStarting");
+  assert.equal(booting.lastState?.terminated?.reason, "VMStopped");
 });

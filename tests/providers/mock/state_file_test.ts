@@ -219,3 +219,56 @@ Deno.test("encodeState and readStateFile round-trip", async () => {
     assert.deepEqual(readStateFile(path), saved);
   });
 });
+
+Deno.test("a pod's VM round-trips through the state file; a file without VMs gives running ones", async () => {
+  await withStateFile(async (path) => {
+    const vm = {
+      id: "4b0c4f8e-0000-4000-8000-000000000001",
+      power: "Running" as const,
+      host: "mock-host-2",
+      since: Date.parse("2030-01-01T00:00:05.000Z"),
+      transition: {
+        during: "Stopping" as const,
+        until: Date.parse("2030-01-01T00:00:05.200Z"),
+        power: "Stopped" as const,
+        host: "mock-host-2",
+      },
+      diskGeneration: 3,
+      restoredFrom: "snap-1",
+      snapshots: [{
+        id: "snap-1",
+        name: "nightly",
+        createdAt: Date.parse("2030-01-01T00:00:01.000Z"),
+        readyAt: Date.parse("2030-01-01T00:00:01.200Z"),
+        ready: true,
+        diskGeneration: 1,
+      }],
+      operations: {
+        start: 1,
+        stop: 2,
+        restart: 0,
+        snapshot: 1,
+        restore: 1,
+        deleteSnapshot: 0,
+        migrate: 1,
+      },
+    };
+    const saved = [{
+      pod: makePod("web"),
+      ip: (10 << 24 >>> 0) + 5,
+      startTime: Date.parse("2030-01-01T00:00:00.000Z"),
+      containers: [],
+      retiredCpuNanoSeconds: 0,
+      vm,
+    }];
+    await Deno.writeTextFile(path, encodeState(saved));
+    assert.deepEqual(readStateFile(path), saved);
+
+    const { vm: _vm, ...withoutVm } = saved[0];
+    await Deno.writeTextFile(path, encodeState([withoutVm]));
+    assert.equal(readStateFile(path)[0].vm, undefined);
+    const provider = makeProvider(path);
+    const state = await provider.getVirtualMachineState(makePod("web"), signal);
+    assert.deepEqual([state.power, state.diskGeneration], ["Running", 1]);
+  });
+});
