@@ -8,6 +8,12 @@
  * every log option; and a new provider instance over the same backend (an agent restart)
  * finds the pods by listing.
  *
+ * For the VM capabilities, run only when the provider has them: power (stop keeps the pod
+ * listed and not Ready, start brings the same VM back, both idempotent, restart of a
+ * stopped VM refused), snapshots (one per name, restore refused while running and done
+ * when stopped), migration (unknown hosts refused, a listed target reached), and workload
+ * identity (a VM-Pod re-created with a new UID adopts the same VM, also after a restart).
+ *
  * @module
  */
 
@@ -16,11 +22,19 @@ import {
   AlreadyExistsError,
   hasContainerLogs,
   hasPodNotifier,
+  hasVirtualMachineMigration,
+  hasVirtualMachinePower,
+  hasVirtualMachineSnapshots,
   InvalidInputError,
   isAlreadyExists,
   NotFoundError,
   type Provider,
+  ResourceExhaustedError,
+  type VirtualMachineMigration,
+  type VirtualMachinePower,
+  type VirtualMachineSnapshots,
 } from "../../lib/provider.ts";
+import { WORKLOAD_UID_ANNOTATION, workloadUid } from "../../lib/provider_kit/mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_harness/assert.ts";
 
 /** One backend for one contract test, with the provider under test over it. */
@@ -37,6 +51,11 @@ export interface ContractBackend {
   close(): Promise<void>;
   /** How long a pod may take to run (default 5 s). */
   timeoutMs?: number;
+  /**
+   * How many hosts a running VM can be migrated to; 0 (a backend of one host) makes the
+   * migration case check the capacity refusal instead of a move. Default: at least one.
+   */
+  migrationTargets?: number;
 }
 
 const signal = new AbortController().signal;
@@ -72,6 +91,60 @@ async function running(backend: ContractBackend, pod: Pod): Promise<Pod> {
     return current?.status?.phase === "Running" ? current : undefined;
   }, backend.timeoutMs ?? 5_000);
 }
+
+function readyOf(pod: Pod | undefined): string | undefined {
+  return pod?.status?.conditions?.find((condition) => condition.type === "Ready")?.status;
+}
+
+function isTerminal(pod: Pod | undefined): boolean {
+  return ["Succeeded", "Failed"].includes(pod?.status?.phase ?? "");
+}
+
+/** `pod` as the VM-Pod of the workload `uid` (a VirtualMachine's UID). */
+function ofWorkload(pod: Pod, uid: string): Pod {
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      annotations: { ...pod.metadata?.annotations, [WORKLOAD_UID_ANNOTATION]: uid },
+    },
+  };
+}
+
+/** The pod `namespace/name` of `pod` once its Ready condition is `status`. */
+async function readiness(
+  backend: ContractBackend,
+  provider: Provider,
+  pod: Pod,
+  status: "True" | "False",
+): Promise<Pod> {
+  const { namespace, name } = pod.metadata!;
+  return await eventually(`${name} Ready ${status}`, async () => {
+    const current = await provider.getPod(namespace!, name!, signal);
+    return readyOf(current) === status ? current : undefined;
+  }, backend.timeoutMs ?? 5_000);
+}
+
+/** The VM capabilities a contract case needs. */
+type VmCapability = "power" | "snapshots" | "migration";
+
+type VmProvider =
+  & Provider
+  & VirtualMachinePower
+  & VirtualMachineSnapshots
+  & VirtualMachineMigration;
+
+const vmGuards: Record<VmCapability, (provider: Provider) => boolean> = {
+  power: hasVirtualMachinePower,
+  snapshots: hasVirtualMachineSnapshots,
+  migration: hasVirtualMachineMigration,
+};
+
+const vmCapabilityNames: Record<VmCapability, string> = {
+  power: "VirtualMachinePower",
+  snapshots: "VirtualMachineSnapshots",
+  migration: "VirtualMachineMigration",
+};
 
 /** Registers the contract tests for provider `name`; `setUp` makes a fresh backend per test. */
 export function providerContract(name: string, setUp: () => Promise<ContractBackend>): void {
@@ -267,6 +340,223 @@ export function providerContract(name: string, setUp: () => Promise<ContractBack
         keysOf((await again.getPods(signal)).filter((pod) => pod.status?.phase === "Running")),
         ["default/two"],
       );
+    },
+  );
+
+  /** A contract case that runs only when the provider has every capability in `needs`. */
+  function vmTest(
+    title: string,
+    needs: VmCapability[],
+    body: (backend: ContractBackend, provider: VmProvider) => Promise<void>,
+  ): void {
+    contractTest(title, async (backend) => {
+      const missing = needs.filter((need) => !vmGuards[need](backend.provider));
+      if (missing.length > 0) {
+        console.log(
+          `skipped: provider ${name} has no ${
+            missing.map((need) => vmCapabilityNames[need]).join(", ")
+          }`,
+        );
+        return;
+      }
+      await body(backend, backend.provider as VmProvider);
+    });
+  }
+
+  vmTest(
+    "a stopped VM keeps its pod listed, not Ready and not terminal; started, the same VM runs",
+    ["power"],
+    async (backend, provider) => {
+      const pod = backend.pod("vm");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const before = await provider.getVirtualMachineState(pod, signal);
+      assertEquals(before.power, "Running");
+
+      await provider.stopVirtualMachine(pod, {}, signal);
+      const stopped = await provider.getVirtualMachineState(pod, signal);
+      assertEquals([stopped.power, stopped.id], ["Stopped", before.id]);
+      const notReady = await readiness(backend, provider, pod, "False");
+      assert(
+        !isTerminal(notReady),
+        `a stopped VM's pod is not terminal: ${notReady.status?.phase}`,
+      );
+      assertEquals(keysOf(await provider.getPods(signal)), ["default/vm"]);
+
+      await provider.startVirtualMachine(pod, signal);
+      const started = await provider.getVirtualMachineState(pod, signal);
+      assertEquals([started.power, started.id], ["Running", before.id]);
+      await readiness(backend, provider, pod, "True");
+      await assertRejects(
+        () => provider.getVirtualMachineState(backend.pod("ghost"), signal),
+        NotFoundError,
+      );
+    },
+  );
+
+  vmTest(
+    "stop and start are idempotent, at once and repeated",
+    ["power"],
+    async (backend, provider) => {
+      const pod = backend.pod("vm");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const { id } = await provider.getVirtualMachineState(pod, signal);
+      await provider.startVirtualMachine(pod, signal);
+      assertEquals((await provider.getVirtualMachineState(pod, signal)).power, "Running");
+      await Promise.all([
+        provider.stopVirtualMachine(pod, {}, signal),
+        provider.stopVirtualMachine(pod, {}, signal),
+      ]);
+      await provider.stopVirtualMachine(pod, {}, signal);
+      assertEquals((await provider.getVirtualMachineState(pod, signal)).power, "Stopped");
+      await Promise.all([
+        provider.startVirtualMachine(pod, signal),
+        provider.startVirtualMachine(pod, signal),
+      ]);
+      await provider.startVirtualMachine(pod, signal);
+      const state = await provider.getVirtualMachineState(pod, signal);
+      assertEquals([state.power, state.id], ["Running", id]);
+    },
+  );
+
+  vmTest(
+    "restart reboots a running VM into the same VM; a stopped VM refuses it with InvalidInputError",
+    ["power"],
+    async (backend, provider) => {
+      const pod = backend.pod("vm");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const { id } = await provider.getVirtualMachineState(pod, signal);
+      await provider.restartVirtualMachine(pod, {}, signal);
+      const rebooted = await provider.getVirtualMachineState(pod, signal);
+      assertEquals([rebooted.power, rebooted.id], ["Running", id]);
+      await readiness(backend, provider, pod, "True");
+
+      await provider.stopVirtualMachine(pod, { force: true }, signal);
+      await assertRejects(
+        () => provider.restartVirtualMachine(pod, {}, signal),
+        InvalidInputError,
+      );
+      assertEquals((await provider.getVirtualMachineState(pod, signal)).power, "Stopped");
+    },
+  );
+
+  vmTest(
+    "a snapshot name makes one snapshot; restore is refused while running and done when stopped",
+    ["power", "snapshots"],
+    async (backend, provider) => {
+      const pod = backend.pod("vm");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const { id } = await provider.getVirtualMachineState(pod, signal);
+      const [first, second] = await Promise.all([
+        provider.createVirtualMachineSnapshot(pod, { name: "snap-1" }, signal),
+        provider.createVirtualMachineSnapshot(pod, { name: "snap-1" }, signal),
+      ]);
+      assertEquals(second.id, first.id);
+      assert(first.ready, "a created snapshot is ready");
+      assertEquals(first.name, "snap-1");
+      const again = await provider.createVirtualMachineSnapshot(pod, { name: "snap-1" }, signal);
+      assertEquals(again.id, first.id);
+      const named = (await provider.listVirtualMachineSnapshots(pod, signal))
+        .filter((snapshot) => snapshot.name === "snap-1");
+      assertEquals(named.map((snapshot) => snapshot.id), [first.id]);
+
+      await assertRejects(
+        () => provider.restoreVirtualMachineSnapshot(pod, first.id, signal),
+        InvalidInputError,
+      );
+      await provider.stopVirtualMachine(pod, {}, signal);
+      await provider.restoreVirtualMachineSnapshot(pod, first.id, signal);
+      await provider.restoreVirtualMachineSnapshot(pod, first.id, signal);
+      const restored = await provider.getVirtualMachineState(pod, signal);
+      assertEquals([restored.power, restored.id], ["Stopped", id]);
+      await provider.startVirtualMachine(pod, signal);
+      assertEquals((await provider.getVirtualMachineState(pod, signal)).power, "Running");
+
+      await provider.deleteVirtualMachineSnapshot(pod, first.id, signal);
+      const left = await provider.listVirtualMachineSnapshots(pod, signal);
+      assertEquals(left.filter((snapshot) => snapshot.id === first.id), []);
+      await assertRejects(
+        () => provider.deleteVirtualMachineSnapshot(pod, first.id, signal),
+        NotFoundError,
+      );
+    },
+  );
+
+  vmTest(
+    "migration refuses an unknown host and moves a running VM to a listed target",
+    ["power", "migration"],
+    async (backend, provider) => {
+      const pod = backend.pod("vm");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const before = await provider.getVirtualMachineState(pod, signal);
+      const targets = await provider.listMigrationTargets(pod, signal);
+      if (backend.migrationTargets !== undefined) {
+        assertEquals(targets.length, backend.migrationTargets, `targets ${targets.join(", ")}`);
+      } else {
+        assert(targets.length >= 1, "at least one migration target");
+      }
+      assert(!targets.includes(before.host ?? ""), "the VM's own host is no target");
+      await assertRejects(
+        () => provider.migrateVirtualMachine(pod, { targetHost: "no-such-host.vkedge" }, signal),
+        InvalidInputError,
+      );
+      if (targets.length === 0) {
+        await assertRejects(
+          () => provider.migrateVirtualMachine(pod, {}, signal),
+          ResourceExhaustedError,
+        );
+        console.log(`provider ${name}: no migration target, so the capacity refusal was checked`);
+        return;
+      }
+      const host = await provider.migrateVirtualMachine(pod, { targetHost: targets[0] }, signal);
+      assertEquals(host, targets[0]);
+      const after = await provider.getVirtualMachineState(pod, signal);
+      assertEquals([after.power, after.host, after.id], ["Running", targets[0], before.id]);
+      assert(after.host !== before.host, "the host changed");
+    },
+  );
+
+  vmTest(
+    "a VM-Pod re-created with a new UID and the workload annotation adopts the same VM, also after a restart",
+    ["power"],
+    async (backend, provider) => {
+      const workload = crypto.randomUUID();
+      const first = ofWorkload(backend.pod("vm"), workload);
+      await provider.createPod(first, signal);
+      await running(backend, first);
+      const { id } = await provider.getVirtualMachineState(first, signal);
+
+      const second = ofWorkload(backend.pod("vm"), workload);
+      await provider.createPod(second, signal);
+      const adopted = await provider.getPod("default", "vm", signal);
+      assertEquals(adopted?.metadata?.uid, second.metadata?.uid);
+      assertEquals(workloadUid(adopted!), workload);
+      assertEquals((await provider.getVirtualMachineState(second, signal)).id, id);
+      assertEquals(keysOf(await provider.getPods(signal)), ["default/vm"]);
+
+      const third = ofWorkload(backend.pod("vm"), workload);
+      await provider.updatePod(third, signal);
+      assertEquals(
+        (await provider.getPod("default", "vm", signal))?.metadata?.uid,
+        third.metadata?.uid,
+      );
+      await provider.stopVirtualMachine(third, {}, signal);
+
+      const again = await backend.restart();
+      if (!hasVirtualMachinePower(again)) {
+        throw new Error("the restarted provider lost its power capability");
+      }
+      const listed = await again.getPods(signal);
+      assertEquals(keysOf(listed), ["default/vm"]);
+      assertEquals(workloadUid(listed[0]), workload);
+      const state = await again.getVirtualMachineState(third, signal);
+      assertEquals([state.power, state.id], ["Stopped", id]);
+      await again.startVirtualMachine(third, signal);
+      assertEquals((await again.getVirtualMachineState(third, signal)).id, id);
     },
   );
 }

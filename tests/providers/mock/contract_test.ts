@@ -1,5 +1,6 @@
 // The provider contract suite against the mock provider, with a state file so that a
-// second instance (an agent restart) finds the pods.
+// second instance (an agent restart) finds the pods and their VMs; VM actions take 20 ms
+// and the two default hosts give each VM one migration target.
 
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { MockProvider, parseMockConfig } from "../../../providers/mock/mod.ts";
@@ -21,7 +22,11 @@ providerContract("mock", async () => {
     const stop = new AbortController();
     stops.push(stop);
     return new MockProvider(
-      parseMockConfig({ stateFile: `${dir}/state.json`, logHeartbeatSeconds: 1 }),
+      parseMockConfig({
+        stateFile: `${dir}/state.json`,
+        logHeartbeatSeconds: 1,
+        vm: { powerDelayMs: 20, snapshotDelayMs: 20, migrationDelayMs: 20 },
+      }),
       {
         nodeName: "mock-node",
         operatingSystem: "linux",
@@ -36,6 +41,7 @@ providerContract("mock", async () => {
     restart: () => Promise.resolve(create()),
     pod,
     invalidPod: (name) => ({ ...pod(name), spec: { containers: [] } }),
+    migrationTargets: 1,
     async close() {
       for (const stop of stops) stop.abort();
       await Deno.remove(dir, { recursive: true });
