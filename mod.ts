@@ -17,6 +17,7 @@ import { EventRecorder } from "./lib/events.ts";
 import { VERSION } from "./lib/version.ts";
 import { knownProviders, loadProvider } from "./providers/mod.ts";
 import { errorMessage } from "./lib/errors.ts";
+import { vmMain } from "./lib/vm/cli.ts";
 
 const EXIT_BAD_INPUT = 2;
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -53,6 +54,7 @@ function defaultNodeIp(address: string): string {
 }
 
 async function main(): Promise<void> {
+  if (Deno.args[0] === "vm") Deno.exit(await vmMain(Deno.args.slice(1)));
   let command;
   try {
     command = parseCommandLine(Deno.args, Deno.env.toObject());

@@ -300,6 +300,7 @@ export function usage(providers: readonly string[]): string {
     "vkedge — a virtual kubelet: runs the pods bound to its Node through a provider",
     "",
     "Usage: vkedge --provider=NAME [flags]",
+    "       vkedge vm start|stop|restart|snapshot|restore|migrate NAME [flags]   ('vkedge vm --help')",
     "",
     "Flags ([$VAR] is the environment fallback):",
   ];

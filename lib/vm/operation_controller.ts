@@ -10,6 +10,7 @@
 import type { ObjectMeta } from "kubernetes-types/meta/v1.d.ts";
 import {
   type Informer,
+  KubeConflictError,
   KubeNotFoundError,
   type ResourceDescriptor,
   runWorkers,
@@ -136,7 +137,13 @@ export class OperationController<T extends OperationObject> implements Controlle
     await Promise.all([
       runWorkers(queue, async (key, s) => {
         const object = objects.store.get(key);
-        if (object) await this.#definition.reconcile(context, object, s);
+        try {
+          if (object) await this.#definition.reconcile(context, object, s);
+        } catch (error) {
+          // Written from a stale cache: the watch brings the newer object, then it runs again.
+          if (!(error instanceof KubeConflictError)) throw error;
+          queue.addAfter(key, 500);
+        }
       }, { workers: 4, signal }),
       (async () => {
         while (!signal.aborted) {

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.d.ts";
 import { customResource, type ResourceDescriptor } from "../kube/mod.ts";
+export type { ResourceDescriptor };
 import { VM_GROUP, VM_VERSION } from "./crds.ts";
 
 /** `vkedge.io/v1alpha1`. */

@@ -35,10 +35,12 @@ import {
   describeIssues,
   VIRTUAL_MACHINES,
   type VirtualMachine,
+  type VirtualMachineMigrationObject,
   type VirtualMachineSpec,
   virtualMachineSpecSchema,
   type VirtualMachineStatus,
   virtualMachineStatusSchema,
+  VM_MIGRATIONS,
 } from "./types.ts";
 import { servingNode, statusTime, vmPodOf, type VmRuntime, waitForCrds } from "./vm_runtime.ts";
 import { vmPodFor } from "./vm_pod.ts";
@@ -112,12 +114,28 @@ export class VirtualMachineController implements Controller {
       }
     };
     runtime.pods.addHandlers({ onAdd: onPod, onUpdate: (_o, pod) => onPod(pod), onDelete: onPod });
+    // A finished migration moves the VM: show the new host at once.
+    this.#informers.informer<VirtualMachineMigrationObject>(VM_MIGRATIONS).addHandlers({
+      onUpdate: (_old, migration) => {
+        const name = (migration.spec as { virtualMachineName?: string } | undefined)
+          ?.virtualMachineName;
+        if (name) this.#queue.add(`${migration.metadata?.namespace}/${name}`);
+      },
+    });
     signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
     runtime.log.info("VirtualMachine controller ready with {count} VirtualMachines", {
       count: vms.store.size,
     });
     await Promise.all([
-      runWorkers(this.#queue, (key, s) => this.#reconcile(key, s), {
+      runWorkers(this.#queue, async (key, s) => {
+        try {
+          await this.#reconcile(key, s);
+        } catch (error) {
+          // Written from a stale cache: the watch brings the newer object, then it runs again.
+          if (!(error instanceof KubeConflictError)) throw error;
+          this.#queue.addAfter(key, 500);
+        }
+      }, {
         workers: this.#options.workers ?? 10,
         signal,
       }),
