@@ -165,6 +165,7 @@ export const vmInstanceSchema = z.looseObject({
   lastHostUuid: optional(z.string()),
   imageUuid: optional(z.string()),
   instanceOfferingUuid: optional(z.string()),
+  rootVolumeUuid: optional(z.string()),
   defaultL3NetworkUuid: optional(z.string()),
   type: optional(z.string()),
   state: z.string().min(1),
@@ -177,6 +178,37 @@ export const vmInstanceSchema = z.looseObject({
 
 /** A VM as the provider sees it. */
 export type VmInstance = z.output<typeof vmInstanceSchema>;
+
+/** `VolumeInventory`, reduced to what the provider reads. */
+export const volumeSchema = z.looseObject({
+  uuid: z.string().min(1),
+  name: z.string().default(""),
+  vmInstanceUuid: optional(z.string()),
+  type: optional(z.string()),
+  deviceId: optional(lenientNumber),
+  size: optional(lenientNumber),
+  state: optional(z.string()),
+  status: optional(z.string()),
+});
+
+/** A volume (root or data disk). */
+export type Volume = z.output<typeof volumeSchema>;
+
+/** `VolumeSnapshotInventory`, reduced to what the provider reads. */
+export const volumeSnapshotSchema = z.looseObject({
+  uuid: z.string().min(1),
+  name: z.string().default(""),
+  description: optional(z.string()),
+  volumeUuid: z.string().min(1),
+  volumeType: optional(z.string()),
+  size: optional(lenientNumber),
+  state: optional(z.string()),
+  status: z.string().min(1),
+  createDate: optional(lenientDate),
+});
+
+/** A snapshot of one volume. */
+export type VolumeSnapshot = z.output<typeof volumeSnapshotSchema>;
 
 /** `HostInventory`. */
 export const hostSchema = z.looseObject({

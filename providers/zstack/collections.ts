@@ -1,7 +1,7 @@
 /**
  * The ZStack collections the provider reads (zones, clusters, hosts, images, instance
- * offerings, L3 networks, VMs, user tags), each with its path, reply schema and a name
- * for messages, and the paged query every read goes through.
+ * offerings, L3 networks, VMs, volumes, volume snapshots, user tags), each with its path,
+ * reply schema and a name for messages, and the paged query every read goes through.
  *
  * @module
  */
@@ -16,6 +16,8 @@ import {
   userTagSchema,
   type VmInstance,
   vmInstanceSchema,
+  volumeSchema,
+  volumeSnapshotSchema,
   zoneOrClusterSchema,
 } from "./api_types.ts";
 import type { ZStackClient } from "./client.ts";
@@ -55,6 +57,14 @@ export const instanceOfferings = {
 export const l3Networks = { path: "/v1/l3-networks", schema: l3NetworkSchema, kind: "L3 network" };
 /** VM instances. */
 export const vmInstances = { path: "/v1/vm-instances", schema: vmInstanceSchema, kind: "VM" };
+/** Volumes (root and data disks). */
+export const volumes = { path: "/v1/volumes", schema: volumeSchema, kind: "volume" };
+/** Volume snapshots. */
+export const volumeSnapshots = {
+  path: "/v1/volume-snapshots",
+  schema: volumeSnapshotSchema,
+  kind: "volume snapshot",
+};
 /** User tags. */
 export const userTags = { path: "/v1/user-tags", schema: userTagSchema, kind: "user tag" };
 

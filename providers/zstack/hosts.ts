@@ -37,8 +37,11 @@ export class KnownHosts {
 
   /** How lifecycle lines name the host `vm` runs on: its name, IP or uuid. */
   nameOf(vm: VmInstance): string | undefined {
-    const uuid = vm.hostUuid;
-    if (uuid === undefined) return undefined;
+    return vm.hostUuid === undefined ? undefined : this.name(vm.hostUuid);
+  }
+
+  /** The name of host `uuid` as ZStack names it (else its IP, else the uuid). */
+  name(uuid: string): string {
     const host = this.#byUuid.get(uuid);
     return host?.name || host?.managementIp || uuid;
   }

@@ -77,6 +77,11 @@ export function ne(field: string, value: string): QueryCondition {
   return { field, op: "!=", value };
 }
 
+/** Shorthand for a `field~=pattern` (SQL LIKE: `%` any text, `_` one character) condition. */
+export function like(field: string, pattern: string): QueryCondition {
+  return { field, op: "~=", value: pattern };
+}
+
 /** Shorthand for a `field?=a,b` (IN) condition. */
 export function isIn(field: string, values: readonly string[]): QueryCondition {
   return { field, op: "?=", value: values };

@@ -46,6 +46,11 @@ export interface TrackedVm {
   deleted?: { at: Date; byUs: boolean; kept?: boolean };
   /** Set while `deletePod` destroys or releases the VM: refreshes leave it alone meanwhile. */
   deleting?: boolean;
+  /**
+   * States a VM action asked for (Stopping and Stopped during a stop, …), set while it
+   * runs: entering them is a Normal event, not a Warning.
+   */
+  requestedStates?: ReadonlySet<string>;
   /** When tracking began (milliseconds). */
   addedAt: number;
   /** Its lifecycle log. */
@@ -264,7 +269,7 @@ export class VmTracker {
     if (beforeText !== afterText) tracked.log.append(now, afterText);
     if (before.state !== vm.state) {
       const expected = vm.state === "Starting" || vm.state === "Running" ||
-        (tracked.deleted?.byUs === true);
+        (tracked.deleted?.byUs === true) || tracked.requestedStates?.has(vm.state) === true;
       recordEvent?.(tracked.pod, expected ? "Normal" : "Warning", `VM${vm.state}`, afterText);
     }
     if (tracked.deleted !== undefined && !tracked.deleted.byUs) {

@@ -5,12 +5,15 @@
  * keeps no local state, so after a restart it adopts its VMs by the node tag (never by
  * name) and rebuilds each pod from the tags and the spec remembered in the VM description.
  * Status comes from polling this node's VMs with one query per interval; only changes are
- * reported. `kubectl logs` shows the VM lifecycle as vkedge observed it.
+ * reported. `kubectl logs` shows the VM lifecycle as vkedge observed it. The VM behind a
+ * pod powers off and on, reboots, is snapshotted, restored and live-migrated through the
+ * VM capabilities.
  *
  * This class is the contract over files named after their jobs: `vm_tracker.ts` (this
  * node's VMs), `vm_creation.ts` and `vm_removal.ts` (create and delete),
  * `name_resolver.ts` (name → uuid), `capacity.ts` and `node_description.ts` (the Node),
- * `lifecycle_log.ts` (the per-VM log), `mapping.ts` (pod ↔ VM) and `client.ts` (the REST
+ * `lifecycle_log.ts` (the per-VM log), `mapping.ts` (pod ↔ VM), `vm_power.ts`,
+ * `vm_snapshots.ts` and `vm_migration.ts` (the VM capabilities) and `client.ts` (the REST
  * API); notifications, the poll loop, the log options and the node merge come from the
  * provider kit.
  *
@@ -30,7 +33,13 @@ import {
   type PodNotifier,
   type Provider,
   type ProviderRuntimeOptions,
+  type StopOptions,
   UnavailableError,
+  type VirtualMachineMigration,
+  type VirtualMachinePower,
+  type VirtualMachineSnapshot,
+  type VirtualMachineSnapshots,
+  type VirtualMachineState,
 } from "../../lib/provider.ts";
 import {
   CallbackSet,
@@ -59,8 +68,12 @@ import { zstackNodeDescription } from "./node_description.ts";
 import { validatePod } from "./pod_to_vm.ts";
 import { buildQueryString } from "./query.ts";
 import { decodePodSpec, encodePodSpec } from "./stored_spec.ts";
+import { describeVm, type VmActionContext } from "./vm_action.ts";
 import { createVm } from "./vm_creation.ts";
+import { migrate, migrationTargets } from "./vm_migration.ts";
+import { powerOff, powerOn, reboot, virtualMachineState } from "./vm_power.ts";
 import { removedText, removeVm } from "./vm_removal.ts";
+import { deleteSnapshot, listSnapshots, restoreSnapshot, takeSnapshot } from "./vm_snapshots.ts";
 import { type TrackedVm, VmTracker } from "./vm_tracker.ts";
 
 const logger = getLogger(["vkedge", "provider", "zstack"]);
@@ -68,12 +81,23 @@ const logger = getLogger(["vkedge", "provider", "zstack"]);
 /** Options of the provider besides its configuration. */
 export type ZStackProviderOptions = ProviderRuntimeOptions;
 
+/** Longest pause between two reads while waiting for a VM or a snapshot. */
+const maxWaitIntervalMs = 2_000;
+
 /**
  * Provider running each pod as a ZStack VM. Implements the required interfaces, pod
- * notifications by polling, node status notifications and container logs (the VM
- * lifecycle).
+ * notifications by polling, node status notifications, container logs (the VM
+ * lifecycle) and the VM capabilities: power, snapshots and migration.
  */
-export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier, ContainerLogs {
+export class ZStackProvider
+  implements
+    Provider,
+    PodNotifier,
+    NodeStatusNotifier,
+    ContainerLogs,
+    VirtualMachinePower,
+    VirtualMachineSnapshots,
+    VirtualMachineMigration {
   /** Provider name. */
   readonly name = "zstack";
   readonly #config: ZStackConfig;
@@ -88,6 +112,7 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
   readonly #resolver: NameResolver;
   readonly #tracker: VmTracker;
   readonly #capacity: NodeCapacity;
+  readonly #vmActions: VmActionContext;
   readonly #reporter = new PodStatusReporter();
   readonly #nodeCallbacks = new CallbackSet<Node>("node status");
   #node: Node | undefined;
@@ -129,6 +154,13 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
         this.#tracker.all().filter((tracked) => tracked.deleted === undefined)
           .map((tracked) => tracked.vm),
     });
+    this.#vmActions = {
+      client,
+      tracker: this.#tracker,
+      hosts: this.#hosts,
+      now: this.#now,
+      waitIntervalMs: Math.min(config.pollIntervalSeconds * 1000, maxWaitIntervalMs),
+    };
     this.#stopped.addEventListener("abort", () => {
       this.#tracker.wakeAll();
       void this.#client.close(AbortSignal.timeout(2_000));
@@ -397,7 +429,113 @@ export class ZStackProvider implements Provider, PodNotifier, NodeStatusNotifier
     return streamLogLines(tracked.log, options, AbortSignal.any([signal, this.#stopped]));
   }
 
+  // -- VirtualMachinePower -------------------------------------------------
+
+  /** Returns the power state, host name and uuid of the VM behind `pod`. */
+  async getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<VirtualMachineState> {
+    await this.#tracker.ensureFresh(signal);
+    return virtualMachineState(await this.#vmOf(pod, signal), this.#hosts);
+  }
+
+  /** Powers the VM on (resumes a Paused one) and resolves once it runs. */
+  async startVirtualMachine(pod: Pod, signal: AbortSignal): Promise<void> {
+    await powerOn(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  }
+
+  /**
+   * Powers the VM off: a graceful stop, then a cold one after `gracePeriodSeconds` (60 s by
+   * default); a cold stop at once with `force`. The VM, its disks and its pod stay.
+   */
+  async stopVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
+    await powerOff(this.#vmActions, await this.#vmOf(pod, signal), { ...options, signal });
+  }
+
+  /** Reboots the running VM (a cold stop and a start with `force`). */
+  async restartVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
+    await reboot(this.#vmActions, await this.#vmOf(pod, signal), { ...options, signal });
+  }
+
+  // -- VirtualMachineSnapshots ----------------------------------------------
+
+  /**
+   * Takes snapshot `options.name` of every volume of the VM (see `vm_snapshots.ts`) and
+   * resolves once it is ready; a repeat finds the parts already taken or being taken.
+   */
+  async createVirtualMachineSnapshot(
+    pod: Pod,
+    options: { name: string },
+    signal: AbortSignal,
+  ): Promise<VirtualMachineSnapshot> {
+    return await takeSnapshot(this.#vmActions, await this.#vmOf(pod, signal), {
+      name: options.name,
+      signal,
+    });
+  }
+
+  /** Lists the VM's snapshots, oldest first, complete or not. */
+  async listVirtualMachineSnapshots(
+    pod: Pod,
+    signal: AbortSignal,
+  ): Promise<VirtualMachineSnapshot[]> {
+    return await listSnapshots(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  }
+
+  /** Reverts the VM's disks to snapshot `snapshotId`; the VM must be Stopped. */
+  async restoreVirtualMachineSnapshot(
+    pod: Pod,
+    snapshotId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await restoreSnapshot(this.#vmActions, await this.#vmOf(pod, signal), {
+      snapshotId,
+      signal,
+    });
+  }
+
+  /** Deletes snapshot `snapshotId` of the VM; `NotFoundError` when it is gone. */
+  async deleteVirtualMachineSnapshot(
+    pod: Pod,
+    snapshotId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await deleteSnapshot(this.#vmActions, await this.#vmOf(pod, signal), { snapshotId, signal });
+  }
+
+  // -- VirtualMachineMigration ----------------------------------------------
+
+  /** Live-migrates the VM and resolves with the name of its new host. */
+  async migrateVirtualMachine(
+    pod: Pod,
+    options: { targetHost?: string },
+    signal: AbortSignal,
+  ): Promise<string> {
+    return await migrate(this.#vmActions, await this.#vmOf(pod, signal), {
+      ...options,
+      signal,
+    });
+  }
+
+  /** Names the hosts the VM could be live-migrated to now. */
+  async listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]> {
+    return await migrationTargets(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  }
+
   // -- helpers --------------------------------------------------------------
+
+  /** The tracked VM behind `pod` (by its workload UID); `NotFoundError` when it has none. */
+  async #vmOf(pod: Pod, signal: AbortSignal): Promise<TrackedVm> {
+    const namespace = pod.metadata?.namespace ?? "";
+    const name = pod.metadata?.name ?? "";
+    const tracked = await this.#tracker.find(namespace, name, { uid: workloadUid(pod), signal });
+    if (tracked.deleted !== undefined) {
+      throw new NotFoundError(
+        `zstack provider: ${describeVm(tracked)} is ${
+          tracked.deleted.kept ? "released" : "gone"
+        }: there is no VM to act on`,
+      );
+    }
+    return tracked;
+  }
 
   #report(tracked: TrackedVm): void {
     this.#reporter.report(this.#tracker.fullPod(tracked));
