@@ -1,0 +1,155 @@
+/**
+ * The backends the VM lifecycle suite runs on: the mock provider (its state file is the
+ * IaaS view) and the zstack provider against the ZStack simulator as a separate process
+ * (its `/__sim` state and API counts are the IaaS view).
+ *
+ * @module
+ */
+
+import { freshNamespace, kubectlResult } from "../../_harness/cluster.ts";
+import { freePort, startAgent, uniqueNodeName } from "../../_harness/agent.ts";
+import { stopAgent, tail, waitForAgentReady, withZStackNode } from "../../_harness/zstack.ts";
+import { readStateFile } from "../../../providers/mock/state_file.ts";
+import type { IaasAction, VmBackend, VmNode, VmNodeOptions } from "./suite.ts";
+
+/** Deletes the VirtualMachines of `ns` while the agent still runs (their finalizers need it). */
+async function deleteVirtualMachines(ns: string): Promise<void> {
+  await kubectlResult(["delete", "vm", "--all", "-n", ns, "--timeout=60s"]);
+}
+
+const MOCK_ACTIONS: Record<IaasAction, string> = {
+  reboot: "restart",
+  snapshot: "snapshot",
+  revert: "restore",
+  migrate: "migrate",
+  stop: "stop",
+  start: "start",
+};
+
+/** The mock provider, its VMs read from its state file. */
+export const mockBackend: VmBackend = {
+  name: "mock",
+  image: "vm-image",
+  running: "Running",
+  stopped: "Stopped",
+  async withNode(
+    prefix: string,
+    body: (node: VmNode) => Promise<void>,
+    options: VmNodeOptions = {},
+  ) {
+    const nodeName = uniqueNodeName(prefix);
+    const dir = await Deno.makeTempDir({ prefix: `vkedge-${prefix}-` });
+    const stateFile = `${dir}/mock-state.json`;
+    const delayMs = options.slow ? 4000 : 200;
+    const kubeletPort = freePort();
+    const ns = await freshNamespace(prefix);
+    const vms = () => readStateFile(stateFile).flatMap((saved) => saved.vm ? [saved.vm] : []);
+    const node: VmNode = {
+      ns,
+      nodeName,
+      async start() {
+        node.agent = await startAgent({
+          nodeName,
+          kubeletPort,
+          providerConfig: {
+            stateFile,
+            vm: { powerDelayMs: delayMs, snapshotDelayMs: delayMs, migrationDelayMs: delayMs },
+          },
+          extraArgs: ["--install-crds"],
+        });
+        await waitForAgentReady(node.agent);
+        return node.agent;
+      },
+      iaasVm(id: string) {
+        const vm = vms().find((candidate) => candidate.id === id);
+        if (!vm) return Promise.resolve(undefined);
+        const state = vm.transition && vm.transition.until > Date.now()
+          ? vm.transition.during
+          : vm.transition?.power ?? vm.power;
+        const host = vm.transition && vm.transition.until <= Date.now()
+          ? vm.transition.host
+          : vm.host;
+        return Promise.resolve({ id, state, host });
+      },
+      actions(action: IaasAction) {
+        const key = MOCK_ACTIONS[action] as keyof NonNullable<
+          ReturnType<typeof vms>[number]
+        >["operations"];
+        return Promise.resolve(vms().reduce((sum, vm) => sum + (vm.operations[key] ?? 0), 0));
+      },
+    };
+    try {
+      await node.start();
+      await body(node);
+    } catch (error) {
+      const log = node.agent ? tail(await node.agent.output().catch(() => ""), 40) : "";
+      throw new Error(
+        `${error instanceof Error ? error.stack : error}\n--- agent log tail:\n${log}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      if (node.agent) {
+        await deleteVirtualMachines(ns);
+        await stopAgent(node.agent);
+      }
+      await kubectlResult(["delete", "node", nodeName, "--wait=false"]);
+      await kubectlResult(["delete", "namespace", ns, "--wait=false"]);
+      await Deno.remove(dir, { recursive: true }).catch(() => undefined);
+    }
+  },
+};
+
+const ZSTACK_APIS: Record<IaasAction, string[]> = {
+  reboot: ["RebootVmInstance"],
+  snapshot: ["CreateVolumeSnapshot"],
+  revert: ["RevertVolumeFromSnapshot"],
+  migrate: ["MigrateVm"],
+  stop: ["StopVmInstance"],
+  start: ["StartVmInstance"],
+};
+
+/** The zstack provider against its own ZStack simulator process. */
+export const zstackBackend: VmBackend = {
+  name: "zstack",
+  image: "zstack/cirros",
+  running: "Running",
+  stopped: "Stopped",
+  async withNode(
+    prefix: string,
+    body: (node: VmNode) => Promise<void>,
+    options: VmNodeOptions = {},
+  ) {
+    await withZStackNode(prefix, async (zstack) => {
+      const node: VmNode = {
+        ns: zstack.ns,
+        nodeName: zstack.nodeName,
+        async start() {
+          node.agent = await zstack.start();
+          return node.agent;
+        },
+        async iaasVm(id: string) {
+          const state = await zstack.sim.state();
+          const vm = state.vms.find((candidate) => candidate.uuid === id);
+          if (!vm || vm.state === "Destroyed" || vm.state === "Expunging") return undefined;
+          const host = state.hosts.find((h) => h.uuid === (vm as { hostUuid?: string }).hostUuid);
+          return { id, state: vm.state, host: host?.name };
+        },
+        async actions(action: IaasAction) {
+          const { apis } = await zstack.sim.stats();
+          return ZSTACK_APIS[action].reduce((sum, api) => sum + (apis[api] ?? 0), 0);
+        },
+      };
+      try {
+        await node.start();
+        await body(node);
+      } finally {
+        if (node.agent) await deleteVirtualMachines(node.ns);
+      }
+    }, {
+      sim: options.slow ? { jobDurationMs: 4000, vmBootMs: 500 } : { jobDurationMs: 50 },
+      extraArgs: ["--install-crds"],
+    });
+  },
+};
