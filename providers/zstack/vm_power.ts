@@ -65,7 +65,10 @@ export function powerOf(state: string): VirtualMachineState["power"] {
 }
 
 /** The power state, host (by name) and uuid of the tracked VM. */
-export function virtualMachineState(tracked: TrackedVm, hosts: KnownHosts): VirtualMachineState {
+export function virtualMachineState(
+  tracked: Pick<TrackedVm, "vm">,
+  hosts: KnownHosts,
+): VirtualMachineState {
   const { vm } = tracked;
   return {
     power: powerOf(vm.state),

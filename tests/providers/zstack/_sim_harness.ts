@@ -13,7 +13,7 @@ import { ZStackClient } from "../../../providers/zstack/client.ts";
 import { parseZStackConfig, type ZStackConfig } from "../../../providers/zstack/config.ts";
 import { buildQueryString, eq } from "../../../providers/zstack/query.ts";
 import { ZStackProvider } from "../../../providers/zstack/zstack_provider.ts";
-import { type SeedInput, startSimulator } from "../../zstack_sim/mod.ts";
+import { loadSeed, type SeedData, type SeedInput, startSimulator } from "../../zstack_sim/mod.ts";
 
 /** A running simulator. */
 export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
@@ -74,6 +74,17 @@ export function configFor(sim: Simulator, extra: Record<string, unknown> = {}): 
     pollIntervalSeconds: 0.05,
     ...extra,
   });
+}
+
+/**
+ * The default inventory (one zone, cluster-1 with host-1 and host-2, …) with its hosts
+ * replaced by what `hosts` makes of them, e.g. only the first one.
+ */
+export async function seedWithHosts(
+  hosts: (defaults: SeedData["hosts"]) => SeedData["hosts"],
+): Promise<SeedInput> {
+  const seed = await loadSeed();
+  return { ...seed, hosts: hosts(seed.hosts) };
 }
 
 /** A provider over the simulator and what it told the agent. */
