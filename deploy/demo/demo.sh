@@ -43,6 +43,8 @@ cleanup() {
   else
     echo "stopping the agent and the control plane..."
   fi
+  # While the agent runs: its finalizer deletes the VM.
+  kubectl delete vm hello-machine --ignore-not-found --timeout=20s >/dev/null 2>&1 || true
   stop "$agent_pid"
   stop "$sim_pid"
   kubectl delete -f "$sample" --ignore-not-found --wait=false >/dev/null 2>&1 || true
@@ -76,7 +78,7 @@ if [ "$provider" = zstack ]; then
 fi
 
 "$deno" run -A "$root/mod.ts" --provider="$provider" "${provider_args[@]}" --nodename="$node" \
-  --address=127.0.0.1 --node-ip=127.0.0.1 --kubelet-port="$kubelet_port" \
+  --address=127.0.0.1 --node-ip=127.0.0.1 --kubelet-port="$kubelet_port" --install-crds \
   >"$log" 2>&1 &
 agent_pid=$!
 echo "agent started (pid $agent_pid, kubelet port $kubelet_port, log $log); waiting for node $node..."
@@ -86,6 +88,9 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 kubectl apply -f "$sample"
+image=vm-image
+if [ "$provider" = zstack ]; then image=zstack/cirros; fi
+sed -e "s|NODE|$node|; s|IMAGE|$image|" "$root/deploy/demo/sample-virtual-machine.yaml" | kubectl apply -f -
 if [ "$provider" = zstack ]; then
   kubectl wait --for=condition=Ready pod/hello-vm --timeout=120s
   pod=hello-vm
@@ -93,10 +98,13 @@ else
   kubectl rollout status deployment/hello-edge --timeout=120s
   pod=$(kubectl get pods -l app=hello-edge -o jsonpath='{.items[0].metadata.name}')
 fi
+kubectl wait --for=jsonpath='{.status.printableStatus}'=Running vm/hello-machine --timeout=120s
 echo
 kubectl get nodes -o wide
 echo
 kubectl get pods -o wide
+echo
+kubectl get vm -o wide
 if [ "$provider" = zstack ]; then
   echo
   kubectl get pod hello-vm -o jsonpath='pod {.metadata.name}: phase {.status.phase}, VM IP {.status.podIP}, host {.status.hostIP}{"\n"}'
@@ -117,6 +125,10 @@ The demo is running. In another terminal:
   kubectl get nodes,pods -o wide
   kubectl describe node $node
   kubectl logs -f $pod
+  $deno run -A $root/mod.ts vm stop hello-machine --wait   # the VM is kept, stopped
+  $deno run -A $root/mod.ts vm start hello-machine --wait  # the same VM again
+  $deno run -A $root/mod.ts vm snapshot hello-machine --wait
+  kubectl get vm,vmsnapshot,vmmigration
 $more
 Press Ctrl-C to stop everything.
 TXT

@@ -104,6 +104,12 @@ async function reconcile(
     return;
   }
   const state = await provider.getVirtualMachineState(pod, signal);
+  const failFrom = (message: string, current = object) =>
+    moveTo(context, current, "Failed", {
+      message,
+      sourceHost: current.status?.sourceHost ?? state.host,
+      ...(spec.targetHost ? { targetHost: spec.targetHost } : {}),
+    }, signal);
 
   if (status.phase === "Running") {
     // Asked before (by this run, or one that stopped): never ask again.
@@ -117,7 +123,7 @@ async function reconcile(
         message: `moved from ${status.sourceHost} to ${state.host}`,
       }, signal);
     } else {
-      await fail(
+      await failFrom(
         `the migration was interrupted (the agent stopped while it ran) and the VM stayed on ${status.sourceHost}; create a new VirtualMachineMigration to try again`,
       );
     }
@@ -129,12 +135,15 @@ async function reconcile(
     current = await moveTo(context, current, "Pending", { message: "" }, signal);
   }
   if (state.power !== "Running") {
-    await fail(`VirtualMachine ${vmName} is ${state.power}: only a running VM migrates`, current);
+    await failFrom(
+      `VirtualMachine ${vmName} is ${state.power}: only a running VM migrates`,
+      current,
+    );
     return;
   }
   const candidates = await provider.listMigrationTargets(pod, signal);
   if (candidates.length === 0) {
-    await fail(
+    await failFrom(
       `no host can take VirtualMachine ${vmName} now (it runs on ${
         state.host ?? "an unknown host"
       }, and the IaaS offers no other)`,
@@ -143,7 +152,7 @@ async function reconcile(
     return;
   }
   if (spec.targetHost && !candidates.includes(spec.targetHost)) {
-    await fail(
+    await failFrom(
       `host ${spec.targetHost} cannot take VirtualMachine ${vmName}; candidates: ${
         candidates.join(", ")
       }`,
@@ -170,7 +179,7 @@ async function reconcile(
   } catch (error) {
     if (signal.aborted) throw error;
     if (isInvalidInput(error) || isResourceExhausted(error)) {
-      await fail(errorMessage(error), current);
+      await failFrom(errorMessage(error), current);
       return;
     }
     throw error; // unknown outcome: the next reconcile reads where the VM is
