@@ -132,7 +132,7 @@ export const zstackBackend: VmBackend = {
         async iaasVm(id: string) {
           const state = await zstack.sim.state();
           const vm = state.vms.find((candidate) => candidate.uuid === id);
-          if (!vm || vm.state === "Destroyed" || vm.state === "Expunging") return undefined;
+          if (!vm) return undefined; // expunged (a Destroyed VM is listed until then)
           const host = state.hosts.find((h) => h.uuid === (vm as { hostUuid?: string }).hostUuid);
           return { id, state: vm.state, host: host?.name };
         },
