@@ -156,7 +156,7 @@ export const zstackConfigSchema = z.strictObject({
     cluster: nameOrUuid.optional(),
     host: nameOrUuid.optional(),
   }),
-  /** L3 networks given to pods without the `zstack.vkedge.io/l3-networks` annotation. */
+  /** L3 networks of pods without `zstack.vkedge.io/l3-networks` or `vkedge.io/networks`. */
   networks: z.strictObject({
     default: z.array(nameOrUuid).min(1),
   }),

@@ -2,9 +2,9 @@
  * The pod ↔ VM mapping of the zstack provider: pure functions, tested without a server,
  * in files named after their direction.
  *
- * - `pod_to_vm.ts`: whether a pod can become one VM, its image, size and networks, and the
- *   `CreateVmInstance` body;
- * - `user_data.ts`: the VM's cloud-init user data (hostname, env, command);
+ * - `pod_to_vm.ts`: whether a pod can become one VM, its image, size, networks and
+ *   placement, and the `CreateVmInstance` body;
+ * - `user_data.ts`: the VM's cloud-init user data (the pod's own, hostname, env, command);
  * - `identity.ts`: the VM uuid, name and ownership tags (who a VM serves);
  * - `stored_spec.ts`: the pod spec remembered in the VM description, and the pod rebuilt
  *   from it after a restart;
@@ -34,8 +34,14 @@ export {
   type ImageRef,
   instanceOfferingAnnotation,
   l3NetworksAnnotation,
+  networkRefsOf,
   parseImageRef,
   type Placement,
+  type PlacementHints,
+  placementHintsOf,
+  type PlacementRef,
+  type PlacementRefs,
+  placementRefsFor,
   type ValidatedPod,
   validatePod,
   vmCreateBody,
@@ -48,6 +54,8 @@ export {
   buildUserData,
   expandVariables,
   podHostname,
+  type PodUserData,
+  podUserDataOf,
   userDataAnnotation,
   type UserDataOptions,
 } from "./user_data.ts";

@@ -4,14 +4,16 @@
  * Concurrent creates share one in-flight lookup per key instead of repeating it; the
  * shared lookup runs for the provider's lifetime, and each caller stops waiting when its
  * own signal aborts. A name that matches nothing, or more than one thing, or something
- * unusable (a disabled image, a system network) is an `InvalidInputError` saying so.
+ * unusable (a disabled image, a system network) is an `InvalidInputError` saying so; a
+ * zone, cluster or host that matches nothing is refused naming the ones that exist there.
+ * A VM-Pod's placement hints resolve the same way, over the configured placement.
  *
  * @module
  */
 
 import type { z } from "zod";
 import { InvalidInputError } from "../../lib/provider.ts";
-import { canonicalJson } from "../../lib/provider_kit/mod.ts";
+import { canonicalJson, errorMessage } from "../../lib/provider_kit/mod.ts";
 import type { Image, InstanceOffering, L3Network } from "./api_types.ts";
 import type { ZStackClient } from "./client.ts";
 import {
@@ -27,11 +29,24 @@ import {
 import type { ZStackConfig } from "./config.ts";
 import { toProviderError } from "./errors.ts";
 import { isZStackUuid } from "./identity.ts";
-import type { ImageRef, Placement } from "./pod_to_vm.ts";
+import {
+  type ImageRef,
+  type Placement,
+  type PlacementHints,
+  type PlacementRef,
+  type PlacementRefs,
+  placementRefsFor,
+} from "./pod_to_vm.ts";
 import { eq, type QueryCondition } from "./query.ts";
 
 /** How long a name → uuid resolution is reused. */
 export const resolutionTtlMs = 60_000;
+
+/** How many existing names a refusal lists at most. */
+const namesListed = 20;
+
+/** What every inventory the resolver looks up has. */
+type Named = { uuid: string; name: string };
 
 /** Options of {@linkcode NameResolver}. */
 export interface NameResolverOptions {
@@ -47,6 +62,21 @@ export interface NameResolverOptions {
 export interface PodLookup {
   /** `namespace/name` of the pod, for messages. */
   pod: string;
+  /** Aborts this caller's wait. */
+  signal: AbortSignal;
+}
+
+/** Options of one lookup. */
+interface LookupOptions {
+  /** What the name is for, in messages: `placement.zone`, `pod ns/name image`. */
+  context: string;
+  /** Conditions narrowing the lookup (the zone of a cluster). */
+  extra?: QueryCondition[];
+  /**
+   * Where the lookup searched, such as `in zone "zone-1"` (`""` for everywhere): when
+   * set, a name matching nothing is refused naming what exists there.
+   */
+  scope?: string;
   /** Aborts this caller's wait. */
   signal: AbortSignal;
 }
@@ -90,6 +120,18 @@ export class NameResolver {
       });
     }
     return untilAborted(this.#placement, signal);
+  }
+
+  /**
+   * Where the VM of one pod goes: the configured placement, or the pod's hints over it as
+   * {@linkcode placementRefsFor} says. A hint matching nothing is `InvalidInputError`
+   * naming the annotation, the name and what exists there.
+   */
+  async podPlacement(hints: PlacementHints, lookup: PodLookup): Promise<Placement> {
+    if (hints.zone === undefined && hints.cluster === undefined && hints.host === undefined) {
+      return await this.placement(lookup.signal);
+    }
+    return await this.#resolvePlacement(placementRefsFor(this.#options.placement, hints), lookup);
   }
 
   /** The placement if it was resolved already (or is being resolved and succeeds). */
@@ -156,33 +198,51 @@ export class NameResolver {
     return offering;
   }
 
-  async #loadPlacement(): Promise<Placement> {
-    const { placement, signal } = this.#options;
-    const zone = await this.#resolve(zones, placement.zone, { context: "placement.zone", signal });
-    const cluster = placement.cluster === undefined
+  #loadPlacement(): Promise<Placement> {
+    return this.#resolvePlacement(placementRefsFor(this.#options.placement, {}), {
+      signal: this.#options.signal,
+    });
+  }
+
+  /** The zone, then the cluster in it, then the host in the cluster (else the zone). */
+  async #resolvePlacement(
+    refs: PlacementRefs,
+    options: { pod?: string; signal: AbortSignal },
+  ): Promise<Placement> {
+    const { signal } = options;
+    const contextOf = (level: string, ref: PlacementRef): string =>
+      ref.annotation === undefined
+        ? `placement.${level}`
+        : `pod ${options.pod} annotation ${ref.annotation}`;
+    const zone = await this.#resolve(zones, refs.zone.ref, {
+      context: contextOf("zone", refs.zone),
+      scope: "",
+      signal,
+    });
+    const cluster = refs.cluster === undefined
       ? undefined
-      : await this.#resolve(clusters, placement.cluster, {
-        context: "placement.cluster",
+      : await this.#resolve(clusters, refs.cluster.ref, {
+        context: contextOf("cluster", refs.cluster),
         extra: [eq("zoneUuid", zone.uuid)],
+        scope: `in zone "${zone.name || zone.uuid}"`,
         signal,
       });
-    const host = placement.host === undefined ? undefined : await this.#resolve(
-      hosts,
-      placement.host,
-      {
-        context: "placement.host",
-        extra: [eq(cluster ? "clusterUuid" : "zoneUuid", cluster?.uuid ?? zone.uuid)],
-        signal,
-      },
-    );
+    const host = refs.host === undefined ? undefined : await this.#resolve(hosts, refs.host.ref, {
+      context: contextOf("host", refs.host),
+      extra: [eq(cluster ? "clusterUuid" : "zoneUuid", cluster?.uuid ?? zone.uuid)],
+      scope: cluster
+        ? `in cluster "${cluster.name || cluster.uuid}"`
+        : `in zone "${zone.name || zone.uuid}"`,
+      signal,
+    });
     return { zone, ...(cluster ? { cluster } : {}), ...(host ? { host } : {}) };
   }
 
   /** Exactly one item of `collection` by uuid or name, cached; the lookup is shared. */
-  #resolve<S extends z.ZodType>(
+  #resolve<S extends z.ZodType<Named>>(
     collection: Collection<S>,
     ref: string,
-    options: { context: string; extra?: QueryCondition[]; signal: AbortSignal },
+    options: LookupOptions,
   ): Promise<z.output<S>> {
     const extra = options.extra ?? [];
     const key = `${collection.path} ${ref} ${canonicalJson(extra)}`;
@@ -191,7 +251,7 @@ export class NameResolver {
     if (cached !== undefined && (cached.at === undefined || now() - cached.at < resolutionTtlMs)) {
       return untilAborted(cached.promise as Promise<z.output<S>>, options.signal);
     }
-    const entry: Entry = { promise: this.#lookUp(collection, ref, options.context, extra) };
+    const entry: Entry = { promise: this.#lookUp(collection, ref, options) };
     this.#cache.set(key, entry);
     entry.promise.then(() => {
       entry.at = now();
@@ -201,12 +261,13 @@ export class NameResolver {
     return untilAborted(entry.promise as Promise<z.output<S>>, options.signal);
   }
 
-  async #lookUp<S extends z.ZodType>(
+  async #lookUp<S extends z.ZodType<Named>>(
     collection: Collection<S>,
     ref: string,
-    context: string,
-    extra: QueryCondition[],
+    options: LookupOptions,
   ): Promise<z.output<S>> {
+    const { context, scope } = options;
+    const extra = options.extra ?? [];
     const byUuid = isZStackUuid(ref);
     let found: z.output<S>[];
     try {
@@ -220,13 +281,40 @@ export class NameResolver {
         `zstack provider: ${context}: looking up ${collection.kind} "${ref}"`,
       );
     }
-    if (found.length !== 1) {
-      throw new InvalidInputError(
-        `zstack provider: ${context}: expected one ${collection.kind} ${
-          byUuid ? "with uuid" : "named"
-        } "${ref}", found ${found.length}${found.length > 1 ? ": name it by uuid instead" : ""}`,
-      );
+    if (found.length === 1) return found[0];
+    const where = scope ? ` ${scope}` : "";
+    const hint = found.length > 1
+      ? ": name it by uuid instead"
+      : scope === undefined
+      ? ""
+      : `; ${await this.#existing(collection, { extra, scope })}`;
+    throw new InvalidInputError(
+      `zstack provider: ${context}: expected one ${collection.kind} ${
+        byUuid ? "with uuid" : "named"
+      } "${ref}"${where}, found ${found.length}${hint}`,
+    );
+  }
+
+  /** `the hosts there are host-1, host-2`: what a refused name could have been. */
+  async #existing<S extends z.ZodType<Named>>(
+    collection: Collection<S>,
+    options: { extra: QueryCondition[]; scope: string },
+  ): Promise<string> {
+    const kinds = `${collection.kind}s`;
+    const there = options.scope === "" ? "" : " there";
+    let items: z.output<S>[];
+    try {
+      items = await queryAll(this.#client, collection, {
+        conditions: options.extra,
+        signal: this.#options.signal,
+      });
+    } catch (error) {
+      return `the ${kinds}${there} could not be listed (${errorMessage(error)})`;
     }
-    return found[0];
+    if (items.length === 0) return `there are no ${kinds}${there}`;
+    const names = items.map((item) => item.name || item.uuid).sort();
+    const listed = names.slice(0, namesListed).join(", ");
+    const more = names.length > namesListed ? ` and ${names.length - namesListed} more` : "";
+    return `the ${kinds}${there} are ${listed}${more}`;
   }
 }

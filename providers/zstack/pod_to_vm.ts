@@ -1,7 +1,9 @@
 /**
  * From a pod to the ZStack VM request, as pure functions: whether the pod can become one
  * VM at all, which ZStack image its container names, how large the VM is, which
- * annotations choose networks and offering, and the `CreateVmInstance` body itself.
+ * annotations choose networks, offering and placement (the zstack ones and a VM-Pod's
+ * generic `vkedge.io/…` ones, the zstack ones winning), and the `CreateVmInstance` body
+ * itself.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import {
   errorMessage,
   parseQuantity,
   quantityValue,
+  VM_POD_ANNOTATIONS,
   workloadUid,
 } from "../../lib/provider_kit/mod.ts";
 import type { Host, Image, InstanceOffering, L3Network, ZoneOrCluster } from "./api_types.ts";
@@ -121,6 +124,82 @@ export function annotationList(pod: Pod, key: string): string[] | undefined {
   if (text === undefined) return undefined;
   const items = text.split(",").map((item) => item.trim()).filter((item) => item !== "");
   return items.length === 0 ? undefined : items;
+}
+
+/**
+ * The L3 networks `pod` names: annotation `zstack.vkedge.io/l3-networks`, else a VM-Pod's
+ * `vkedge.io/networks`, else `undefined` (the configured default networks apply).
+ */
+export function networkRefsOf(pod: Pod): string[] | undefined {
+  return annotationList(pod, l3NetworksAnnotation) ??
+    annotationList(pod, VM_POD_ANNOTATIONS.networks);
+}
+
+/** Where a VM-Pod asks for its VM: zone, cluster and host by name or uuid, each optional. */
+export interface PlacementHints {
+  /** From `vkedge.io/placement-zone`. */
+  zone?: string;
+  /** From `vkedge.io/placement-cluster`. */
+  cluster?: string;
+  /** From `vkedge.io/placement-host`. */
+  host?: string;
+}
+
+/** The placement hints of `pod`; blank annotations count as absent. */
+export function placementHintsOf(pod: Pod): PlacementHints {
+  const annotations = pod.metadata?.annotations ?? {};
+  const hints: PlacementHints = {};
+  for (const level of ["zone", "cluster", "host"] as const) {
+    const text = annotations[VM_POD_ANNOTATIONS[level]]?.trim();
+    if (text) hints[level] = text;
+  }
+  return hints;
+}
+
+/** One level of a placement to resolve. */
+export interface PlacementRef {
+  /** Name or uuid. */
+  ref: string;
+  /** The pod annotation that gave it; absent when it is the configured one. */
+  annotation?: string;
+}
+
+/** The names of a placement to resolve: the zone, and the cluster and host narrowing it. */
+export interface PlacementRefs {
+  /** The zone. */
+  zone: PlacementRef;
+  /** The cluster, looked up in the zone. */
+  cluster?: PlacementRef;
+  /** The host, looked up in the cluster, else in the zone. */
+  host?: PlacementRef;
+}
+
+/**
+ * The placement of a pod's VM: the configured one with the pod's hints over it. A hint
+ * replaces the configured level it names and drops the configured levels below it; the
+ * configured levels above it stay and scope its lookup (a host hint alone is looked up in
+ * the configured cluster, else the configured zone).
+ */
+export function placementRefsFor(
+  configured: { zone: string; cluster?: string; host?: string },
+  hints: PlacementHints,
+): PlacementRefs {
+  const hinted = (level: keyof PlacementHints, ref: string): PlacementRef => ({
+    ref,
+    annotation: VM_POD_ANNOTATIONS[level],
+  });
+  const zone = hints.zone !== undefined ? hinted("zone", hints.zone) : { ref: configured.zone };
+  const cluster = hints.cluster !== undefined
+    ? hinted("cluster", hints.cluster)
+    : hints.zone === undefined && configured.cluster !== undefined
+    ? { ref: configured.cluster }
+    : undefined;
+  const host = hints.host !== undefined
+    ? hinted("host", hints.host)
+    : hints.zone === undefined && hints.cluster === undefined && configured.host !== undefined
+    ? { ref: configured.host }
+    : undefined;
+  return { zone, ...(cluster ? { cluster } : {}), ...(host ? { host } : {}) };
 }
 
 /** CPU and memory of a VM. */

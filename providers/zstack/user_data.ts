@@ -1,8 +1,9 @@
 /**
  * The cloud-init user data of a pod's VM: the pod's own `#cloud-config` (or `#!` script)
- * from annotation `zstack.vkedge.io/user-data`, extended with the hostname, the
- * container's env as `/etc/vkedge/pod.env` and its command and args as
- * `/etc/vkedge/run.sh`, started at first boot.
+ * from annotation `zstack.vkedge.io/user-data` (else a VM-Pod's `vkedge.io/user-data`,
+ * read the same way), extended with the hostname, the container's env as
+ * `/etc/vkedge/pod.env` and its command and args as `/etc/vkedge/run.sh`, started at
+ * first boot.
  *
  * @module
  */
@@ -10,11 +11,31 @@
 import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { InvalidInputError } from "../../lib/provider.ts";
-import { errorMessage } from "../../lib/provider_kit/mod.ts";
+import { errorMessage, VM_POD_ANNOTATIONS } from "../../lib/provider_kit/mod.ts";
 import { identityKey } from "./identity.ts";
 
 /** Annotation with cloud-init user data (`#cloud-config` YAML or a `#!` script). */
 export const userDataAnnotation = "zstack.vkedge.io/user-data";
+
+/** A pod's own user data and the annotation it came from. */
+export interface PodUserData {
+  /** The annotation: {@linkcode userDataAnnotation} or the VM-Pod one. */
+  annotation: string;
+  /** Its text. */
+  text: string;
+}
+
+/**
+ * The user data `pod` brings: annotation `zstack.vkedge.io/user-data`, else a VM-Pod's
+ * `vkedge.io/user-data`; blank ones count as absent.
+ */
+export function podUserDataOf(pod: Pod): PodUserData | undefined {
+  for (const annotation of [userDataAnnotation, VM_POD_ANNOTATIONS.userData]) {
+    const text = pod.metadata?.annotations?.[annotation];
+    if (text !== undefined && text.trim() !== "") return { annotation, text };
+  }
+  return undefined;
+}
 
 /** The pod's hostname: `spec.hostname` or its name, as one DNS label. */
 export function podHostname(pod: Pod): string {
@@ -45,7 +66,7 @@ export interface UserDataOptions {
 
 /**
  * The cloud-init user data of a pod's VM: the pod's `#cloud-config` annotation (or `#!`
- * script) extended with the hostname, `/etc/vkedge/pod.env` (the container's env as shell
+ * script, see {@linkcode podUserDataOf}) extended with the hostname, `/etc/vkedge/pod.env` (the container's env as shell
  * exports) and, when the container has a command or args, `/etc/vkedge/run.sh` started in
  * the background at first boot with its output in `/var/log/vkedge-pod.log`.
  */
@@ -103,8 +124,9 @@ function asList(value: unknown): unknown[] {
 }
 
 function userDocument(pod: Pod, key: string): Record<string, unknown> {
-  const text = pod.metadata?.annotations?.[userDataAnnotation];
-  if (text === undefined || text.trim() === "") return {};
+  const own = podUserDataOf(pod);
+  if (own === undefined) return {};
+  const { annotation, text } = own;
   if (text.startsWith("#!")) {
     return {
       write_files: [{ path: "/etc/vkedge/user-data.sh", permissions: "0755", content: text }],
@@ -113,7 +135,7 @@ function userDocument(pod: Pod, key: string): Record<string, unknown> {
   }
   if (!text.startsWith("#cloud-config")) {
     throw new InvalidInputError(
-      `zstack provider: pod ${key}: annotation ${userDataAnnotation}: expected "#cloud-config" YAML or a "#!" script, found text starting with ${
+      `zstack provider: pod ${key}: annotation ${annotation}: expected "#cloud-config" YAML or a "#!" script, found text starting with ${
         JSON.stringify(text.slice(0, 20))
       }`,
     );
@@ -123,7 +145,7 @@ function userDocument(pod: Pod, key: string): Record<string, unknown> {
     parsed = parseYaml(text);
   } catch (error) {
     throw new InvalidInputError(
-      `zstack provider: pod ${key}: annotation ${userDataAnnotation}: expected valid YAML, found ${
+      `zstack provider: pod ${key}: annotation ${annotation}: expected valid YAML, found ${
         errorMessage(error)
       }`,
       { cause: error },
@@ -132,7 +154,7 @@ function userDocument(pod: Pod, key: string): Record<string, unknown> {
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new InvalidInputError(
-      `zstack provider: pod ${key}: annotation ${userDataAnnotation}: expected a YAML mapping, found ${
+      `zstack provider: pod ${key}: annotation ${annotation}: expected a YAML mapping, found ${
         Array.isArray(parsed) ? "a list" : typeof parsed
       }`,
     );

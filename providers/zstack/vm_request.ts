@@ -1,7 +1,8 @@
 /**
- * Resolves a validated pod into everything its `CreateVmInstance` needs: the placement,
- * the image, the L3 networks (annotation or default), the instance offering or the size,
- * and the cloud-init user data. Lookups go through the name resolver, so a burst of
+ * Resolves a validated pod into everything its `CreateVmInstance` needs: the placement
+ * (configured, or a VM-Pod's placement hints over it), the image, the L3 networks
+ * (annotation or default), the instance offering or the size, and the cloud-init user
+ * data. Lookups go through the name resolver, so a burst of
  * creates asks ZStack once per name.
  *
  * @module
@@ -15,9 +16,9 @@ import type { ZStackConfig } from "./config.ts";
 import { identityKey, type VmOwner } from "./identity.ts";
 import type { NameResolver } from "./name_resolver.ts";
 import {
-  annotationList,
   instanceOfferingAnnotation,
-  l3NetworksAnnotation,
+  networkRefsOf,
+  placementHintsOf,
   type ValidatedPod,
   type VmRequest,
   vmSizeOf,
@@ -54,9 +55,9 @@ export async function resolveVmRequest(
   const { identity, container } = validated;
   const key = identityKey(identity);
   const lookup = { pod: key, signal };
-  const placement = await resolver.placement(signal);
+  const placement = await resolver.podPlacement(placementHintsOf(pod), lookup);
   const image = await resolver.image(validated.image, lookup);
-  const networkRefs = annotationList(pod, l3NetworksAnnotation) ?? config.networks.default;
+  const networkRefs = networkRefsOf(pod) ?? config.networks.default;
   const networks: L3Network[] = [];
   for (const ref of networkRefs) networks.push(await resolver.l3Network(ref, lookup));
   const offeringRef = pod.metadata?.annotations?.[instanceOfferingAnnotation];

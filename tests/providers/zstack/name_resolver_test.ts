@@ -184,3 +184,83 @@ Deno.test("the placement resolves the zone, then the cluster within it, once for
     await server.close();
   }
 });
+
+/** A ZStack of one zone, cluster-1 (host-1, host-2) and cluster-2 (host-3), answering `q=` filters. */
+function placementZStack() {
+  const zone = { uuid: "z".repeat(32), name: "zone-1" };
+  const cluster1 = { uuid: "1".repeat(32), name: "cluster-1", zoneUuid: zone.uuid };
+  const cluster2 = { uuid: "2".repeat(32), name: "cluster-2", zoneUuid: zone.uuid };
+  const host = (name: string, digit: string, cluster: { uuid: string }) => ({
+    uuid: digit.repeat(32),
+    name,
+    zoneUuid: zone.uuid,
+    clusterUuid: cluster.uuid,
+  });
+  const items: Record<string, Array<Record<string, string>>> = {
+    "/v1/zones": [zone],
+    "/v1/clusters": [cluster1, cluster2],
+    "/v1/hosts": [
+      host("host-1", "a", cluster1),
+      host("host-2", "b", cluster1),
+      host("host-3", "c", cluster2),
+    ],
+  };
+  const server = zstack((request) => {
+    const conditions = conditionsOf(request).map((condition) => condition.split("="));
+    return inventories(
+      (items[request.path] ?? []).filter((item) =>
+        conditions.every(([field, value]) => item[field] === value)
+      ),
+    );
+  });
+  return { server, zone, cluster1, cluster2 };
+}
+
+Deno.test("a pod's placement hints resolve over the configured placement, which stays as it was", async () => {
+  const { server, cluster1, cluster2 } = placementZStack();
+  try {
+    const resolver = resolverOf(server.url, { now: 0 });
+    const lookup = { pod: "default/db", signal };
+    const onHost = await resolver.podPlacement({ host: "host-2" }, lookup);
+    assertEquals([onHost.cluster?.uuid, onHost.host?.name], [cluster1.uuid, "host-2"]);
+    const elsewhere = await resolver.podPlacement({ cluster: "cluster-2", host: "host-3" }, lookup);
+    assertEquals([elsewhere.cluster?.uuid, elsewhere.host?.name], [cluster2.uuid, "host-3"]);
+    const configured = await resolver.podPlacement({}, lookup);
+    assertEquals([configured.cluster?.uuid, configured.host], [cluster1.uuid, undefined]);
+    assertEquals(await resolver.knownPlacement(), configured);
+    assertEquals(
+      queriesOf(server.received, "/v1/hosts").map((request) => conditionsOf(request)),
+      [["name=host-2", `clusterUuid=${cluster1.uuid}`], [
+        "name=host-3",
+        `clusterUuid=${cluster2.uuid}`,
+      ]],
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a placement hint naming nothing is refused naming the annotation and what exists there", async () => {
+  const { server } = placementZStack();
+  try {
+    const resolver = resolverOf(server.url, { now: 0 });
+    const lookup = { pod: "default/db", signal };
+    await assertRejects(
+      () => resolver.podPlacement({ host: "host-3" }, lookup),
+      InvalidInputError,
+      `zstack provider: pod default/db annotation vkedge.io/placement-host: expected one host named "host-3" in cluster "cluster-1", found 0; the hosts there are host-1, host-2`,
+    );
+    await assertRejects(
+      () => resolver.podPlacement({ cluster: "cluster-9" }, lookup),
+      InvalidInputError,
+      `pod default/db annotation vkedge.io/placement-cluster: expected one cluster named "cluster-9" in zone "zone-1", found 0; the clusters there are cluster-1, cluster-2`,
+    );
+    await assertRejects(
+      () => resolver.podPlacement({ zone: "zone-9" }, lookup),
+      InvalidInputError,
+      `pod default/db annotation vkedge.io/placement-zone: expected one zone named "zone-9", found 0; the zones are zone-1`,
+    );
+  } finally {
+    await server.close();
+  }
+});

@@ -9,7 +9,10 @@ import {
 } from "../../../providers/zstack/api_types.ts";
 import {
   createRequestedText,
+  networkRefsOf,
   parseImageRef,
+  placementHintsOf,
+  placementRefsFor,
   validatePod,
   vmCreateBody,
   type VmRequest,
@@ -133,4 +136,59 @@ Deno.test("a VM-Pod's identity carries its VirtualMachine's UID; a plain pod's i
   const vmPod = pod({}, { [WORKLOAD_UID_ANNOTATION]: workload });
   assertEquals(validatePod(vmPod).identity, { namespace: "default", name: "web", uid: workload });
   assertEquals(validatePod(pod()).identity.uid, uid);
+});
+
+Deno.test("networks come from the zstack annotation, else a VM-Pod's vkedge.io/networks", () => {
+  assertEquals(networkRefsOf(pod()), undefined);
+  assertEquals(networkRefsOf(pod({}, { "vkedge.io/networks": "l3-storage, l3-default" })), [
+    "l3-storage",
+    "l3-default",
+  ]);
+  const both = pod({}, {
+    "vkedge.io/networks": "l3-default",
+    "zstack.vkedge.io/l3-networks": "l3-storage",
+  });
+  assertEquals(networkRefsOf(both), ["l3-storage"]);
+  const blankZStack = pod({}, {
+    "vkedge.io/networks": "l3-default",
+    "zstack.vkedge.io/l3-networks": " , ",
+  });
+  assertEquals(networkRefsOf(blankZStack), ["l3-default"]);
+});
+
+Deno.test("placement hints are the vkedge.io/placement-* annotations; blank ones are absent", () => {
+  assertEquals(placementHintsOf(pod()), {});
+  const hinted = pod({}, {
+    "vkedge.io/placement-zone": " zone-2 ",
+    "vkedge.io/placement-cluster": "",
+    "vkedge.io/placement-host": "host-3",
+  });
+  assertEquals(placementHintsOf(hinted), { zone: "zone-2", host: "host-3" });
+});
+
+Deno.test("a placement hint replaces its level and drops the configured levels below it", () => {
+  const configured = { zone: "zone-1", cluster: "cluster-1", host: "host-1" };
+  const annotation = (level: string) => `vkedge.io/placement-${level}`;
+  assertEquals(placementRefsFor(configured, {}), {
+    zone: { ref: "zone-1" },
+    cluster: { ref: "cluster-1" },
+    host: { ref: "host-1" },
+  });
+  assertEquals(placementRefsFor(configured, { host: "host-2" }), {
+    zone: { ref: "zone-1" },
+    cluster: { ref: "cluster-1" },
+    host: { ref: "host-2", annotation: annotation("host") },
+  });
+  assertEquals(placementRefsFor(configured, { cluster: "cluster-2" }), {
+    zone: { ref: "zone-1" },
+    cluster: { ref: "cluster-2", annotation: annotation("cluster") },
+  });
+  assertEquals(placementRefsFor(configured, { zone: "zone-2", host: "host-9" }), {
+    zone: { ref: "zone-2", annotation: annotation("zone") },
+    host: { ref: "host-9", annotation: annotation("host") },
+  });
+  assertEquals(placementRefsFor({ zone: "zone-1" }, { host: "host-2" }), {
+    zone: { ref: "zone-1" },
+    host: { ref: "host-2", annotation: annotation("host") },
+  });
 });

@@ -57,6 +57,33 @@ Deno.test("user data merges a #cloud-config annotation and runs a #! script firs
   );
 });
 
+Deno.test("a VM-Pod's vkedge.io/user-data is merged as the zstack annotation is; the zstack one wins", () => {
+  const cloudConfig = "#cloud-config\npackages: [nginx]\nruncmd:\n  - [systemctl, start, nginx]\n";
+  const build = (annotations: Record<string, string>) => {
+    const annotated = pod({}, annotations);
+    return buildUserData({ pod: annotated, container: annotated.spec!.containers[0] });
+  };
+  assertEquals(
+    build({ "vkedge.io/user-data": cloudConfig }),
+    build({ [userDataAnnotation]: cloudConfig }),
+  );
+  const both = parseYaml(build({
+    "vkedge.io/user-data": "#cloud-config\npackages: [apache2]\n",
+    [userDataAnnotation]: cloudConfig,
+  })) as Record<string, unknown[]>;
+  assertEquals(both.packages, ["nginx"]);
+  const scripted = parseYaml(build({ "vkedge.io/user-data": "#!/bin/sh\necho hi\n" })) as Record<
+    string,
+    unknown[]
+  >;
+  assertEquals(scripted.runcmd[0], ["/etc/vkedge/user-data.sh"]);
+  assertThrows(
+    () => build({ "vkedge.io/user-data": "hello" }),
+    InvalidInputError,
+    `zstack provider: pod default/web: annotation vkedge.io/user-data: expected "#cloud-config" YAML or a "#!" script`,
+  );
+});
+
 Deno.test("$(VAR) expansion follows the kubelet: $$ escapes, unknown names stay", () => {
   const env = new Map([["A", "1"]]);
   assertEquals(expandVariables("$(A)-$(B)-$$(A)", env), "1-$(B)-$(A)");

@@ -120,3 +120,18 @@ Deno.test("bad user data is InvalidInputError naming the pod", async () => {
     await server.close();
   }
 });
+
+Deno.test("a VM-Pod's vkedge.io/networks choose the networks unless the zstack annotation is given", async () => {
+  const server = zstack();
+  try {
+    const generic = await resolve(server.url, podOf({ "vkedge.io/networks": "l3-storage" }));
+    assertEquals(generic.networks.map((network) => network.name), ["l3-storage"]);
+    const both = await resolve(
+      server.url,
+      podOf({ "vkedge.io/networks": "l3-storage", "zstack.vkedge.io/l3-networks": "l3-default" }),
+    );
+    assertEquals(both.networks.map((network) => network.name), ["l3-default"]);
+  } finally {
+    await server.close();
+  }
+});
