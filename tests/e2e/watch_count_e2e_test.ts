@@ -9,6 +9,7 @@
 
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { assert, assertEquals } from "../_harness/assert.ts";
+import { installCrds } from "../../lib/vm/crd_install.ts";
 import { cluster, freshNamespace, kubectlResult, waitFor } from "../_harness/cluster.ts";
 import { freePort, uniqueNodeName } from "../_harness/agent.ts";
 import { apply, podManifest, waitRunning } from "../_harness/pods.ts";
@@ -72,6 +73,8 @@ Deno.test("one watch per resource type, with a second controller reading pods, S
   assert(command.kind === "run");
   const config = command.config;
   const client = new KubeClient(await loadKubeConfig({ path: c.kubeconfig }));
+  // With the VM lifecycle CRDs served, their controllers watch too: one each.
+  await installCrds(client);
   const stop = new AbortController();
   const provider = await mockModule.create({
     nodeName,
@@ -107,7 +110,17 @@ Deno.test("one watch per resource type, with a second controller reading pods, S
     for (let i = 0; i < 20; i++) await apply(ns, podManifest(`p${i}`, nodeName));
     for (let i = 0; i < 20; i++) await waitRunning(ns, `p${i}`);
     await waitFor("the second controller seeing all 20 pods", () => seenPods.size === 20);
+    await waitFor(
+      "the VM lifecycle watches",
+      async () =>
+        Object.keys(await openWatches()).filter((resource) => resource.endsWith(".vkedge.io"))
+          .length === 4,
+    );
     assertEquals(await openWatches(), {
+      "virtualmachines.vkedge.io": 1,
+      "virtualmachinesnapshots.vkedge.io": 1,
+      "virtualmachinerestores.vkedge.io": 1,
+      "virtualmachinemigrations.vkedge.io": 1,
       configmaps: 1,
       nodes: 1,
       pods: 1,
