@@ -53,7 +53,7 @@ const before = await settled();
 const nodeName = uniqueNodeName("watches");
 const ns = `watches-${Date.now().toString(36)}`;
 await kubectlResult(["create", "namespace", ns]);
-const agent = await startAgent({ nodeName, extraArgs: ["--log-level=info"] });
+const agent = await startAgent({ nodeName, extraArgs: ["--log-level=info", "--install-crds"] });
 try {
   await waitForNodeReady(agent);
   for (let i = 0; i < podCount; i++) await apply(ns, podManifest(`p${i}`, nodeName));
