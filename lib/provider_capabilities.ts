@@ -245,14 +245,20 @@ export interface VirtualMachineMigration {
 
 /** What to create for a PersistentVolumeClaim. */
 export interface VolumeRequest {
-  /** Name to give the volume (the PV name); the key of idempotence. */
+  /**
+   * Name to give the volume: the PV name, `pvc-<claim UID>`. The key of idempotence: a create
+   * repeated after an agent crash (also while the first create's IaaS job runs) finds the
+   * volume of that name instead of making a second one.
+   */
   name: string;
   /** Requested size. */
   sizeBytes: number;
-  /** StorageClass parameters. */
+  /** StorageClass parameters (a disk offering, a primary storage, …, as the provider names them). */
   parameters: Record<string, string>;
-  /** Requested access modes, such as `ReadWriteOnce`. */
+  /** Requested access modes, such as `ReadWriteOnce`; the agent passes only ones a disk can give. */
   accessModes: string[];
+  /** The claim, `namespace/name`, for the volume's description and tags. */
+  claim: string;
 }
 
 /** A volume as the provider knows it. */
@@ -265,20 +271,32 @@ export interface ProvisionedVolume {
   sizeBytes: number;
   /** Pods (`namespace/name`) whose VMs have it attached. */
   attachedTo: string[];
+  /** Whether it is usable (false while the IaaS still creates it). */
+  ready: boolean;
   /** Provider-specific attributes recorded on the PV (CSI-style volume attributes). */
   attributes?: Record<string, string>;
 }
 
-/** Creates IaaS volumes for PVCs and attaches them to the VMs behind pods. */
+/**
+ * Creates IaaS volumes (data disks) for PVCs and attaches them to the VMs behind pods. A
+ * volume outlives the VMs it is attached to: deleting a pod's VM detaches its volumes and
+ * leaves them in place.
+ */
 export interface VolumeProvisioner {
-  /** Creates a volume; idempotent for the same `request.name`. */
+  /**
+   * Creates a volume and resolves once it is ready; idempotent for the same `request.name`.
+   * `InvalidInputError` for parameters that name nothing (an unknown disk offering),
+   * `ResourceExhaustedError` when there is no room.
+   */
   createVolume(request: VolumeRequest, signal: AbortSignal): Promise<ProvisionedVolume>;
   /** Returns the volume `volumeId`, or `undefined` if it does not exist. */
   getVolume(volumeId: string, signal: AbortSignal): Promise<ProvisionedVolume | undefined>;
   /** Lists the volumes this node's agent created, so a reconcile after a restart finds them. */
   listVolumes(signal: AbortSignal): Promise<ProvisionedVolume[]>;
-  /** Deletes a volume; throws `NotFoundError` if it is already gone. */
+  /** Deletes (and where the IaaS has it, expunges) a detached volume; `NotFoundError` if it is gone. */
   deleteVolume(volumeId: string, signal: AbortSignal): Promise<void>;
+  /** Grows a volume to at least `sizeBytes`; resolves with the new size. Never shrinks. */
+  expandVolume(volumeId: string, sizeBytes: number, signal: AbortSignal): Promise<number>;
   /** Attaches a volume to the VM behind `pod`; attached already is fine. */
   attachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void>;
   /** Detaches a volume from the VM behind `pod`; detached already is fine. */
@@ -345,6 +363,7 @@ export const hasVirtualMachineMigration = capability<VirtualMachineMigration>(
 /** Tells whether the provider provisions volumes. */
 export const hasVolumeProvisioner = capability<VolumeProvisioner>(
   "createVolume",
+  "expandVolume",
   "getVolume",
   "listVolumes",
   "deleteVolume",

@@ -76,6 +76,16 @@ export function vmPodFor(vm: VirtualMachine, spec: VirtualMachineSpec, options: 
         image: spec.image,
         resources: { requests: resources, limits: resources },
       }],
+      // The claims as pod volumes: the PVCs show "Used By" this pod and are protected while
+      // it exists; the agent attaches their volumes to the VM (the provider mounts nothing).
+      ...(spec.disks?.length
+        ? {
+          volumes: spec.disks.map((disk) => ({
+            name: disk.name,
+            persistentVolumeClaim: { claimName: disk.claimName },
+          })),
+        }
+        : {}),
       tolerations: [
         ...(options.taintKey ? [{ key: options.taintKey, operator: "Exists" }] : []),
         // No tolerationSeconds: an unreachable or not-ready node never evicts a VM.
