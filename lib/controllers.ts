@@ -28,6 +28,9 @@ import { SNAPSHOTS } from "./vm/snapshots.ts";
 import { RESTORES } from "./vm/restores.ts";
 import { MIGRATIONS } from "./vm/migrations.ts";
 import type { VmRuntime } from "./vm/vm_runtime.ts";
+import { VmEndpointsController } from "./endpoints/endpoints_controller.ts";
+import { VolumeController } from "./storage/volume_controller.ts";
+import { hasVolumeProvisioner } from "./provider.ts";
 
 /** What every controller may use: the agent's configuration, clients and shared caches. */
 export interface AgentRuntime {
@@ -132,6 +135,15 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   {
     name: "vm-migrations",
     create: (runtime) => new OperationController(vmRuntime(runtime), runtime.informers, MIGRATIONS),
+  },
+  {
+    name: "volumes",
+    enabled: (provider) => hasVolumeProvisioner(provider),
+    create: (runtime) => new VolumeController(vmRuntime(runtime), runtime.informers),
+  },
+  {
+    name: "vm-endpoints",
+    create: (runtime) => new VmEndpointsController(vmRuntime(runtime), runtime.informers),
   },
 ];
 
