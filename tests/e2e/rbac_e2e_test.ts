@@ -4,7 +4,14 @@
  */
 
 import { assertEquals } from "../_harness/assert.ts";
-import { cluster, freshNamespace, kubectl, kubectlResult, repoRoot } from "../_harness/cluster.ts";
+import {
+  cluster,
+  freshNamespace,
+  kubectl,
+  kubectlResult,
+  repoRoot,
+  waitFor,
+} from "../_harness/cluster.ts";
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../_harness/agent.ts";
 import { waitRunning } from "../_harness/pods.ts";
 
@@ -61,6 +68,83 @@ Deno.test("the agent runs with only the permissions of deploy/rbac.yaml", async 
     await waitRunning(ns, "web");
     const logs = await kubectl(["logs", "web", "-n", ns]);
     assertEquals(logs.includes("started from image nginx"), true);
+
+    // A VirtualMachine (its VM-Pod, status, finalizer, power) and a Service naming it
+    // (an EndpointSlice), then its deletion: all within the same rules.
+    await kubectl(["apply", "-f", `${repoRoot}/deploy/crds/`]);
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      stdin: JSON.stringify({
+        apiVersion: "vkedge.io/v1alpha1",
+        kind: "VirtualMachine",
+        metadata: { name: "vm" },
+        spec: { nodeName, image: "vm-image" },
+      }),
+    });
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      stdin: JSON.stringify({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "vm", annotations: { "vkedge.io/virtual-machines": "vm" } },
+        spec: { ports: [{ port: 22 }] },
+      }),
+    });
+    await waitFor(
+      "the VirtualMachine Running",
+      async () =>
+        (await kubectl([
+          "get",
+          "vm",
+          "vm",
+          "-n",
+          ns,
+          "-o",
+          "jsonpath={.status.printableStatus}",
+        ])) ===
+          "Running",
+      { timeoutMs: 90_000 },
+    );
+    await kubectl([
+      "patch",
+      "vm",
+      "vm",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      '{"spec":{"action":{"id":"1","type":"Restart"}}}',
+    ]);
+    await waitFor(
+      "the restart acknowledged",
+      async () =>
+        (await kubectl([
+          "get",
+          "vm",
+          "vm",
+          "-n",
+          ns,
+          "-o",
+          "jsonpath={.status.lastAction.phase}",
+        ])) ===
+          "Succeeded",
+      { timeoutMs: 60_000 },
+    );
+    await waitFor(
+      "the Service's EndpointSlice",
+      async () =>
+        (await kubectl([
+          "get",
+          "endpointslices",
+          "-n",
+          ns,
+          "-l",
+          "kubernetes.io/service-name=vm",
+          "-o",
+          "name",
+        ]))
+          .trim() !== "",
+      { timeoutMs: 30_000 },
+    );
+    await kubectl(["delete", "vm", "vm", "-n", ns, "--timeout=60s"]);
     const forbidden = (await agent.output()).split("\n").filter((l) => /forbidden/i.test(l));
     assertEquals(forbidden, [], "the agent hit a permission it lacks");
   } finally {
