@@ -68,6 +68,11 @@ export interface SimulatorOptions {
    */
   guestShutdownTimeoutMs?: number;
   /**
+   * `dataVolume.deleteOnVmDestroy`: DestroyVmInstance deletes the data volumes attached to
+   * the VM instead of detaching them (default false, as on a real node).
+   */
+  dataVolumeDeleteOnVmDestroy?: boolean;
+  /**
    * Base URL for job `location`s instead of the request's origin, e.g. an unreachable
    * internal `http://10.0.0.1:8080` (a trailing `/zstack` is accepted and not doubled).
    */
@@ -122,12 +127,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const jobDurationMs = options.jobDurationMs ?? 100;
   const seed = await resolveSeed(options.seed);
   const abort = new AbortController();
-  const state = new SimState({
-    vmBootMs: options.vmBootMs ?? 1000,
-    transitionMs: options.transitionMs ?? jobDurationMs,
-    vmExpungeSeconds: options.vmExpungeSeconds ?? 604800,
-    guestShutdownTimeoutMs: options.guestShutdownTimeoutMs,
-  }, abort.signal);
+  const state = new SimState(
+    {
+      vmBootMs: options.vmBootMs ?? 1000,
+      transitionMs: options.transitionMs ?? jobDurationMs,
+      vmExpungeSeconds: options.vmExpungeSeconds ?? 604800,
+      guestShutdownTimeoutMs: options.guestShutdownTimeoutMs,
+    },
+    abort.signal,
+    { dataVolumeDeleteOnVmDestroy: options.dataVolumeDeleteOnVmDestroy ?? false },
+  );
   loadInventory(state, seed);
   const auth = new Auth({ sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 7200 });
   for (const key of seed.accessKeys) {

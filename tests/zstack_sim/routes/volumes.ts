@@ -1,6 +1,6 @@
 /**
- * The volume and snapshot APIs: CreateDataVolume, attach, detach, delete, the actions of
- * `PUT /v1/volumes/{uuid}/actions` (expunge, recover, update, change state), snapshots
+ * The volume and snapshot APIs: CreateDataVolume, attach, detach, resize, delete, the
+ * actions of `PUT /v1/volumes/{uuid}/actions` (expunge, recover, update, change state), snapshots
  * (create, revert, update, delete), and both query collections.
  *
  * @module
@@ -23,6 +23,7 @@ import {
   detachVolume,
   expungeVolume,
   recoverVolume,
+  resizeDataVolume,
   updateVolume,
 } from "../state/volumes.ts";
 import {
@@ -140,17 +141,19 @@ export const VOLUME_ROUTES: Route[] = [
     pattern: "/v1/volumes/data",
     api: defineApi(
       "CreateDataVolume",
-      ({ state, params, systemTags, userTags }) =>
-        inventory(createDataVolume(state, {
-          name: params.string("name"),
-          description: params.string("description"),
-          diskOfferingUuid: params.string("diskOfferingUuid"),
-          diskSize: params.number("diskSize"),
-          primaryStorageUuid: params.string("primaryStorageUuid"),
-          resourceUuid: params.string("resourceUuid"),
-          systemTags,
-          userTags,
-        })),
+      async ({ state, params, systemTags, userTags }) =>
+        inventory(
+          await createDataVolume(state, {
+            name: params.string("name"),
+            description: params.string("description"),
+            diskOfferingUuid: params.string("diskOfferingUuid"),
+            diskSize: params.number("diskSize"),
+            primaryStorageUuid: params.string("primaryStorageUuid"),
+            resourceUuid: params.string("resourceUuid"),
+            systemTags,
+            userTags,
+          }),
+        ),
       {
         fields: {
           ...NAME_AND_DESCRIPTION,
@@ -185,6 +188,18 @@ export const VOLUME_ROUTES: Route[] = [
     api: uuidCommand("DeleteDataVolume", deleteVolume),
   },
   { method: "PUT", pattern: "/v1/volumes/{uuid}/actions", actions: VOLUME_ACTIONS },
+  {
+    method: "PUT",
+    pattern: "/v1/volumes/data/resize/{uuid}/actions",
+    actions: {
+      resizeDataVolume: defineApi(
+        "ResizeDataVolume",
+        async ({ state, path, params }) =>
+          inventory(await resizeDataVolume(state, path.uuid, { size: params.number("size") })),
+        { fields: { size: "long" } },
+      ),
+    },
+  },
   {
     method: "POST",
     pattern: "/v1/volumes/{volumeUuid}/volume-snapshots",

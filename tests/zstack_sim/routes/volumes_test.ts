@@ -48,3 +48,23 @@ Deno.test("snapshots are queryable from their volume and back; update renames on
     assertEquals((await client.query("/v1/volume-snapshots")).length, 0);
   });
 });
+
+Deno.test("ResizeDataVolume has its own route and action key; a smaller size is SYS.1007", async () => {
+  await withSim(async (client) => {
+    const [ps] = await client.query("/v1/primary-storage");
+    const created = await client.call("POST", "/v1/volumes/data", {
+      params: { name: "data", diskSize: 2 ** 30, primaryStorageUuid: ps.uuid },
+    });
+    const volume = created.body.inventory;
+    assertEquals(volume.status, "Ready");
+    const resize = `/v1/volumes/data/resize/${volume.uuid}/actions`;
+    const grown = await client.call("PUT", resize, { resizeDataVolume: { size: 2 ** 31 } });
+    assertEquals(grown.body.inventory.size, 2 ** 31);
+    const shrunk = await client.call("PUT", resize, { resizeDataVolume: { size: 2 ** 30 } });
+    assertEquals(shrunk.body.error.code, "SYS.1007");
+    const [after] = await client.query("/v1/volumes", `uuid=${volume.uuid}`);
+    assertEquals(after.size, 2 ** 31);
+    const [storage] = await client.query("/v1/primary-storage", `uuid=${ps.uuid}`);
+    assertEquals(storage.availableCapacity, storage.totalCapacity - 2 ** 31);
+  });
+});

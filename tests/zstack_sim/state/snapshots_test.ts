@@ -37,7 +37,12 @@ Deno.test("snapshots of a volume form a chain: each the child of the latest, one
 
 Deno.test("a snapshot needs a Ready and Enabled volume that exists", async () => {
   const state = await freshState({ seed: smallSeed() });
-  const volume = createDataVolume(state, { name: "v", diskSize: 1, systemTags: [], userTags: [] });
+  const volume = await createDataVolume(state, {
+    name: "v",
+    diskSize: 1,
+    systemTags: [],
+    userTags: [],
+  });
   await assertRejects(
     () => createSnapshot(state, volume.uuid, { name: "s" }),
     ApiError,

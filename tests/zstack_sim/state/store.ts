@@ -43,6 +43,15 @@ export interface StateTiming {
   guestShutdownTimeoutMs?: number;
 }
 
+/** Global configuration values of the management node that change what the APIs do. */
+export interface GlobalConfig {
+  /**
+   * `dataVolume.deleteOnVmDestroy`: whether DestroyVmInstance deletes the data volumes
+   * attached to the VM instead of detaching them (false on a real node unless changed).
+   */
+  dataVolumeDeleteOnVmDestroy: boolean;
+}
+
 /** The name of one of the inventory's maps. */
 export type StoreName =
   | "zones"
@@ -114,14 +123,24 @@ export class SimState {
   readonly guestsIgnoringShutdown: Set<string> = new Set();
   /** Timing of the simulated hypervisor. */
   readonly timing: StateTiming;
+  /** Global configuration of the management node. */
+  readonly globalConfig: GlobalConfig;
 
   readonly #signal: AbortSignal;
   readonly #queues = new Map<string, Promise<unknown>>();
 
-  /** Creates an empty inventory; sleeps end early once `signal` aborts. */
-  constructor(timing: StateTiming, signal: AbortSignal) {
+  /**
+   * Creates an empty inventory; sleeps end early once `signal` aborts. The global
+   * configuration takes ZStack's defaults unless `globalConfig` says otherwise.
+   */
+  constructor(
+    timing: StateTiming,
+    signal: AbortSignal,
+    globalConfig: Partial<GlobalConfig> = {},
+  ) {
     this.timing = timing;
     this.#signal = signal;
+    this.globalConfig = { dataVolumeDeleteOnVmDestroy: false, ...globalConfig };
   }
 
   /** The map `name` of the inventory, for code that handles every resource type alike. */

@@ -26,7 +26,7 @@ import { type NameChanges, rename } from "./rename.ts";
 import type { SimState } from "./store.ts";
 import { deleteTagsOf } from "./tags.ts";
 import { checkState, setState, type VmOperation } from "./vm_states.ts";
-import { clearAttachment, removeVolume } from "./volumes.ts";
+import { clearAttachment, deleteVolume, removeVolume } from "./volumes.ts";
 
 /** Where StartVmInstance may place the VM. */
 export interface StartOptions {
@@ -169,7 +169,8 @@ function removeVm(state: SimState, vm: VmInstance): void {
 /**
  * DestroyVmInstance under the Delay deletion policy: the VM stays Destroyed (and
  * queryable) until expunged, its host capacity and IPs are released and data volumes
- * are detached. A missing uuid succeeds; a Created VM is removed at once.
+ * are detached (deleted instead under `dataVolume.deleteOnVmDestroy`). A missing uuid
+ * succeeds; a Created VM is removed at once.
  */
 export function destroyVm(state: SimState, uuid: string): Promise<void> {
   const vm = state.vms.get(uuid);
@@ -188,6 +189,10 @@ export function destroyVm(state: SimState, uuid: string): Promise<void> {
     const now = new Date();
     for (const volume of state.volumes.values()) {
       if (volume.vmInstanceUuid !== uuid || volume.type !== "Data") continue;
+      if (state.globalConfig.dataVolumeDeleteOnVmDestroy) {
+        deleteVolume(state, volume.uuid);
+        continue;
+      }
       clearAttachment(volume);
       volume.lastDetachDate = now;
     }

@@ -23,7 +23,8 @@ export type VmOperation =
   | "GetVmConsoleAddress"
   | "ChangeInstanceOffering"
   | "AttachDataVolumeToVm"
-  | "DetachDataVolumeFromVm";
+  | "DetachDataVolumeFromVm"
+  | "ResizeDataVolume";
 
 const TRANSIENT: VmState[] = [
   "Starting",
@@ -65,6 +66,7 @@ export const ALLOWED_STATES: Record<VmOperation, readonly VmState[]> = {
   ChangeInstanceOffering: ["Running", "Stopped", "Paused"],
   AttachDataVolumeToVm: ["Running", "Stopped", "Paused"],
   DetachDataVolumeFromVm: ["Running", "Stopped", "Paused"],
+  ResizeDataVolume: ["Running", "Stopped", "Paused"],
 };
 
 const MESSAGE_CLASS: Record<VmOperation, string> = {
@@ -81,6 +83,7 @@ const MESSAGE_CLASS: Record<VmOperation, string> = {
   ChangeInstanceOffering: "org.zstack.header.vm.APIChangeInstanceOfferingMsg",
   AttachDataVolumeToVm: "org.zstack.header.volume.APIAttachDataVolumeToVmMsg",
   DetachDataVolumeFromVm: "org.zstack.header.volume.APIDetachDataVolumeFromVmMsg",
+  ResizeDataVolume: "org.zstack.header.volume.APIResizeDataVolumeMsg",
 };
 
 /** Throws SYS.1006 caused by VM.1010 unless `vm` is in a state that allows `operation`. */

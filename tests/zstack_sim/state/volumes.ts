@@ -1,7 +1,11 @@
 /**
  * Volumes: root and data volumes with their install paths on primary storage, and what
- * CreateDataVolume, AttachDataVolumeToVm, DetachDataVolumeFromVm, DeleteDataVolume (Delay
- * policy), ExpungeDataVolume, RecoverDataVolume, UpdateVolume and ChangeVolumeState do.
+ * CreateDataVolume, AttachDataVolumeToVm, DetachDataVolumeFromVm, ResizeDataVolume,
+ * DeleteDataVolume (Delay policy), ExpungeDataVolume, RecoverDataVolume, UpdateVolume and
+ * ChangeVolumeState do. A data volume takes room on its primary storage once it is
+ * instantiated there (at create when a primary storage is named, else at its first
+ * attach); the storage's `availableCapacity` is what its volumes leave free, Deleted ones
+ * included until they are expunged.
  *
  * @module
  */
@@ -56,6 +60,32 @@ export function clearAttachment(volume: Volume): void {
   volume.deviceId = undefined;
 }
 
+/** Bytes the volumes on `primaryStorage` take, Deleted ones included until expunged. */
+function usedCapacity(state: SimState, primaryStorage: PrimaryStorage): number {
+  let used = 0;
+  for (const volume of state.volumes.values()) {
+    if (volume.primaryStorageUuid === primaryStorage.uuid) used += volume.size;
+  }
+  return used;
+}
+
+/** Sets the `availableCapacity` of `primaryStorage` to what its volumes leave free. */
+function refreshCapacity(state: SimState, primaryStorage: PrimaryStorage | undefined): void {
+  if (!primaryStorage) return;
+  primaryStorage.availableCapacity = primaryStorage.totalCapacity -
+    usedCapacity(state, primaryStorage);
+  primaryStorage.lastOpDate = new Date();
+}
+
+/** Fails as ZStack's allocator does unless `primaryStorage` has `bytes` free. */
+function checkRoom(state: SimState, primaryStorage: PrimaryStorage, bytes: number): void {
+  const available = primaryStorage.totalCapacity - usedCapacity(state, primaryStorage);
+  if (bytes <= available) return;
+  throw operationError(
+    `primary storage[uuid:${primaryStorage.uuid}, name:${primaryStorage.name}] has not enough capacity: required ${bytes} bytes, available capacity ${available} bytes`,
+  );
+}
+
 function diskSizeOf(state: SimState, request: DataVolumeRequest): number {
   let size = request.diskSize;
   if (request.diskOfferingUuid !== undefined) {
@@ -72,8 +102,15 @@ function diskSizeOf(state: SimState, request: DataVolumeRequest): number {
   return size;
 }
 
-/** CreateDataVolume: NotInstantiated until attached unless a primary storage is given. */
-export function createDataVolume(state: SimState, request: DataVolumeRequest): Volume {
+/**
+ * CreateDataVolume. The volume is recorded as soon as its uuid is claimed, so it can be
+ * queried while the job runs: without a primary storage it is NotInstantiated (until its
+ * first attach); with one it is Creating while it is instantiated there, then Ready.
+ */
+export async function createDataVolume(
+  state: SimState,
+  request: DataVolumeRequest,
+): Promise<Volume> {
   if (request.name === undefined) {
     throw missingField("name", "org.zstack.header.volume.APICreateDataVolumeMsg");
   }
@@ -86,6 +123,7 @@ export function createDataVolume(state: SimState, request: DataVolumeRequest): V
     }
   }
   const uuid = state.claimUuid(request.resourceUuid);
+  if (primaryStorage) checkRoom(state, primaryStorage, size);
   const volume = newVolume({
     uuid,
     name: request.name,
@@ -95,12 +133,17 @@ export function createDataVolume(state: SimState, request: DataVolumeRequest): V
     installPath: primaryStorage ? dataVolumePath(primaryStorage, uuid) : undefined,
     type: "Data",
     size,
-    status: primaryStorage ? "Ready" : "NotInstantiated",
+    status: primaryStorage ? "Creating" : "NotInstantiated",
   });
   state.volumes.set(uuid, volume);
   for (const tag of request.userTags) {
     createTag(state, { type: "User", resourceType: "VolumeVO", resourceUuid: uuid, tag });
   }
+  if (!primaryStorage) return volume;
+  refreshCapacity(state, primaryStorage);
+  await state.pause("transition");
+  volume.status = "Ready";
+  volume.lastOpDate = new Date();
   return volume;
 }
 
@@ -153,9 +196,11 @@ export function attachVolume(
       const ps = root?.primaryStorageUuid
         ? state.primaryStorages.get(root.primaryStorageUuid)
         : undefined;
+      if (ps) checkRoom(state, ps, volume.size);
       volume.primaryStorageUuid = ps?.uuid;
       volume.installPath = dataVolumePath(ps, volume.uuid);
       volume.status = "Ready";
+      refreshCapacity(state, ps);
     }
     const now = new Date();
     volume.vmInstanceUuid = vmUuid;
@@ -200,6 +245,48 @@ export function detachVolume(
   });
 }
 
+/**
+ * ResizeDataVolume: grows a data volume to `size` bytes (ZStack cannot shrink one), on a
+ * VM that is Running, Stopped or Paused when it is attached, taking the extra room on its
+ * primary storage.
+ */
+export function resizeDataVolume(
+  state: SimState,
+  uuid: string,
+  options: { size?: number },
+): Promise<Volume> {
+  const volume = getVolume(state, uuid);
+  const apiClass = "org.zstack.header.volume.APIResizeDataVolumeMsg";
+  const { size } = options;
+  if (size === undefined) throw missingField("size", apiClass);
+  if (volume.type !== "Data") {
+    throw operationError(`the volume[uuid:${uuid}] is not a data volume, can not resize it`);
+  }
+  if (size < volume.size) {
+    throw invalidArgument(
+      `the new size[${size}] of data volume[uuid:${uuid}] is smaller than its current size[${volume.size}], shrinking a volume is not supported`,
+    );
+  }
+  return state.serial(volume.vmInstanceUuid ?? uuid, async () => {
+    if (volume.state !== "Enabled" || !["Ready", "NotInstantiated"].includes(volume.status)) {
+      throw operationError(
+        `data volume[uuid:${uuid}] is not Enabled and Ready or NotInstantiated, current state is ${volume.state}, status is ${volume.status}`,
+      );
+    }
+    const vm = volume.vmInstanceUuid ? state.vms.get(volume.vmInstanceUuid) : undefined;
+    if (vm) checkState(vm, "ResizeDataVolume");
+    const ps = volume.primaryStorageUuid
+      ? state.primaryStorages.get(volume.primaryStorageUuid)
+      : undefined;
+    if (ps) checkRoom(state, ps, size - volume.size);
+    await state.pause("transition");
+    volume.size = size;
+    volume.lastOpDate = new Date();
+    refreshCapacity(state, ps);
+    return volume;
+  });
+}
+
 /** DeleteDataVolume under the Delay policy: detached and Deleted; a missing uuid succeeds. */
 export function deleteVolume(state: SimState, uuid: string): void {
   const volume = state.volumes.get(uuid);
@@ -210,11 +297,13 @@ export function deleteVolume(state: SimState, uuid: string): void {
   volume.lastOpDate = new Date();
 }
 
-/** Removes a volume with its snapshots and tags. */
+/** Removes a volume with its snapshots and tags, freeing its room on primary storage. */
 export function removeVolume(state: SimState, uuid: string): void {
+  const ps = state.primaryStorages.get(state.volumes.get(uuid)?.primaryStorageUuid ?? "");
   deleteSnapshotsOf(state, uuid);
   deleteTagsOf(state, uuid);
   state.volumes.delete(uuid);
+  refreshCapacity(state, ps);
 }
 
 /** ExpungeDataVolume: removes a Deleted volume with its snapshots and tags. */
