@@ -183,7 +183,10 @@ export type VmInstance = z.output<typeof vmInstanceSchema>;
 export const volumeSchema = z.looseObject({
   uuid: z.string().min(1),
   name: z.string().default(""),
+  description: optional(z.string()),
   vmInstanceUuid: optional(z.string()),
+  primaryStorageUuid: optional(z.string()),
+  diskOfferingUuid: optional(z.string()),
   type: optional(z.string()),
   deviceId: optional(lenientNumber),
   size: optional(lenientNumber),
@@ -258,6 +261,31 @@ export const instanceOfferingSchema = z.looseObject({
 
 /** An instance offering. */
 export type InstanceOffering = z.output<typeof instanceOfferingSchema>;
+
+/** `DiskOfferingInventory`. */
+export const diskOfferingSchema = z.looseObject({
+  uuid: z.string().min(1),
+  name: z.string().default(""),
+  diskSize: optional(lenientNumber),
+  state: optional(z.string()),
+});
+
+/** A disk offering: the size (and storage type) of data volumes. */
+export type DiskOffering = z.output<typeof diskOfferingSchema>;
+
+/** `PrimaryStorageInventory`, reduced to what the provider reads. */
+export const primaryStorageSchema = z.looseObject({
+  uuid: z.string().min(1),
+  name: z.string().default(""),
+  zoneUuid: optional(z.string()),
+  type: optional(z.string()),
+  state: optional(z.string()),
+  status: optional(z.string()),
+  availableCapacity: optional(lenientNumber),
+});
+
+/** A primary storage, where volumes live. */
+export type PrimaryStorage = z.output<typeof primaryStorageSchema>;
 
 /** `L3NetworkInventory`. */
 export const l3NetworkSchema = z.looseObject({

@@ -1,6 +1,7 @@
 /**
- * The ZStack collections the provider reads (zones, clusters, hosts, images, instance
- * offerings, L3 networks, VMs, volumes, volume snapshots, user tags), each with its path,
+ * The ZStack collections the provider reads (zones, clusters, hosts, images, instance and
+ * disk offerings, L3 networks, primary storage, VMs, volumes, volume snapshots, user
+ * tags), each with its path,
  * reply schema and a name for messages, and the paged query every read goes through.
  *
  * @module
@@ -8,10 +9,12 @@
 
 import type { z } from "zod";
 import {
+  diskOfferingSchema,
   hostSchema,
   imageSchema,
   instanceOfferingSchema,
   l3NetworkSchema,
+  primaryStorageSchema,
   queryReplySchema,
   userTagSchema,
   type VmInstance,
@@ -52,6 +55,18 @@ export const instanceOfferings = {
   path: "/v1/instance-offerings",
   schema: instanceOfferingSchema,
   kind: "instance offering",
+};
+/** Disk offerings. */
+export const diskOfferings = {
+  path: "/v1/disk-offerings",
+  schema: diskOfferingSchema,
+  kind: "disk offering",
+};
+/** Primary storage. */
+export const primaryStorages = {
+  path: "/v1/primary-storage",
+  schema: primaryStorageSchema,
+  kind: "primary storage",
 };
 /** L3 networks. */
 export const l3Networks = { path: "/v1/l3-networks", schema: l3NetworkSchema, kind: "L3 network" };

@@ -16,6 +16,9 @@
  *   cluster: cluster-1
  * networks:
  *   default: [l3-default] # names or uuids; the first is the pod network
+ * volumes:                # PersistentVolumes as data volumes (all optional)
+ *   diskOffering: disk-10g
+ *   primaryStorage: ps-local
  * ```
  *
  * @module
@@ -172,6 +175,16 @@ export const zstackConfigSchema = z.strictObject({
     cpu: quantity.default("1"),
     memory: quantity.default("1Gi"),
   }).default({ cpu: "1", memory: "1Gi" }),
+  /**
+   * Data volumes for PersistentVolumeClaims: the disk offering and primary storage (names
+   * or uuids) of classes whose parameters name none. Without a disk offering a volume is
+   * sized by its claim alone; without a primary storage ZStack places it on the storage of
+   * the first VM it is attached to.
+   */
+  volumes: z.strictObject({
+    diskOffering: nameOrUuid.optional(),
+    primaryStorage: nameOrUuid.optional(),
+  }).default({}),
   /** `destroy-and-expunge` (default), `destroy` (recoverable for ZStack's expunge period) or `keep`. */
   onPodDelete: z.enum(podDeletePolicies).default("destroy-and-expunge"),
   /** Seconds between two status polls (one query of this node's VMs each). */

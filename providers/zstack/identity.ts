@@ -52,6 +52,19 @@ export async function vmUuidForPod(uid: string): Promise<string> {
     .join("").slice(0, 32);
 }
 
+/**
+ * A uuid derived from `text`: its SHA-256 shaped as a version-5 uuid without dashes, as
+ * ZStack's `resourceUuid` check wants. Resources vkedge creates under a caller-chosen name
+ * (a volume, a snapshot part) get theirs this way, so a repeated create finds them.
+ */
+export async function derivedUuid(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 12)}5${hex.slice(13, 16)}${variant}${hex.slice(17, 32)}`;
+}
+
 /** The VM name: `vkedge-<namespace>.<pod name>` (namespaces have no dots), at most 255 characters. */
 export function vmNameForPod(identity: { namespace: string; name: string }): string {
   return `vkedge-${identity.namespace}.${identity.name}`.slice(0, 255);

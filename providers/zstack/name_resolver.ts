@@ -1,11 +1,13 @@
 /**
- * Name → inventory resolution of what the configuration and pods name (zone, cluster,
- * host, image, L3 network, instance offering: by name or by uuid), cached for a minute.
+ * Name → inventory resolution of what the configuration, pods and StorageClasses name
+ * (zone, cluster, host, image, L3 network, instance and disk offering, primary storage: by
+ * name or by uuid), cached for a minute.
  * Concurrent creates share one in-flight lookup per key instead of repeating it; the
  * shared lookup runs for the provider's lifetime, and each caller stops waiting when its
  * own signal aborts. A name that matches nothing, or more than one thing, or something
  * unusable (a disabled image, a system network) is an `InvalidInputError` saying so; a
- * zone, cluster or host that matches nothing is refused naming the ones that exist there.
+ * zone, cluster, host, disk offering or primary storage that matches nothing is refused
+ * naming the ones that exist there.
  * A VM-Pod's placement hints resolve the same way, over the configured placement.
  *
  * @module
@@ -14,15 +16,23 @@
 import type { z } from "zod";
 import { InvalidInputError } from "../../lib/provider.ts";
 import { canonicalJson, errorMessage } from "../../lib/provider_kit/mod.ts";
-import type { Image, InstanceOffering, L3Network } from "./api_types.ts";
+import type {
+  DiskOffering,
+  Image,
+  InstanceOffering,
+  L3Network,
+  PrimaryStorage,
+} from "./api_types.ts";
 import type { ZStackClient } from "./client.ts";
 import {
   clusters,
   type Collection,
+  diskOfferings,
   hosts,
   images,
   instanceOfferings,
   l3Networks,
+  primaryStorages,
   queryAll,
   zones,
 } from "./collections.ts";
@@ -62,6 +72,14 @@ export interface NameResolverOptions {
 export interface PodLookup {
   /** `namespace/name` of the pod, for messages. */
   pod: string;
+  /** Aborts this caller's wait. */
+  signal: AbortSignal;
+}
+
+/** What a lookup for something else than a pod (a volume) is for. */
+export interface Lookup {
+  /** What the name is for, in messages: `volume pvc-… StorageClass parameter diskOffering`. */
+  context: string;
   /** Aborts this caller's wait. */
   signal: AbortSignal;
 }
@@ -196,6 +214,50 @@ export class NameResolver {
       );
     }
     return offering;
+  }
+
+  /**
+   * The disk offering a StorageClass or the configuration names; it must be Enabled. One
+   * matching nothing is refused naming the offerings that exist.
+   */
+  async diskOffering(ref: string, lookup: Lookup): Promise<DiskOffering> {
+    const offering = await this.#resolve(diskOfferings, ref, { ...lookup, scope: "" });
+    if (offering.state !== undefined && offering.state !== "Enabled") {
+      throw new InvalidInputError(
+        `zstack provider: ${lookup.context}: expected disk offering "${ref}" to be Enabled, found ${offering.state}`,
+      );
+    }
+    return offering;
+  }
+
+  /**
+   * The primary storage a StorageClass or the configuration names, in the configured
+   * zone; it must be Enabled and Connected. One matching nothing is refused naming the
+   * primary storage the zone has.
+   */
+  async primaryStorage(ref: string, lookup: Lookup): Promise<PrimaryStorage> {
+    const { zone } = await this.placement(lookup.signal);
+    const storage = await this.#resolve(primaryStorages, ref, {
+      ...lookup,
+      extra: [eq("zoneUuid", zone.uuid)],
+      scope: `in zone "${zone.name || zone.uuid}"`,
+    });
+    const problems = [
+      ...(storage.state !== undefined && storage.state !== "Enabled"
+        ? [`state ${storage.state}`]
+        : []),
+      ...(storage.status !== undefined && storage.status !== "Connected"
+        ? [`status ${storage.status}`]
+        : []),
+    ];
+    if (problems.length > 0) {
+      throw new InvalidInputError(
+        `zstack provider: ${lookup.context}: expected primary storage "${ref}" to be Enabled and Connected, found ${
+          problems.join(", ")
+        }`,
+      );
+    }
+    return storage;
   }
 
   #loadPlacement(): Promise<Placement> {

@@ -2,6 +2,8 @@
  * What `onPodDelete` does to the VM of a deleted pod: destroy it (Permissive) and expunge
  * it (the default), only destroy it (recoverable for ZStack's expunge period), or keep it
  * running and release it by removing this node's tag, so this node no longer lists it.
+ * Before a VM is destroyed its data volumes are detached, so that they (PersistentVolumes)
+ * outlive it whatever ZStack's `dataVolume.deleteOnVmDestroy` says.
  *
  * @module
  */
@@ -10,6 +12,7 @@ import { emptyReplySchema } from "./api_types.ts";
 import type { ZStackClient } from "./client.ts";
 import { queryAll, userTags, vmInstances } from "./collections.ts";
 import type { PodDeletePolicy } from "./config.ts";
+import { detachDataVolumes } from "./data_volumes.ts";
 import { notFoundCode, ZStackApiError } from "./errors.ts";
 import { eq } from "./query.ts";
 import type { TrackedVm } from "./vm_tracker.ts";
@@ -24,6 +27,8 @@ export interface RemoveVmOptions {
   nodeTag: string;
   /** Writes a line to the VM's lifecycle log. */
   log: (text: string) => void;
+  /** Pause between two reads while waiting for the VM to settle before its volumes are detached. */
+  waitIntervalMs: number;
   /** Aborts the calls. */
   signal: AbortSignal;
 }
@@ -43,6 +48,11 @@ export async function removeVm(tracked: TrackedVm, options: RemoveVmOptions): Pr
     return;
   }
   if (!["Destroyed", "Expunging"].includes(tracked.vm.state)) {
+    await detachDataVolumes(client, uuid, {
+      waitIntervalMs: options.waitIntervalMs,
+      log: options.log,
+      signal,
+    });
     options.log("destroy requested (pod deleted)");
     await client.call("DELETE", `${vmInstances.path}/${uuid}`, {
       query: "deleteMode=Permissive",

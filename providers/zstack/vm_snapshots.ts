@@ -37,6 +37,7 @@ import {
 } from "./api_types.ts";
 import { queryAll, volumes, volumeSnapshots } from "./collections.ts";
 import { describeErrorCode, toProviderError, ZStackApiError } from "./errors.ts";
+import { derivedUuid } from "./identity.ts";
 import { eq, like } from "./query.ts";
 import { describeVm, logAction, settleVm, type VmActionContext } from "./vm_action.ts";
 import type { TrackedVm } from "./vm_tracker.ts";
@@ -71,12 +72,7 @@ export async function snapshotPartUuid(
   vmUuid: string,
   options: { name: string; part: string },
 ): Promise<string> {
-  const text = `${snapshotMarkerPrefix}${vmUuid}/${options.name}/${options.part}`;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0"))
-    .join("");
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 12)}5${hex.slice(13, 16)}${variant}${hex.slice(17, 32)}`;
+  return await derivedUuid(`${snapshotMarkerPrefix}${vmUuid}/${options.name}/${options.part}`);
 }
 
 /** The volume snapshots that make up one VM snapshot. */

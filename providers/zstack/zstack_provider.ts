@@ -7,14 +7,15 @@
  * Status comes from polling this node's VMs with one query per interval; only changes are
  * reported. `kubectl logs` shows the VM lifecycle as vkedge observed it. The VM behind a
  * pod powers off and on, reboots, is snapshotted, restored and live-migrated through the
- * VM capabilities.
+ * VM capabilities; PersistentVolumes are ZStack data volumes, attached to the VMs behind
+ * the pods that use them, and kept when those VMs are destroyed.
  *
  * This class is the contract over files named after their jobs: `vm_tracker.ts` (this
  * node's VMs), `vm_creation.ts` and `vm_removal.ts` (create and delete),
  * `name_resolver.ts` (name → uuid), `capacity.ts` and `node_description.ts` (the Node),
  * `lifecycle_log.ts` (the per-VM log), `mapping.ts` (pod ↔ VM), `vm_power.ts`,
- * `vm_snapshots.ts` and `vm_migration.ts` (the VM capabilities) and `client.ts` (the REST
- * API); notifications, the poll loop, the log options and the node merge come from the
+ * `vm_snapshots.ts` and `vm_migration.ts` (the VM capabilities), `data_volumes.ts` and
+ * `volume_request.ts` (volumes) and `client.ts` (the REST API); notifications, the poll loop, the log options and the node merge come from the
  * provider kit.
  *
  * @module
@@ -33,6 +34,7 @@ import {
   type PodNotifier,
   type Provider,
   type ProviderRuntimeOptions,
+  type ProvisionedVolume,
   type StopOptions,
   UnavailableError,
   type VirtualMachineMigration,
@@ -40,6 +42,8 @@ import {
   type VirtualMachineSnapshot,
   type VirtualMachineSnapshots,
   type VirtualMachineState,
+  type VolumeProvisioner,
+  type VolumeRequest,
 } from "../../lib/provider.ts";
 import {
   CallbackSet,
@@ -60,6 +64,16 @@ import { NodeCapacity } from "./capacity.ts";
 import type { ZStackClient } from "./client.ts";
 import { vmInstances, zones } from "./collections.ts";
 import type { ZStackConfig } from "./config.ts";
+import {
+  attachVolume,
+  createVolume,
+  deleteVolume,
+  detachVolume,
+  expandVolume,
+  getVolume,
+  listVolumes,
+  type VolumeContext,
+} from "./data_volumes.ts";
 import { toProviderError } from "./errors.ts";
 import { KnownHosts } from "./hosts.ts";
 import { identityKey, nodeTag, type VmOwner } from "./identity.ts";
@@ -87,7 +101,7 @@ const maxWaitIntervalMs = 2_000;
 /**
  * Provider running each pod as a ZStack VM. Implements the required interfaces, pod
  * notifications by polling, node status notifications, container logs (the VM
- * lifecycle) and the VM capabilities: power, snapshots and migration.
+ * lifecycle), the VM capabilities (power, snapshots and migration) and volumes.
  */
 export class ZStackProvider
   implements
@@ -97,7 +111,8 @@ export class ZStackProvider
     ContainerLogs,
     VirtualMachinePower,
     VirtualMachineSnapshots,
-    VirtualMachineMigration {
+    VirtualMachineMigration,
+    VolumeProvisioner {
   /** Provider name. */
   readonly name = "zstack";
   readonly #config: ZStackConfig;
@@ -113,6 +128,7 @@ export class ZStackProvider
   readonly #tracker: VmTracker;
   readonly #capacity: NodeCapacity;
   readonly #vmActions: VmActionContext;
+  readonly #volumes: VolumeContext;
   readonly #reporter = new PodStatusReporter();
   readonly #nodeCallbacks = new CallbackSet<Node>("node status");
   #node: Node | undefined;
@@ -160,6 +176,13 @@ export class ZStackProvider
       hosts: this.#hosts,
       now: this.#now,
       waitIntervalMs: Math.min(config.pollIntervalSeconds * 1000, maxWaitIntervalMs),
+    };
+    this.#volumes = {
+      ...this.#vmActions,
+      resolver: this.#resolver,
+      owner: this.#owner,
+      nodeTag: this.#nodeTag,
+      defaults: config.volumes,
     };
     this.#stopped.addEventListener("abort", () => {
       this.#tracker.wakeAll();
@@ -333,6 +356,7 @@ export class ZStackProvider
         policy,
         nodeTag: this.#nodeTag,
         log: (text) => tracked.log.append(new Date(this.#now()), text),
+        waitIntervalMs: this.#vmActions.waitIntervalMs,
         signal,
       });
     } catch (error) {
@@ -518,6 +542,52 @@ export class ZStackProvider
   /** Names the hosts the VM could be live-migrated to now. */
   async listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]> {
     return await migrationTargets(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  }
+
+  // -- VolumeProvisioner ---------------------------------------------------
+
+  /**
+   * Creates the data volume of a claim (see `data_volumes.ts`) and resolves once it is
+   * ready; a repeat finds the volume of that name, also while its create job runs.
+   */
+  async createVolume(request: VolumeRequest, signal: AbortSignal): Promise<ProvisionedVolume> {
+    return await createVolume(this.#volumes, request, signal);
+  }
+
+  /** Returns the data volume `volumeId`, or `undefined` when it is gone or deleted. */
+  async getVolume(volumeId: string, signal: AbortSignal): Promise<ProvisionedVolume | undefined> {
+    return await getVolume(this.#volumes, volumeId, signal);
+  }
+
+  /** Lists the data volumes tagged for this node. */
+  async listVolumes(signal: AbortSignal): Promise<ProvisionedVolume[]> {
+    return await listVolumes(this.#volumes, signal);
+  }
+
+  /** Deletes and expunges a detached data volume this cluster's agents provisioned. */
+  async deleteVolume(volumeId: string, signal: AbortSignal): Promise<void> {
+    await deleteVolume(this.#volumes, volumeId, signal);
+  }
+
+  /** Grows a data volume to at least `sizeBytes` and resolves with its size. */
+  async expandVolume(volumeId: string, sizeBytes: number, signal: AbortSignal): Promise<number> {
+    return await expandVolume(this.#volumes, volumeId, { sizeBytes, signal });
+  }
+
+  /** Attaches a data volume to the VM behind `pod` (a hot plug while it runs). */
+  async attachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void> {
+    await attachVolume(this.#volumes, volumeId, { tracked: await this.#vmOf(pod, signal), signal });
+  }
+
+  /** Detaches a data volume from the VM behind `pod`; a pod without a VM has none attached. */
+  async detachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void> {
+    let tracked: TrackedVm | undefined;
+    try {
+      tracked = await this.#vmOf(pod, signal);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    await detachVolume(this.#volumes, volumeId, { tracked, signal });
   }
 
   // -- helpers --------------------------------------------------------------

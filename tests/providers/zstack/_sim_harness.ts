@@ -38,6 +38,8 @@ export interface SimulatorTestOptions {
   guestShutdownTimeoutMs?: number;
   /** Seed instead of the default inventory (two hosts in one cluster). */
   seed?: SeedInput;
+  /** ZStack's `dataVolume.deleteOnVmDestroy` (default false). */
+  dataVolumeDeleteOnVmDestroy?: boolean;
 }
 
 /** Runs `work` against a fresh simulator and closes it afterwards. */
@@ -53,6 +55,7 @@ export async function withSimulator(
     sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 7200,
     guestShutdownTimeoutMs: options.guestShutdownTimeoutMs,
     seed: options.seed,
+    dataVolumeDeleteOnVmDestroy: options.dataVolumeDeleteOnVmDestroy,
     // Job locations name an internal address the client cannot reach: it must rewrite them.
     locationBase: "http://127.0.0.2:9/zstack",
   });

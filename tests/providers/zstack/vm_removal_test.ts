@@ -22,12 +22,32 @@ function trackedIn(state: string): TrackedVm {
   };
 }
 
+const volumeUuid = "d".repeat(32);
+const volumesQuery =
+  `GET /v1/volumes?q=vmInstanceUuid=${uuid}&q=type=Data&limit=500&start=0&replyWithCount=true`;
+
+/** What the replayed ZStack holds: the VM's state and whether a data volume is attached. */
+interface Backend {
+  state: string;
+  attached: boolean;
+}
+
 /** A ZStack whose jobs end at once; `expunge` answers the expunge job. */
-function zstack(expunge: () => Response = () => json(200, {})) {
+function zstack(backend: Backend, expunge: () => Response = () => json(200, {})) {
   const server = startReplayServer((request: Received) => {
     if (isLogin(request)) return json(200, loginReply);
     if (request.method === "GET" && request.path === "/v1/user-tags") {
       return inventories([{ uuid: "t".repeat(32), resourceUuid: uuid, tag: nodeTag }]);
+    }
+    if (request.method === "GET" && request.path === "/v1/volumes") {
+      return inventories(
+        backend.attached
+          ? [{ uuid: volumeUuid, name: "pvc-1", type: "Data", vmInstanceUuid: uuid }]
+          : [],
+      );
+    }
+    if (request.method === "GET" && request.path === "/v1/vm-instances") {
+      return inventories([{ uuid, name: "vkedge-default.web", state: backend.state }]);
     }
     if (request.method !== "GET") {
       return json(202, { location: `http://mn/zstack/v1/api-jobs/${request.method}` });
@@ -37,8 +57,12 @@ function zstack(expunge: () => Response = () => json(200, {})) {
   return server;
 }
 
-async function remove(policy: PodDeletePolicy, state = "Running", expunge?: () => Response) {
-  const server = zstack(expunge);
+async function remove(
+  policy: PodDeletePolicy,
+  state = "Running",
+  options: { expunge?: () => Response; attached?: boolean } = {},
+) {
+  const server = zstack({ state, attached: options.attached ?? false }, options.expunge);
   const lines: string[] = [];
   try {
     await removeVm(trackedIn(state), {
@@ -46,6 +70,7 @@ async function remove(policy: PodDeletePolicy, state = "Running", expunge?: () =
       policy,
       nodeTag,
       log: (line) => lines.push(line),
+      waitIntervalMs: 10,
       signal,
     });
     const calls = server.received.filter((r) => !r.path.startsWith("/v1/api-jobs/"))
@@ -60,21 +85,21 @@ async function remove(policy: PodDeletePolicy, state = "Running", expunge?: () =
 Deno.test("destroy-and-expunge destroys the VM permissively, then expunges it", async () => {
   assertEquals(await remove("destroy-and-expunge"), {
     calls: [
+      volumesQuery,
       `DELETE /v1/vm-instances/${uuid}?deleteMode=Permissive`,
       `PUT /v1/vm-instances/${uuid}/actions`,
     ],
     lines: ["destroy requested (pod deleted)", "expunge requested"],
   });
-  const gone = await remove(
-    "destroy-and-expunge",
-    "Destroyed",
-    () => json(503, { error: { code: "SYS.1003", details: "VM not found" } }),
-  );
+  const gone = await remove("destroy-and-expunge", "Destroyed", {
+    expunge: () => json(503, { error: { code: "SYS.1003", details: "VM not found" } }),
+  });
   assertEquals(gone.calls, [`PUT /v1/vm-instances/${uuid}/actions`]);
 });
 
 Deno.test("destroy only destroys; keep removes this node's tag and leaves the VM alone", async () => {
   assertEquals((await remove("destroy")).calls, [
+    volumesQuery,
     `DELETE /v1/vm-instances/${uuid}?deleteMode=Permissive`,
   ]);
   const kept = await remove("keep");
@@ -88,11 +113,9 @@ Deno.test("destroy only destroys; keep removes this node's tag and leaves the VM
 Deno.test("an expunge that fails otherwise is the caller's error; the lines say what was done", async () => {
   await assertRejects(
     () =>
-      remove(
-        "destroy-and-expunge",
-        "Running",
-        () => json(503, { error: { code: "SYS.1006", details: "storage offline" } }),
-      ),
+      remove("destroy-and-expunge", "Running", {
+        expunge: () => json(503, { error: { code: "SYS.1006", details: "storage offline" } }),
+      }),
     ZStackApiError,
     "storage offline",
   );
@@ -105,5 +128,31 @@ Deno.test("an expunge that fails otherwise is the caller's error; the lines say 
   assertEquals(
     removedText(tracked, "keep"),
     `VM vkedge-default.web (${uuid}) left running and released (onPodDelete: keep)`,
+  );
+});
+
+Deno.test("a VM's data volumes are detached before it is destroyed, unless its state allows no detach", async () => {
+  const running = await remove("destroy-and-expunge", "Running", { attached: true });
+  assertEquals(running.calls, [
+    volumesQuery,
+    `GET /v1/vm-instances?q=uuid=${uuid}&limit=1`,
+    `DELETE /v1/volumes/${volumeUuid}/vm-instances?vmUuid=${uuid}`,
+    `DELETE /v1/vm-instances/${uuid}?deleteMode=Permissive`,
+    `PUT /v1/vm-instances/${uuid}/actions`,
+  ]);
+  assertEquals(running.lines, [
+    `data volume pvc-1 (${volumeUuid}) detached and kept`,
+    "destroy requested (pod deleted)",
+    "expunge requested",
+  ]);
+  const crashed = await remove("destroy", "Crashed", { attached: true });
+  assertEquals(crashed.calls, [
+    volumesQuery,
+    `GET /v1/vm-instances?q=uuid=${uuid}&limit=1`,
+    `DELETE /v1/vm-instances/${uuid}?deleteMode=Permissive`,
+  ]);
+  assertEquals(
+    crashed.lines[0],
+    `data volumes pvc-1 (${volumeUuid}) left attached: ZStack detaches nothing from a Crashed VM; destroying it detaches them unless dataVolume.deleteOnVmDestroy is set`,
   );
 });
