@@ -1,7 +1,7 @@
 /**
  * Configuration of the mock provider: node capacity, pod address range, fault file, state
- * file, the simulated VMs' latencies and hosts, and a few cosmetic node facts, validated
- * once with zod.
+ * file, the simulated VMs' latencies and hosts, the simulated volumes, and a few cosmetic
+ * node facts, validated once with zod.
  *
  * @module
  */
@@ -101,6 +101,29 @@ const vmSchema = z.strictObject({
   ),
 });
 
+const offeringName = z.string().regex(/^[A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?$/, {
+  error: (issue) =>
+    `expected a disk offering name of letters, digits, "-", "." and "_", such as "standard", found "${
+      String(issue.input)
+    }"`,
+});
+
+/** The disk offering of volumes whose StorageClass names none. */
+export const defaultDiskOffering = "standard";
+
+/** How the simulated volumes (PersistentVolumes) behave. */
+const volumesSchema = z.strictObject({
+  /** Milliseconds a volume takes to be created (ready). */
+  createDelayMs: delayMs.default(200),
+  /** Bytes all volumes together may take; a create or expand beyond is a capacity refusal. */
+  capacity: quantity.default("1Ti"),
+  /**
+   * The disk offerings the StorageClass parameter `diskOffering` may name; the first is
+   * used when it names none.
+   */
+  diskOfferings: z.array(offeringName).min(1).default(() => [defaultDiskOffering]),
+});
+
 /** zod schema of the mock provider's configuration file (YAML or JSON). */
 export const mockConfigSchema = z.strictObject({
   /** Node capacity (= allocatable); unspecified cpu/memory/pods/ephemeral-storage take defaults. */
@@ -112,17 +135,19 @@ export const mockConfigSchema = z.strictObject({
   podCidr: podCidr.prefault("10.233.0.0/16"),
   /**
    * File whose content injects faults: `ping`, `create`, `update`, `delete`, and for the
-   * VMs `power`, `snapshot`, `migrate` (any order).
+   * VMs `power`, `snapshot`, `migrate`, and `volume` for the volumes (any order).
    */
   faultFile: z.string().min(1).optional(),
   /**
-   * File the pods are kept in, so that they outlive the agent process as a real IaaS's
-   * machines do: read at start-up, rewritten atomically before every create, update and
-   * delete resolves. Without it pods live in memory only.
+   * File the pods and volumes are kept in, so that they outlive the agent process as a
+   * real IaaS's machines and disks do: read at start-up, rewritten atomically before every
+   * change resolves. Without it they live in memory only.
    */
   stateFile: z.string().min(1).optional(),
   /** The simulated VMs: latencies of power, snapshot and migration, and the hosts. */
   vm: vmSchema.prefault({}),
+  /** The simulated volumes: creation latency, total capacity and disk offerings. */
+  volumes: volumesSchema.prefault({}),
   /** Seconds between heartbeat lines in container logs. */
   logHeartbeatSeconds: z.number().int().min(1).max(86_400).default(30),
   /** `spec.providerID` of the node. */

@@ -2,8 +2,9 @@
  * Fault injection of the mock provider: `setHealthy(false)` makes `ping` fail, and the
  * fault file (when configured) makes `ping`, `create`, `update` or `delete` fail for as long
  * as it names them, and the VM actions too (`power`: start, stop and restart; `snapshot`:
- * create, restore and delete a snapshot; `migrate`), so that tests and demos can break a
- * running agent's backend at will.
+ * create, restore and delete a snapshot; `migrate`) and the volume actions (`volume`:
+ * create, delete, expand, attach and detach), so that tests and demos can break a running
+ * agent's backend at will.
  *
  * @module
  */
@@ -22,7 +23,8 @@ export type MockFault =
   | "delete"
   | "power"
   | "snapshot"
-  | "migrate";
+  | "migrate"
+  | "volume";
 
 const knownFaults: readonly MockFault[] = [
   "ping",
@@ -32,6 +34,7 @@ const knownFaults: readonly MockFault[] = [
   "power",
   "snapshot",
   "migrate",
+  "volume",
 ];
 
 /** The health switch and the fault file of one provider. */

@@ -4,11 +4,13 @@
  * and report deterministic, monotonically increasing usage. Behind every pod is a simulated
  * VM that powers off and on, reboots, is snapshotted, restored and migrated between the
  * configured hosts, each action taking its configured delay, so that the VirtualMachine
- * controllers run on it as on an IaaS. It is a product feature (demos, benchmarks,
+ * controllers run on it as on an IaaS; and volumes for PersistentVolumeClaims, attached to
+ * those VMs and kept when they go. It is a product feature (demos, benchmarks,
  * conformance runs), so it behaves like a small, honest kubelet.
  *
  * This class is the contract's facade over files named after their jobs: `pod_records.ts`
  * and `pod_status.ts` (the pods), `virtual_machine.ts` and `vm_simulator.ts` (their VMs),
+ * `volumes.ts` (the volumes),
  * `faults.ts`, `synthetic_logs.ts`, `usage_model.ts` and `stats_summary.ts`,
  * `node_description.ts`, `state_file.ts`; the generic parts come from the provider kit.
  *
@@ -28,6 +30,7 @@ import {
   type PodNotifier,
   type Provider,
   type ProviderRuntimeOptions,
+  type ProvisionedVolume,
   type StatsSummary,
   type StopOptions,
   UnavailableError,
@@ -35,6 +38,8 @@ import {
   type VirtualMachinePower,
   type VirtualMachineSnapshot,
   type VirtualMachineSnapshots,
+  type VolumeProvisioner,
+  type VolumeRequest,
 } from "../../lib/provider.ts";
 import {
   CallbackSet,
@@ -62,15 +67,26 @@ import {
   validatePod,
 } from "./pod_records.ts";
 import { podStatusOf } from "./pod_status.ts";
-import { readStateFile, StateFileWriter, type VmOperationCounts } from "./state_file.ts";
+import {
+  readState,
+  StateFileWriter,
+  type VmOperationCounts,
+  type VolumeOperationCounts,
+} from "./state_file.ts";
 import { statsSummary } from "./stats_summary.ts";
 import { syntheticLogLines } from "./synthetic_logs.ts";
 import { UsageModel } from "./usage_model.ts";
 import type { MockVirtualMachineState } from "./virtual_machine.ts";
 import { VmSimulator } from "./vm_simulator.ts";
+import { MockVolumes } from "./volumes.ts";
 
 export type { MockFault } from "./faults.ts";
-export type { VmOperation, VmOperationCounts } from "./state_file.ts";
+export type {
+  VmOperation,
+  VmOperationCounts,
+  VolumeOperation,
+  VolumeOperationCounts,
+} from "./state_file.ts";
 export type { MockPowerState, MockVirtualMachineState } from "./virtual_machine.ts";
 
 const logger = getLogger(["vkedge", "provider", "mock"]);
@@ -79,8 +95,8 @@ const logger = getLogger(["vkedge", "provider", "mock"]);
 export type MockProviderOptions = ProviderRuntimeOptions;
 
 /**
- * In-memory provider implementing pods, notifications, logs, stats, resource metrics and
- * the VM capabilities (power, snapshots, migration), optionally kept in a state file
+ * In-memory provider implementing pods, notifications, logs, stats, resource metrics, the
+ * VM capabilities (power, snapshots, migration) and volumes, optionally kept in a state file
  * across restarts. Faults can be injected at runtime with `setHealthy(false)` or through
  * the fault file.
  */
@@ -94,7 +110,8 @@ export class MockProvider
     MetricsResource,
     VirtualMachinePower,
     VirtualMachineSnapshots,
-    VirtualMachineMigration {
+    VirtualMachineMigration,
+    VolumeProvisioner {
   /** Provider name. */
   readonly name = "mock";
   readonly #config: MockConfig;
@@ -110,6 +127,7 @@ export class MockProvider
   readonly #nodeCallbacks = new CallbackSet<Node>("node status");
   readonly #stateFile: StateFileWriter | undefined;
   readonly #vms: VmSimulator;
+  readonly #volumes: MockVolumes;
 
   /** Creates the provider from a validated configuration. */
   constructor(config: MockConfig, options: MockProviderOptions) {
@@ -132,12 +150,27 @@ export class MockProvider
       changeOptions: (record) => this.#changeOptions(record),
       changed: (record) => this.#changed(record),
     });
+    this.#volumes = new MockVolumes({
+      config: config.volumes,
+      now: this.#now,
+      stopped: this.#stopped,
+      faults: this.#faults,
+      podOfVm: (vmId) => {
+        const record = this.#pods.all().find((candidate) => candidate.vm.id === vmId);
+        return record === undefined ? undefined : podKey(record.pod);
+      },
+      changed: () => this.#save(),
+    });
     const stateFile = config.stateFile;
     if (stateFile !== undefined) {
-      for (const saved of readStateFile(stateFile)) {
-        this.#vms.resume(this.#pods.restore(saved, stateFile));
-      }
-      this.#stateFile = new StateFileWriter(stateFile, () => this.#pods.saved());
+      const saved = readState(stateFile);
+      for (const pod of saved.pods) this.#vms.resume(this.#pods.restore(pod, stateFile));
+      this.#volumes.restore(saved.volumes, saved.volumeOperations);
+      this.#stateFile = new StateFileWriter(stateFile, () => ({
+        pods: this.#pods.saved(),
+        volumes: this.#volumes.saved(),
+        volumeOperations: this.#volumes.operations(),
+      }));
       if (this.#pods.size > 0) {
         logger.info("restored {count} pods from {path}", {
           count: this.#pods.size,
@@ -228,7 +261,8 @@ export class MockProvider
 
   /**
    * Terminates every container, reports the terminal status (phase Succeeded, reason
-   * `MockProviderPodDeleted`) and forgets the pod.
+   * `MockProviderPodDeleted`) and forgets the pod; the volumes of its VM are detached and
+   * kept.
    */
   async deletePod(pod: Pod, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
@@ -240,6 +274,7 @@ export class MockProvider
     terminateContainers(record, options);
     this.#usage.retirePod(record, options.now);
     this.#pods.remove(record);
+    this.#volumes.detachAll(record.vm.id);
     logger.debug("deleted pod {pod}", { pod: `${namespace}/${name}` });
     await this.#save();
     this.#reporter.report(this.#podOf(record, options.now));
@@ -410,6 +445,57 @@ export class MockProvider
       signal.throwIfAborted();
       return this.#vms.targets(this.#vmRecord(pod));
     });
+  }
+
+  // -- VolumeProvisioner ---------------------------------------------------
+
+  /** Creates (or finds) the volume of `request`, ready after `volumes.createDelayMs`. */
+  async createVolume(request: VolumeRequest, signal: AbortSignal): Promise<ProvisionedVolume> {
+    return await this.#volumes.create(request, signal);
+  }
+
+  /** Returns the volume `volumeId`, or `undefined`. */
+  getVolume(volumeId: string, signal: AbortSignal): Promise<ProvisionedVolume | undefined> {
+    return Promise.try(() => {
+      signal.throwIfAborted();
+      return this.#volumes.get(volumeId);
+    });
+  }
+
+  /** Lists every volume (the mock is one node's backend). */
+  listVolumes(signal: AbortSignal): Promise<ProvisionedVolume[]> {
+    return Promise.try(() => {
+      signal.throwIfAborted();
+      return this.#volumes.all();
+    });
+  }
+
+  /** Deletes a detached volume. */
+  async deleteVolume(volumeId: string, signal: AbortSignal): Promise<void> {
+    await this.#volumes.delete(volumeId, signal);
+  }
+
+  /** Grows a volume to at least `sizeBytes` within the configured capacity. */
+  async expandVolume(volumeId: string, sizeBytes: number, signal: AbortSignal): Promise<number> {
+    return await this.#volumes.expand(volumeId, sizeBytes, signal);
+  }
+
+  /** Attaches a volume to the VM behind `pod`. */
+  async attachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void> {
+    await this.#volumes.attach(volumeId, this.#vmRecord(pod).vm.id, signal);
+  }
+
+  /** Detaches a volume from the VM behind `pod`; a pod without a VM has none attached. */
+  async detachVolume(volumeId: string, pod: Pod, signal: AbortSignal): Promise<void> {
+    await this.#volumes.detach(volumeId, this.#pods.serving(pod)?.vm.id, signal);
+  }
+
+  /**
+   * How many times each volume action was carried out (repeats that found it done
+   * excluded), kept in the state file: `create` is 1 when one claim made one volume.
+   */
+  volumeOperations(): VolumeOperationCounts {
+    return this.#volumes.operations();
   }
 
   // -- StatsSummary and MetricsResource -------------------------------------

@@ -1,7 +1,8 @@
 /**
  * The mock provider's state file: the pods it runs and the VMs behind them (power, host,
- * snapshots, an action in progress), kept on disk so that they outlive the agent process
- * as the machines of a real IaaS would. It is read once when the provider is
+ * snapshots, an action in progress), and its volumes with the counts of what was done to
+ * them, kept on disk so that they outlive the agent process as the machines and disks of
+ * a real IaaS would. It is read once when the provider is
  * created and rewritten atomically (temporary file, then rename) after every change.
  *
  * @module
@@ -97,6 +98,39 @@ export interface VirtualMachineRecord {
   operations: VmOperationCounts;
 }
 
+/** The volume actions the mock counts, so tests can tell that one happened exactly once. */
+export type VolumeOperation = "create" | "delete" | "expand" | "attach" | "detach";
+
+/** How many times each volume action was carried out (repeats that did nothing excluded). */
+export type VolumeOperationCounts = Record<VolumeOperation, number>;
+
+/** One volume of the mock provider. */
+export interface SavedVolume {
+  /** Its identifier (a uuid). */
+  id: string;
+  /** The name it was created for (`VolumeRequest.name`). */
+  name: string;
+  /** The claim, `namespace/name`. */
+  claim: string;
+  sizeBytes: number;
+  accessModes: string[];
+  /** The disk offering it was made from. */
+  diskOffering: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** When creating it ends (milliseconds since the epoch). */
+  readyAt: number;
+  /** The id of the VM it is attached to, if any. */
+  attachedVm?: string;
+}
+
+/** Everything the state file keeps. */
+export interface SavedState {
+  pods: SavedPod[];
+  volumes: SavedVolume[];
+  volumeOperations: VolumeOperationCounts;
+}
+
 /** What the state file keeps of one pod; its status is computed from it. */
 export interface SavedPod {
   /** The pod as created or last updated, without status. */
@@ -183,9 +217,29 @@ const savedPodSchema = z.strictObject({
   vm: vmSchema.optional(),
 });
 
+const savedVolumeSchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  claim: z.string(),
+  sizeBytes: z.number().int().positive(),
+  accessModes: z.array(z.string()),
+  diskOffering: z.string().min(1),
+  createdAt: timestamp,
+  readyAt: timestamp,
+  attachedVm: z.string().min(1).optional(),
+});
+
 const stateSchema = z.strictObject({
   version: z.literal(1),
   pods: z.array(savedPodSchema),
+  volumes: z.array(savedVolumeSchema).default([]),
+  volumeOperations: z.strictObject({
+    create: count,
+    delete: count,
+    expand: count,
+    attach: count,
+    detach: count,
+  }).prefault({}),
 });
 
 function timeText(ms: number): string {
@@ -225,10 +279,28 @@ function vmJson(vm: VirtualMachineRecord): z.input<typeof vmSchema> {
   };
 }
 
-/** The text of a state file holding `pods`. */
-export function encodeState(pods: readonly SavedPod[]): string {
+function volumeJson(volume: SavedVolume): z.input<typeof savedVolumeSchema> {
+  return {
+    ...volume,
+    createdAt: timeText(volume.createdAt),
+    readyAt: timeText(volume.readyAt),
+  };
+}
+
+/** No volume action carried out yet. */
+export function noVolumeOperations(): VolumeOperationCounts {
+  return { create: 0, delete: 0, expand: 0, attach: 0, detach: 0 };
+}
+
+/** The text of a state file holding `pods` and, when given, volumes and their counts. */
+export function encodeState(
+  pods: readonly SavedPod[],
+  extra: { volumes?: readonly SavedVolume[]; volumeOperations?: VolumeOperationCounts } = {},
+): string {
   const state: z.input<typeof stateSchema> = {
     version: 1,
+    volumes: (extra.volumes ?? []).map(volumeJson),
+    volumeOperations: extra.volumeOperations ?? noVolumeOperations(),
     pods: pods.map((saved) => ({
       pod: saved.pod,
       podIP: formatIpv4(saved.ip),
@@ -252,11 +324,21 @@ export function encodeState(pods: readonly SavedPod[]): string {
  * `InvalidInputError` naming the file and the offending field when it cannot be used.
  */
 export function readStateFile(path: string): SavedPod[] {
+  return readState(path).pods;
+}
+
+/**
+ * Reads everything saved in the state file at `path` (pods, volumes, volume counts); a
+ * missing file holds nothing. Throws `InvalidInputError` like {@linkcode readStateFile}.
+ */
+export function readState(path: string): SavedState {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
+    if (error instanceof Deno.errors.NotFound) {
+      return { pods: [], volumes: [], volumeOperations: noVolumeOperations() };
+    }
     throw new InvalidInputError(
       `mock provider state file ${path}: expected a readable file, found ${errorMessage(error)}`,
       { cause: error },
@@ -280,14 +362,21 @@ export function readStateFile(path: string): SavedPod[] {
       { cause: result.error },
     );
   }
-  return result.data.pods.map((saved) => ({
-    pod: saved.pod,
-    ip: saved.podIP,
-    startTime: saved.startTime,
-    containers: saved.containers,
-    retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
-    ...(saved.vm === undefined ? {} : { vm: saved.vm }),
-  }));
+  return {
+    pods: result.data.pods.map((saved) => ({
+      pod: saved.pod,
+      ip: saved.podIP,
+      startTime: saved.startTime,
+      containers: saved.containers,
+      retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+      ...(saved.vm === undefined ? {} : { vm: saved.vm }),
+    })),
+    volumes: result.data.volumes.map((volume) => {
+      const { attachedVm, ...rest } = volume;
+      return attachedVm === undefined ? rest : { ...rest, attachedVm };
+    }),
+    volumeOperations: result.data.volumeOperations,
+  };
 }
 
 /** Replaces the file at `path` with `text` so that a reader sees the old or the new content. */
@@ -312,12 +401,12 @@ async function writeAtomically(path: string, text: string): Promise<void> {
  */
 export class StateFileWriter {
   readonly #path: string;
-  readonly #snapshot: () => SavedPod[];
+  readonly #snapshot: () => SavedState;
   #last: Promise<void> = Promise.resolve();
   #next: Promise<void> | undefined;
 
   /** A writer of `snapshot()` to the file at `path`. */
-  constructor(path: string, snapshot: () => SavedPod[]) {
+  constructor(path: string, snapshot: () => SavedState) {
     this.#path = path;
     this.#snapshot = snapshot;
   }
@@ -328,7 +417,8 @@ export class StateFileWriter {
       const write = this.#last.then(() => {
         // From here on, changes need a later write: this snapshot may miss them.
         this.#next = undefined;
-        return writeAtomically(this.#path, encodeState(this.#snapshot()));
+        const { pods, ...volumes } = this.#snapshot();
+        return writeAtomically(this.#path, encodeState(pods, volumes));
       });
       this.#next = write;
       this.#last = write.catch(() => undefined);

@@ -519,7 +519,7 @@ Deno.test("the registry loads the mock module and names the known providers othe
   assert.ok(hasVirtualMachinePower(provider));
   assert.ok(hasVirtualMachineSnapshots(provider));
   assert.ok(hasVirtualMachineMigration(provider));
-  assert.ok(!hasVolumeProvisioner(provider));
+  assert.ok(hasVolumeProvisioner(provider));
   await assert.rejects(loadProvider("zstak"), /unknown provider "zstak": expected one of "mock"/);
   await assert.rejects(
     module.create({

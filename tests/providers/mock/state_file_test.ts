@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { parseMockConfig } from "../../../providers/mock/config.ts";
 import { MockProvider } from "../../../providers/mock/mock_provider.ts";
-import { encodeState, readStateFile } from "../../../providers/mock/state_file.ts";
+import { encodeState, readState, readStateFile } from "../../../providers/mock/state_file.ts";
 import { InvalidInputError, isRetryable } from "../../../lib/provider.ts";
 
 const signal = new AbortController().signal;
@@ -270,5 +270,39 @@ Deno.test("a pod's VM round-trips through the state file; a file without VMs giv
     const provider = makeProvider(path);
     const state = await provider.getVirtualMachineState(makePod("web"), signal);
     assert.deepEqual([state.power, state.diskGeneration], ["Running", 1]);
+  });
+});
+
+Deno.test("volumes and their counts round-trip through the state file; a file without them holds none", async () => {
+  await withStateFile(async (path) => {
+    const volumes = [{
+      id: "5c0c4f8e-0000-4000-8000-000000000001",
+      name: "pvc-1",
+      claim: "default/db",
+      sizeBytes: 2 ** 30,
+      accessModes: ["ReadWriteOnce"],
+      diskOffering: "standard",
+      createdAt: Date.parse("2030-01-01T00:00:01.000Z"),
+      readyAt: Date.parse("2030-01-01T00:00:01.200Z"),
+      attachedVm: "4b0c4f8e-0000-4000-8000-000000000001",
+    }, {
+      id: "5c0c4f8e-0000-4000-8000-000000000002",
+      name: "pvc-2",
+      claim: "default/web",
+      sizeBytes: 2 ** 31,
+      accessModes: ["ReadWriteOncePod"],
+      diskOffering: "fast",
+      createdAt: Date.parse("2030-01-01T00:00:02.000Z"),
+      readyAt: Date.parse("2030-01-01T00:00:02.200Z"),
+    }];
+    const volumeOperations = { create: 2, delete: 0, expand: 1, attach: 1, detach: 0 };
+    await Deno.writeTextFile(path, encodeState([], { volumes, volumeOperations }));
+    assert.deepEqual(readState(path), { pods: [], volumes, volumeOperations });
+    await Deno.writeTextFile(path, JSON.stringify({ version: 1, pods: [] }));
+    assert.deepEqual(readState(path), {
+      pods: [],
+      volumes: [],
+      volumeOperations: { create: 0, delete: 0, expand: 0, attach: 0, detach: 0 },
+    });
   });
 });
