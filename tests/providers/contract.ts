@@ -14,6 +14,12 @@
  * when stopped), migration (unknown hosts refused, a listed target reached), and workload
  * identity (a VM-Pod re-created with a new UID adopts the same VM, also after a restart).
  *
+ * For volumes, run only when the provider is a `VolumeProvisioner`: a create is idempotent
+ * by name (repeated, concurrent, and from a restarted instance), access modes and
+ * parameters a disk cannot take are `InvalidInputError`, attach and detach on the VM behind
+ * a pod converge and show in `attachedTo`, deleting the pod keeps its volumes detached,
+ * only a detached volume is deleted, and expand grows but never shrinks.
+ *
  * @module
  */
 
@@ -25,6 +31,7 @@ import {
   hasVirtualMachineMigration,
   hasVirtualMachinePower,
   hasVirtualMachineSnapshots,
+  hasVolumeProvisioner,
   InvalidInputError,
   isAlreadyExists,
   NotFoundError,
@@ -33,6 +40,8 @@ import {
   type VirtualMachineMigration,
   type VirtualMachinePower,
   type VirtualMachineSnapshots,
+  type VolumeProvisioner,
+  type VolumeRequest,
 } from "../../lib/provider.ts";
 import { WORKLOAD_UID_ANNOTATION, workloadUid } from "../../lib/provider_kit/mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_harness/assert.ts";
@@ -56,6 +65,8 @@ export interface ContractBackend {
    * migration case check the capacity refusal instead of a move. Default: at least one.
    */
   migrationTargets?: number;
+  /** StorageClass parameters every volume case passes (default none). */
+  volumeParameters?: Record<string, string>;
 }
 
 const signal = new AbortController().signal;
@@ -559,4 +570,133 @@ export function providerContract(name: string, setUp: () => Promise<ContractBack
       assertEquals((await again.getVirtualMachineState(third, signal)).id, id);
     },
   );
+
+  /** A contract case that runs only when the provider provisions volumes. */
+  function volumeTest(
+    title: string,
+    body: (backend: ContractBackend, provider: Provider & VolumeProvisioner) => Promise<void>,
+  ): void {
+    contractTest(title, async (backend) => {
+      if (!hasVolumeProvisioner(backend.provider)) {
+        console.log(`skipped: provider ${name} has no VolumeProvisioner`);
+        return;
+      }
+      await body(backend, backend.provider);
+    });
+  }
+
+  function volumeRequest(
+    backend: ContractBackend,
+    claim: string,
+    extra: Partial<VolumeRequest> = {},
+  ): VolumeRequest {
+    return {
+      name: `pvc-${crypto.randomUUID()}`,
+      sizeBytes: 2 ** 30,
+      parameters: { ...backend.volumeParameters },
+      accessModes: ["ReadWriteOnce"],
+      claim: `default/${claim}`,
+      ...extra,
+    };
+  }
+
+  volumeTest(
+    "a volume name makes one ready volume, repeated, concurrently and from a restarted instance",
+    async (backend, provider) => {
+      const request = volumeRequest(backend, "data");
+      const [first, second] = await Promise.all([
+        provider.createVolume(request, signal),
+        provider.createVolume(request, signal),
+      ]);
+      assertEquals(second.id, first.id);
+      assert(first.ready, "a created volume is ready");
+      assertEquals([first.name, first.attachedTo], [request.name, []]);
+      assert(first.sizeBytes >= request.sizeBytes, `size ${first.sizeBytes}`);
+      assertEquals((await provider.createVolume(request, signal)).id, first.id);
+      assertEquals((await provider.getVolume(first.id, signal))?.id, first.id);
+      assertEquals((await provider.listVolumes(signal)).map((volume) => volume.id), [first.id]);
+      const again = await backend.restart();
+      if (!hasVolumeProvisioner(again)) {
+        throw new Error("the restarted provider lost its volume capability");
+      }
+      assertEquals((await again.listVolumes(signal)).map((volume) => volume.id), [first.id]);
+      assertEquals((await again.createVolume(request, signal)).id, first.id);
+      assertEquals(await provider.getVolume(`missing-${crypto.randomUUID()}`, signal), undefined);
+    },
+  );
+
+  volumeTest(
+    "access modes a disk cannot give and unknown parameters are InvalidInputError, and make nothing",
+    async (backend, provider) => {
+      await assertRejects(
+        () =>
+          provider.createVolume(
+            volumeRequest(backend, "shared", { accessModes: ["ReadWriteMany"] }),
+            signal,
+          ),
+        InvalidInputError,
+      );
+      const odd = volumeRequest(backend, "odd");
+      await assertRejects(
+        () =>
+          provider.createVolume(
+            { ...odd, parameters: { ...odd.parameters, "no-such-parameter": "x" } },
+            signal,
+          ),
+        InvalidInputError,
+      );
+      assertEquals(await provider.listVolumes(signal), []);
+    },
+  );
+
+  volumeTest(
+    "attach and detach on the VM behind a pod converge when repeated and show in attachedTo",
+    async (backend, provider) => {
+      const pod = backend.pod("db");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const volume = await provider.createVolume(volumeRequest(backend, "db"), signal);
+      await provider.attachVolume(volume.id, pod, signal);
+      await provider.attachVolume(volume.id, pod, signal);
+      assertEquals((await provider.getVolume(volume.id, signal))?.attachedTo, ["default/db"]);
+      await provider.detachVolume(volume.id, pod, signal);
+      await provider.detachVolume(volume.id, pod, signal);
+      assertEquals((await provider.getVolume(volume.id, signal))?.attachedTo, []);
+      await assertRejects(
+        () => provider.attachVolume(volume.id, backend.pod("ghost"), signal),
+        NotFoundError,
+      );
+    },
+  );
+
+  volumeTest(
+    "deleting a pod keeps its volumes, detached; only a detached volume is deleted, once",
+    async (backend, provider) => {
+      const pod = backend.pod("db");
+      await provider.createPod(pod, signal);
+      await running(backend, pod);
+      const volume = await provider.createVolume(volumeRequest(backend, "db"), signal);
+      await provider.attachVolume(volume.id, pod, signal);
+      await assertRejects(() => provider.deleteVolume(volume.id, signal));
+      assertEquals((await provider.getVolume(volume.id, signal))?.attachedTo, ["default/db"]);
+      await provider.deletePod(pod, signal);
+      const kept = await provider.getVolume(volume.id, signal);
+      assertEquals([kept?.id, kept?.attachedTo], [volume.id, []]);
+      await provider.deleteVolume(volume.id, signal);
+      assertEquals(await provider.getVolume(volume.id, signal), undefined);
+      await assertRejects(() => provider.deleteVolume(volume.id, signal), NotFoundError);
+    },
+  );
+
+  volumeTest("expand grows a volume and never shrinks it", async (backend, provider) => {
+    const volume = await provider.createVolume(volumeRequest(backend, "db"), signal);
+    const larger = volume.sizeBytes + 2 ** 30;
+    assertEquals(await provider.expandVolume(volume.id, larger, signal), larger);
+    assertEquals(await provider.expandVolume(volume.id, volume.sizeBytes, signal), larger);
+    assertEquals((await provider.getVolume(volume.id, signal))?.sizeBytes, larger);
+    await assertRejects(
+      () => provider.expandVolume(`missing-${crypto.randomUUID()}`, larger, signal),
+      NotFoundError,
+    );
+  });
 }
