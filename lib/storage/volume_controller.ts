@@ -42,6 +42,7 @@ import type { VmRuntime } from "../vm/vm_runtime.ts";
 import { nodeLabelValue } from "../endpoints/slices.ts";
 import {
   claimsOf,
+  formatBytes,
   persistentVolumeFor,
   providerParameters,
   PROVISIONED_BY,
@@ -241,14 +242,14 @@ export class VolumeController implements Controller {
       size = await this.#provider.expandVolume(id, requested, signal);
       await runtime.client.resource<PersistentVolume>(PERSISTENT_VOLUMES).patch(
         pv.metadata!.name!,
-        { spec: { capacity: { storage: String(size) } } },
+        { spec: { capacity: { storage: formatBytes(size) } } },
         { type: "merge", signal },
       );
       runtime.events.record(
         claim,
         "Normal",
         "VolumeResizeSuccessful",
-        `resize volume "${pv.metadata!.name}" to ${size} bytes`,
+        `resize volume "${pv.metadata!.name}" to ${formatBytes(size)}`,
       );
     }
     const shown = claim.status?.capacity?.storage;
@@ -260,7 +261,7 @@ export class VolumeController implements Controller {
         PERSISTENT_VOLUME_CLAIMS,
         claim.metadata!.namespace,
       ).patchStatus(claim.metadata!.name!, {
-        status: { capacity: { storage: String(size) } },
+        status: { capacity: { storage: formatBytes(size) } },
       }, { type: "merge", signal });
     }
   }

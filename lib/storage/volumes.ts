@@ -70,6 +70,19 @@ export function providerParameters(storageClass: StorageClass): Record<string, s
   return rest;
 }
 
+/** `bytes` as a Kubernetes quantity: `20Gi`, `512Mi`, or plain bytes when not a whole KiB. */
+export function formatBytes(bytes: number): string {
+  for (
+    const [suffix, unit] of [["Ti", 1024 ** 4], ["Gi", 1024 ** 3], ["Mi", 1024 ** 2], [
+      "Ki",
+      1024,
+    ]] as const
+  ) {
+    if (bytes >= unit && bytes % unit === 0) return `${bytes / unit}${suffix}`;
+  }
+  return String(bytes);
+}
+
 /** The PersistentVolume for `volume`, made for `claim` of `storageClass` on `nodeName`. */
 export function persistentVolumeFor(
   claim: PersistentVolumeClaim,
@@ -86,7 +99,7 @@ export function persistentVolumeFor(
       annotations: { [PROVISIONED_BY]: options.provisioner, [VOLUME_ID]: volume.id },
     },
     spec: {
-      capacity: { storage: String(volume.sizeBytes) },
+      capacity: { storage: formatBytes(volume.sizeBytes) },
       accessModes: claim.spec?.accessModes ?? ["ReadWriteOnce"],
       persistentVolumeReclaimPolicy: storageClass.reclaimPolicy ?? "Delete",
       storageClassName: storageClass.metadata!.name,
