@@ -1,8 +1,9 @@
 /**
  * The ZStack simulator (tests/zstack_sim) as a separate process for the end-to-end tests of
  * the zstack provider: started on 127.0.0.1 with a free port and short job and boot
- * durations, read through `/__sim/state`, driven through `/__sim/faults`, and a provider
- * configuration file for an agent that uses it (the password in a file of its own).
+ * durations, read through `/__sim/state` (VMs, tags, hosts, data volumes with their tags and
+ * attachments), driven through `/__sim/faults`, and a provider configuration file for an
+ * agent that uses it (the password in a file of its own).
  *
  * @module
  */
@@ -49,6 +50,36 @@ export interface SimTag {
   type: "User" | "System";
 }
 
+/** A volume as `/__sim/state` shows it. */
+export interface SimVolume {
+  uuid: string;
+  name: string;
+  description?: string;
+  type: "Root" | "Data";
+  /** Bytes. */
+  size: number;
+  state: string;
+  /** `Creating`, `Ready`, `NotInstantiated`, `Deleted` (until expunged), … */
+  status: string;
+  /** The VM it is attached to, if any. */
+  vmInstanceUuid?: string;
+  lastVmInstanceUuid?: string;
+  diskOfferingUuid?: string;
+  primaryStorageUuid?: string;
+  deviceId?: number;
+}
+
+/** A data volume with the user tags vkedge gave it. */
+export interface TaggedVolume extends SimVolume {
+  userTags: string[];
+  /** The PV name from tag `vkedge.io/pv:`, if any. */
+  pv?: string;
+  /** `namespace/name` from tag `vkedge.io/claim:`, if any. */
+  claim?: string;
+  /** The node from tag `vkedge.io/node:<cluster>/<node>`, if any. */
+  node?: string;
+}
+
 /** A host as `/__sim/state` shows it. */
 export interface SimHost {
   uuid: string;
@@ -67,6 +98,7 @@ export interface SimNamed {
 /** The part of `GET /__sim/state` the tests read. */
 export interface SimState {
   vms: SimVm[];
+  volumes: SimVolume[];
   tags: SimTag[];
   hosts: SimHost[];
   images: SimNamed[];
@@ -91,6 +123,10 @@ export interface StartZStackSimOptions {
   vmBootMs?: number;
   /** Session timeout in seconds (default 7200). */
   sessionTimeoutSeconds?: number;
+  /** How long Stopping, a data volume's Creating, … last (default the job duration). */
+  transitionMs?: number;
+  /** ZStack's `dataVolume.deleteOnVmDestroy` (default false). */
+  dataVolumeDeleteOnVmDestroy?: boolean;
 }
 
 /** Options of {@linkcode ZStackSimProcess.writeProviderConfig}. */
@@ -120,6 +156,11 @@ export interface ZStackSimProcess extends AsyncDisposable {
   vms(): Promise<SimVm[]>;
   /** VMs carrying the node tag of `nodeName` in `clusterName`, with their user tags. */
   nodeVms(nodeName: string, clusterName?: string): Promise<TaggedVm[]>;
+  /**
+   * Every data volume (Deleted ones until expunged) with its user tags, PV, claim and node,
+   * and the VM it is attached to (`vmInstanceUuid`).
+   */
+  volumes(): Promise<TaggedVolume[]>;
   /** `POST /__sim/faults`; answers the faults in force. */
   faults(request: FaultRequest): Promise<Record<string, unknown>>;
   /**
@@ -187,6 +228,8 @@ async function startOnce(
   if (options.sessionTimeoutSeconds !== undefined) {
     args.push("--session-timeout", String(options.sessionTimeoutSeconds));
   }
+  if (options.transitionMs !== undefined) args.push("--transition", String(options.transitionMs));
+  if (options.dataVolumeDeleteOnVmDestroy) args.push("--data-volume-delete-on-vm-destroy");
   const logFile = `${dir}/sim-${port}.log`;
   const log = await Deno.open(logFile, { write: true, create: true, append: true });
   const child = new Deno.Command(Deno.execPath(), {
@@ -270,6 +313,18 @@ async function startOnce(
 
   const state = () => admin<SimState>("GET", "/state");
 
+  /** User tags by resource uuid. */
+  function userTagsByResource(tags: SimTag[]): Map<string, string[]> {
+    const byResource = new Map<string, string[]>();
+    for (const tag of tags) {
+      if (tag.type !== "User") continue;
+      const list = byResource.get(tag.resourceUuid) ?? [];
+      list.push(tag.tag);
+      byResource.set(tag.resourceUuid, list);
+    }
+    return byResource;
+  }
+
   const sim: ZStackSimProcess = {
     url: `${origin}/zstack`,
     origin,
@@ -281,13 +336,7 @@ async function startOnce(
     async nodeVms(nodeName, clusterName = "e2e") {
       const { vms, tags } = await state();
       const nodeTag = `vkedge.io/node:${clusterName}/${nodeName}`;
-      const userTags = new Map<string, string[]>();
-      for (const tag of tags) {
-        if (tag.type !== "User") continue;
-        const list = userTags.get(tag.resourceUuid) ?? [];
-        list.push(tag.tag);
-        userTags.set(tag.resourceUuid, list);
-      }
+      const userTags = userTagsByResource(tags);
       const value = (list: string[], key: string) =>
         list.find((tag) => tag.startsWith(`vkedge.io/${key}:`))?.slice(`vkedge.io/${key}:`.length);
       return vms.flatMap((vm) => {
@@ -301,6 +350,22 @@ async function startOnce(
           podUid: value(list, "pod-uid"),
           podKey: namespace !== undefined && pod !== undefined ? `${namespace}/${pod}` : undefined,
         }];
+      });
+    },
+    async volumes() {
+      const { volumes, tags } = await state();
+      const userTags = userTagsByResource(tags);
+      const value = (list: string[], key: string) =>
+        list.find((tag) => tag.startsWith(`vkedge.io/${key}:`))?.slice(`vkedge.io/${key}:`.length);
+      return volumes.filter((volume) => volume.type === "Data").map((volume) => {
+        const list = userTags.get(volume.uuid) ?? [];
+        return {
+          ...volume,
+          userTags: list,
+          pv: value(list, "pv"),
+          claim: value(list, "claim"),
+          node: value(list, "node")?.split("/").slice(1).join("/"),
+        };
       });
     },
     faults: (request) => admin("POST", "/faults", request),

@@ -3,8 +3,13 @@
  *
  * ```sh
  * deno task zstack-sim --port 8080 [--seed seed.yaml] [--job-duration 100] [--vm-boot 1000] \
- *   [--session-timeout 7200] [--guest-shutdown-timeout 60000] [--hostname 127.0.0.1]
+ *   [--transition 100] [--session-timeout 7200] [--guest-shutdown-timeout 60000] \
+ *   [--data-volume-delete-on-vm-destroy] [--hostname 127.0.0.1]
  * ```
+ *
+ * `--transition` is how long Stopping, Destroying, a data volume's Creating, … last (default
+ * the job duration); `--data-volume-delete-on-vm-destroy` sets ZStack's
+ * `dataVolume.deleteOnVmDestroy`.
  *
  * Prints the base URL (`http://127.0.0.1:8080/zstack`) on standard output and stops on
  * SIGTERM or SIGINT.
@@ -25,10 +30,12 @@ const flagsSchema = z.strictObject({
   seed: z.string().optional(),
   "job-duration": integer("job-duration").optional(),
   "vm-boot": integer("vm-boot").optional(),
+  transition: integer("transition").optional(),
   "session-timeout": integer("session-timeout").optional(),
   "job-expiry": integer("job-expiry").optional(),
   "location-base": z.string().optional(),
   "guest-shutdown-timeout": integer("guest-shutdown-timeout").optional(),
+  "data-volume-delete-on-vm-destroy": z.boolean().default(false),
 });
 
 async function main(args: string[]): Promise<number> {
@@ -40,10 +47,12 @@ async function main(args: string[]): Promise<number> {
       seed: { type: "string" },
       "job-duration": { type: "string" },
       "vm-boot": { type: "string" },
+      transition: { type: "string" },
       "session-timeout": { type: "string" },
       "job-expiry": { type: "string" },
       "location-base": { type: "string" },
       "guest-shutdown-timeout": { type: "string" },
+      "data-volume-delete-on-vm-destroy": { type: "boolean" },
     },
     strict: true,
   });
@@ -59,10 +68,12 @@ async function main(args: string[]): Promise<number> {
     seed: flags.seed,
     jobDurationMs: flags["job-duration"],
     vmBootMs: flags["vm-boot"],
+    transitionMs: flags.transition,
     sessionTimeoutSeconds: flags["session-timeout"],
     jobExpirySeconds: flags["job-expiry"],
     locationBase: flags["location-base"],
     guestShutdownTimeoutMs: flags["guest-shutdown-timeout"],
+    dataVolumeDeleteOnVmDestroy: flags["data-volume-delete-on-vm-destroy"],
   });
   console.log(sim.url);
   const stopped = Promise.withResolvers<void>();
