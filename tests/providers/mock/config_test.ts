@@ -14,6 +14,34 @@ Deno.test("mock config without a file takes upstream defaults plus ephemeral sto
   assert.equal(config.podCidr.text, "10.233.0.0/16");
   assert.equal(config.logHeartbeatSeconds, 30);
   assert.equal(config.faultFile, undefined);
+  assert.deepEqual(config.volumes, {
+    createDelayMs: 200,
+    capacity: "1Ti",
+    diskOfferings: ["standard"],
+  });
+});
+
+Deno.test("mock config volumes take a delay, a capacity quantity and offering names", () => {
+  const config = parseMockConfig({
+    volumes: { createDelayMs: 0, capacity: "20Gi", diskOfferings: ["fast", "slow"] },
+  });
+  assert.deepEqual(config.volumes, {
+    createDelayMs: 0,
+    capacity: "20Gi",
+    diskOfferings: ["fast", "slow"],
+  });
+  const cases: Array<[unknown, RegExp]> = [
+    [{ volumes: { capacity: "lots" } }, /field "volumes\.capacity".*found "lots"/],
+    [{ volumes: { diskOfferings: [] } }, /field "volumes\.diskOfferings"/],
+    [{ volumes: { diskOfferings: ["a b"] } }, /disk offering name.*found "a b"/],
+  ];
+  for (const [raw, message] of cases) {
+    assert.throws(() => parseMockConfig(raw), (error: Error) => {
+      assert.ok(error instanceof InvalidInputError);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
 });
 
 Deno.test("mock config reads YAML text, numbers as quantities and extra resources", () => {

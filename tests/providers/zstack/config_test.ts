@@ -40,6 +40,26 @@ Deno.test("zstack config from the documented example takes the defaults", () => 
   assertEquals(config.pollIntervalSeconds, 5);
   assertEquals(config.maxPods, 110);
   assertEquals(config.images.aliases, {});
+  assertEquals(config.volumes, {});
+});
+
+Deno.test("zstack config volumes name a default disk offering and primary storage, and nothing else", () => {
+  const base = parseZStackConfig(example);
+  const config = parseZStackConfig({
+    ...base,
+    volumes: { diskOffering: "disk-10g", primaryStorage: "ps-local" },
+  });
+  assertEquals(config.volumes, { diskOffering: "disk-10g", primaryStorage: "ps-local" });
+  assertThrows(
+    () => parseZStackConfig({ ...base, volumes: { size: "10Gi" } }),
+    InvalidInputError,
+    `"volumes"`,
+  );
+  assertThrows(
+    () => parseZStackConfig({ ...base, volumes: { diskOffering: "" } }),
+    InvalidInputError,
+    `"volumes.diskOffering"`,
+  );
 });
 
 Deno.test("zstack config errors name every offending field and what was found", () => {
