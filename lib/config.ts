@@ -78,6 +78,19 @@ const FLAGS = {
     help: "CA for client certificates (default: the cluster's published client CA)",
   },
   "anonymous-auth": { type: "boolean", help: "let unauthenticated callers use the kubelet API" },
+  "stream-idle-timeout": {
+    type: "string",
+    help: "close exec, attach and port-forward sessions idle this long; 0: never (default 4h)",
+  },
+  "stream-creation-timeout": {
+    type: "string",
+    help: "how long a client has to open a session's streams (default 30s)",
+  },
+  "extend-websockets-to-kubelet": {
+    type: "boolean",
+    help:
+      "declare ExtendWebSocketsToKubelet on the Node: the API server then passes kubectl's WebSocket exec, attach and port-forward through",
+  },
   "kube-api-qps": {
     type: "string",
     help: "requests per second to the API server (default 50, as the kubelet)",
@@ -213,6 +226,9 @@ export const agentConfigSchema = z.object({
     error: "--tls-cert and --tls-key: give both or neither",
   }),
   anonymousAuth: z.boolean().default(false),
+  streamIdleTimeoutMs: duration("stream-idle-timeout").default(4 * 60 * 60 * 1000),
+  streamCreationTimeoutMs: duration("stream-creation-timeout", 100).default(30_000),
+  extendWebSocketsToKubelet: z.boolean().default(false),
   kubeApiQps: positiveNumber("kube-api-qps").default(50),
   kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(100),
   installCrds: z.boolean().default(false),
@@ -283,6 +299,9 @@ export function parseCommandLine(
     logFormat: str("log-format"),
     tls: { certFile: str("tls-cert"), keyFile: str("tls-key"), clientCaFile: str("client-ca") },
     anonymousAuth: values["anonymous-auth"] === true,
+    streamIdleTimeoutMs: str("stream-idle-timeout"),
+    streamCreationTimeoutMs: str("stream-creation-timeout"),
+    extendWebSocketsToKubelet: values["extend-websockets-to-kubelet"] === true,
     kubeApiQps: str("kube-api-qps"),
     kubeApiBurst: str("kube-api-burst"),
     installCrds: values["install-crds"] === true,

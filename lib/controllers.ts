@@ -94,6 +94,7 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
         internalIp: nodeIp,
         kubeletPort: config.kubeletPort,
         kubeletVersion: KUBELET_VERSION,
+        declaredFeatures: config.extendWebSocketsToKubelet ? ["ExtendWebSocketsToKubelet"] : [],
         taint: config.taint.enabled
           ? {
             key: config.taint.key,

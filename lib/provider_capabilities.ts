@@ -84,17 +84,29 @@ export interface TerminalSize {
   height: number;
 }
 
-/** Streams of an exec session; absent streams were not requested by the client. */
+/** A two-way byte stream, such as a TCP connection. */
+export interface ByteStream {
+  /** Bytes from the other side; ends when it half-closes. */
+  readable: ReadableStream<Uint8Array>;
+  /** Bytes to the other side; closing it half-closes the stream. */
+  writable: WritableStream<Uint8Array>;
+}
+
+/**
+ * Streams of an exec or attach session; absent streams were not requested by the client.
+ * The provider closes `stdout` and `stderr` when the process ends; the agent closes `stdin`
+ * when the client does and ends `resize` with the session.
+ */
 export interface ExecStreams {
   /** Input from the client. */
   stdin?: ReadableStream<Uint8Array>;
   /** Output to the client. */
   stdout?: WritableStream<Uint8Array>;
-  /** Error output to the client (absent with a TTY). */
+  /** Error output to the client (absent with a TTY: the terminal carries both). */
   stderr?: WritableStream<Uint8Array>;
-  /** Whether a terminal was requested. */
+  /** Whether a terminal was requested (`kubectl exec -t`). */
   tty: boolean;
-  /** Terminal resize events, when `tty` is set. */
+  /** Terminal sizes, the first as soon as the client sends it, when `tty` is set. */
   resize?: AsyncIterable<TerminalSize>;
 }
 
@@ -108,8 +120,58 @@ export interface ExecOptions {
 
 /** Runs commands in containers (`kubectl exec`). */
 export interface ExecInContainer {
-  /** Runs `options.command` in the container and resolves with its exit code. */
+  /**
+   * Runs `options.command` in the container and resolves with its exit code (0 to 255).
+   * `signal` aborts when the client goes away or the session times out: the command should
+   * then stop. `NotFoundError` for an unknown pod or container, `InvalidInputError` for a
+   * container that does not run; a command that cannot be found is exit code 127.
+   */
   runInContainer(ref: ContainerRef, options: ExecOptions, signal: AbortSignal): Promise<number>;
+}
+
+/** What to connect to a container's main process. */
+export interface AttachOptions {
+  /** The session's streams. */
+  streams: ExecStreams;
+}
+
+/** Connects to the main process of containers (`kubectl attach`, `kubectl run -i`). */
+export interface AttachToContainer {
+  /**
+   * Connects `options.streams` to the container's process (its output from now on, and its
+   * input when `stdin` is given) and resolves when the process ends or `signal` aborts (the
+   * client detached). `NotFoundError` for an unknown pod or container.
+   */
+  attachToContainer(ref: ContainerRef, options: AttachOptions, signal: AbortSignal): Promise<void>;
+}
+
+/** Names one pod. */
+export interface PodRef {
+  /** Pod namespace. */
+  namespace: string;
+  /** Pod name. */
+  pod: string;
+  /** Pod UID, when the caller named one. */
+  uid?: string;
+}
+
+/** One forwarded connection. */
+export interface PortForwardOptions {
+  /** Port of the pod to connect to (1 to 65535). */
+  port: number;
+  /** The client's side of the connection. */
+  connection: ByteStream;
+}
+
+/** Forwards connections to ports of pods (`kubectl port-forward`). */
+export interface PortForwarder {
+  /**
+   * Connects `options.connection` to `options.port` of the pod and copies bytes both ways
+   * until both sides have ended or `signal` aborts, then resolves. `NotFoundError` for an
+   * unknown pod, `UnavailableError` when nothing answers on the port (the message reaches
+   * the kubectl user).
+   */
+  portForward(ref: PodRef, options: PortForwardOptions, signal: AbortSignal): Promise<void>;
 }
 
 /** Serves the kubelet's `/stats/summary`. */
@@ -331,6 +393,12 @@ export const hasContainerLogs = capability<ContainerLogs>("getContainerLogs");
 
 /** Tells whether the provider runs commands in containers. */
 export const hasExecInContainer = capability<ExecInContainer>("runInContainer");
+
+/** Tells whether the provider attaches to the main process of containers. */
+export const hasAttachToContainer = capability<AttachToContainer>("attachToContainer");
+
+/** Tells whether the provider forwards connections to ports of pods. */
+export const hasPortForwarder = capability<PortForwarder>("portForward");
 
 /** Tells whether the provider serves `/stats/summary`. */
 export const hasStatsSummary = capability<StatsSummary>("getStatsSummary");

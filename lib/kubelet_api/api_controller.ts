@@ -74,6 +74,13 @@ export class KubeletApiController implements Controller {
       tls: certPem && keyPem ? { certPem, keyPem } : undefined,
       clientCaPem,
       certificateAddresses: [nodeIp],
+      streaming: {
+        timeouts: {
+          idleTimeoutMs: config.streamIdleTimeoutMs,
+          creationTimeoutMs: config.streamCreationTimeoutMs,
+        },
+        extendWebSockets: config.extendWebSocketsToKubelet,
+      },
     });
     const listening = await server.start({
       port: config.kubeletPort,

@@ -12,7 +12,7 @@ import { textResponse } from "./http_errors.ts";
 import { serveContainerLogs } from "./logs.ts";
 import type { Route } from "./routes.ts";
 import { serveMetricsResource, serveStatsSummary } from "./stats.ts";
-import { streamingRoutes } from "./streaming.ts";
+import { type StreamingOptions, streamingRoutes } from "./streaming.ts";
 
 /** What the built-in routes serve from. */
 export interface KubeletRoutesOptions {
@@ -20,6 +20,8 @@ export interface KubeletRoutesOptions {
   provider: Provider;
   /** Source of `/pods`; defaults to the provider's pods. */
   listPods?: (signal: AbortSignal) => Promise<Pod[]>;
+  /** Timeouts and protocols of the streaming endpoints (kubelet defaults when absent). */
+  streaming?: StreamingOptions;
 }
 
 function podList(items: Pod[]): Record<string, unknown> {
@@ -80,6 +82,6 @@ export function kubeletRoutes(options: KubeletRoutesOptions): Route[] {
       methods: get,
       handle: ({ signal }) => serveMetricsResource(provider, signal),
     },
-    ...streamingRoutes(provider),
+    ...streamingRoutes(provider, options.streaming),
   ];
 }

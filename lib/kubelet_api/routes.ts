@@ -33,6 +33,11 @@ export interface UpgradeContext extends RouteContext {
   head: Uint8Array;
   /** Writes `HTTP/1.1 101 Switching Protocols` with `headers`; from then on the socket is the handler's. */
   switchProtocols(headers: Record<string, string>): void;
+  /**
+   * Takes the socket over without writing a head, for a library that writes its own 101
+   * (the WebSocket server); a failure after this destroys the socket instead of answering.
+   */
+  takeOver(): void;
   /** Answers with a plain HTTP response instead (`Connection: close`) and ends the socket. */
   respond(response: Response): Promise<void>;
 }

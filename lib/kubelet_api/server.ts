@@ -34,6 +34,7 @@ import {
 import { kubeletRoutes } from "./kubelet_routes.ts";
 import { type Route, type RouteContext, routeRefusal, RouteTable } from "./routes.ts";
 import { endSocket, writeSocketResponse, writeSwitchingProtocols } from "./socket_response.ts";
+import type { StreamingOptions } from "./streaming.ts";
 import { generateServingCertificate } from "./tls.ts";
 import { UpgradedSockets } from "./upgraded_sockets.ts";
 
@@ -62,6 +63,8 @@ export interface KubeletApiServerOptions {
   listPods?: (signal: AbortSignal) => Promise<Pod[]>;
   /** Routes matched before the built-in ones (behind the same authentication and authorization). */
   routes?: Route[];
+  /** Timeouts and WebSocket protocols of exec, attach and port-forward (kubelet defaults). */
+  streaming?: StreamingOptions;
 }
 
 /** Where to listen. */
@@ -116,7 +119,11 @@ export class KubeletApiServer {
     this.#access = new AccessCheck(options);
     this.#routes = new RouteTable([
       ...(options.routes ?? []),
-      ...kubeletRoutes({ provider: options.provider, listPods: options.listPods }),
+      ...kubeletRoutes({
+        provider: options.provider,
+        listPods: options.listPods,
+        streaming: options.streaming,
+      }),
     ]);
   }
 
@@ -234,6 +241,10 @@ export class KubeletApiServer {
           if (switched) throw new Error("switchProtocols: expected one call, found a second");
           switched = true;
           writeSwitchingProtocols(socket, headers);
+        },
+        takeOver() {
+          if (switched) throw new Error("takeOver: expected one hand-over, found a second");
+          switched = true;
         },
         respond(response) {
           switched = true;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Node, Taint } from "kubernetes-types/core/v1.d.ts";
+import type { Node, NodeStatus, Taint } from "kubernetes-types/core/v1.d.ts";
 
 /** What the agent itself decides about its Node (the provider adds the rest). */
 export interface NodeSpecOptions {
@@ -20,7 +20,15 @@ export interface NodeSpecOptions {
   kubeletVersion: string;
   /** The provider taint, or undefined when disabled. */
   taint?: Taint;
+  /**
+   * Features the node declares in `status.declaredFeatures` (Kubernetes 1.35+), such as
+   * `ExtendWebSocketsToKubelet`; the API server routes requests by them.
+   */
+  declaredFeatures?: string[];
 }
+
+/** `NodeStatus` with `declaredFeatures`, which kubernetes-types 1.30 does not know yet. */
+export type NodeStatusWithFeatures = NodeStatus & { declaredFeatures?: string[] };
 
 /** `kubernetes.io/arch` of this host. */
 export function nodeArch(): string {
@@ -46,6 +54,7 @@ export function baseNode(options: NodeSpecOptions): Node {
     },
     spec: { taints: options.taint ? [options.taint] : [] },
     status: {
+      ...(options.declaredFeatures?.length ? { declaredFeatures: options.declaredFeatures } : {}),
       phase: "Running",
       addresses: [
         ...(options.internalIp ? [{ type: "InternalIP", address: options.internalIp }] : []),
@@ -86,6 +95,7 @@ export function withAgentFields(node: Node, options: NodeSpecOptions): Node {
       ...node.status,
       addresses: base.status!.addresses,
       daemonEndpoints: base.status!.daemonEndpoints,
+      ...(options.declaredFeatures?.length ? { declaredFeatures: options.declaredFeatures } : {}),
       nodeInfo: {
         ...base.status!.nodeInfo!,
         ...node.status?.nodeInfo,

@@ -20,14 +20,21 @@
 import type { Node, Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
+  type AttachOptions,
+  type AttachToContainer,
   type ContainerLogOptions,
   type ContainerLogs,
   type ContainerRef,
+  type ExecInContainer,
+  type ExecOptions,
   InvalidInputError,
   type MetricsResource,
   type NodeStatusNotifier,
   NotFoundError,
   type PodNotifier,
+  type PodRef,
+  type PortForwarder,
+  type PortForwardOptions,
   type Provider,
   type ProviderRuntimeOptions,
   type ProvisionedVolume,
@@ -54,7 +61,9 @@ import {
   type Summary,
   workloadUid,
 } from "../../lib/provider_kit/mod.ts";
+import { attachToConsole } from "./attach.ts";
 import type { MockConfig } from "./config.ts";
+import { commandEnvironment, runBuiltinCommand } from "./exec_commands.ts";
 import { Faults, type MockFault } from "./faults.ts";
 import { formatIpv4 } from "./ip_pool.ts";
 import { mockNodeDescription } from "./node_description.ts";
@@ -73,6 +82,7 @@ import {
   type VmOperationCounts,
   type VolumeOperationCounts,
 } from "./state_file.ts";
+import { echoPortForward } from "./port_forward.ts";
 import { statsSummary } from "./stats_summary.ts";
 import { syntheticLogLines } from "./synthetic_logs.ts";
 import { UsageModel } from "./usage_model.ts";
@@ -111,7 +121,10 @@ export class MockProvider
     VirtualMachinePower,
     VirtualMachineSnapshots,
     VirtualMachineMigration,
-    VolumeProvisioner {
+    VolumeProvisioner,
+    ExecInContainer,
+    AttachToContainer,
+    PortForwarder {
   /** Provider name. */
   readonly name = "mock";
   readonly #config: MockConfig;
@@ -498,6 +511,50 @@ export class MockProvider
     return this.#volumes.operations();
   }
 
+  // -- Exec, attach and port-forward ------------------------------------------
+
+  /** Runs `options.command` with the built-in command set (`exec_commands.ts`), never a host shell. */
+  async runInContainer(
+    ref: ContainerRef,
+    options: ExecOptions,
+    signal: AbortSignal,
+  ): Promise<number> {
+    signal.throwIfAborted();
+    const { record } = this.#runningContainer(ref);
+    const environment = commandEnvironment(record.pod, ref.container, {
+      tty: options.streams.tty,
+    });
+    return await runBuiltinCommand(options.command, options.streams, { environment, signal });
+  }
+
+  /** Attaches to the container's synthetic output and input (`attach.ts`). */
+  async attachToContainer(
+    ref: ContainerRef,
+    options: AttachOptions,
+    signal: AbortSignal,
+  ): Promise<void> {
+    signal.throwIfAborted();
+    const { record, container } = this.#runningContainer(ref);
+    const lines = syntheticLogLines(container.current, {
+      container: container.name,
+      pod: podKey(record.pod),
+      heartbeatMs: this.#config.logHeartbeatSeconds * 1000,
+      now: this.#now,
+      gone: AbortSignal.any([record.deleted.signal, this.#stopped]),
+    });
+    await attachToConsole(lines, options, AbortSignal.any([signal, record.deleted.signal]));
+  }
+
+  /** Connects to the in-process echo server of a declared container port (`port_forward.ts`). */
+  async portForward(ref: PodRef, options: PortForwardOptions, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const record = this.#pods.get(ref.namespace, ref.pod);
+    if (record === undefined) {
+      throw new NotFoundError(`pod "${ref.namespace}/${ref.pod}" not found in the mock provider`);
+    }
+    await echoPortForward(record.pod, options, AbortSignal.any([signal, record.deleted.signal]));
+  }
+
   // -- StatsSummary and MetricsResource -------------------------------------
 
   /** Returns node and pod usage; one container entry per running container. */
@@ -526,6 +583,17 @@ export class MockProvider
   }
 
   // -- internals ------------------------------------------------------------
+
+  /** The container `ref` names; `InvalidInputError` when its current run has ended. */
+  #runningContainer(ref: ContainerRef): ReturnType<PodRecords["container"]> {
+    const found = this.#pods.container(ref);
+    if (found.container.current.finishedAt !== undefined) {
+      throw new InvalidInputError(
+        `container "${ref.container}" in pod "${ref.namespace}/${ref.pod}" is not running`,
+      );
+    }
+    return found;
+  }
 
   #changeOptions(record: PodRecord): ContainerChangeOptions {
     const now = this.#now();

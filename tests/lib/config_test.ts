@@ -69,3 +69,29 @@ Deno.test("Go-style durations parse and format", () => {
   assertEquals(formatDuration(90_000), "1m30s");
   assertEquals(formatDuration(500), "500ms");
 });
+
+Deno.test("streaming flags: the kubelet's 4h idle and 30s creation timeouts, WebSockets not extended by default", () => {
+  const defaults = parseCommandLine(["--provider=mock"], {});
+  if (defaults.kind !== "run") throw new Error("expected a run command");
+  assertEquals(defaults.config.streamIdleTimeoutMs, 4 * 60 * 60 * 1000);
+  assertEquals(defaults.config.streamCreationTimeoutMs, 30_000);
+  assertEquals(defaults.config.extendWebSocketsToKubelet, false);
+  const set = parseCommandLine([
+    "--provider=mock",
+    "--stream-idle-timeout=5m",
+    "--stream-creation-timeout=2s",
+    "--extend-websockets-to-kubelet",
+  ], {});
+  if (set.kind !== "run") throw new Error("expected a run command");
+  assertEquals(set.config.streamIdleTimeoutMs, 300_000);
+  assertEquals(set.config.streamCreationTimeoutMs, 2_000);
+  assertEquals(set.config.extendWebSocketsToKubelet, true);
+  const error = assertThrows(
+    () => parseCommandLine(["--provider=mock", "--stream-idle-timeout=soon"], {}),
+    ConfigError,
+  );
+  assertStringIncludes(
+    error.message,
+    '--stream-idle-timeout: expected a duration like 30s or 1m, found "soon"',
+  );
+});

@@ -14,6 +14,7 @@ import {
   type NodeAccessAttributes,
 } from "../../../lib/kubelet_api/auth.ts";
 import type { Route } from "../../../lib/kubelet_api/routes.ts";
+import type { StreamingOptions } from "../../../lib/kubelet_api/streaming.ts";
 import { KubeletApiServer } from "../../../lib/kubelet_api/server.ts";
 import {
   type CertificateAndKey,
@@ -125,7 +126,12 @@ export interface Fixture {
 
 /** Starts a server on a free port of 127.0.0.1. */
 export async function startServer(
-  options: { provider?: Provider; anonymousAuth?: boolean; routes?: Route[] } = {},
+  options: {
+    provider?: Provider;
+    anonymousAuth?: boolean;
+    routes?: Route[];
+    streaming?: StreamingOptions;
+  } = {},
 ): Promise<Fixture> {
   const certs = await pki();
   const provider = options.provider ?? mockProvider();
@@ -136,6 +142,7 @@ export async function startServer(
     tls: certs.serving,
     clientCaPem: certs.clientCa.certPem,
     routes: options.routes,
+    streaming: options.streaming,
     authenticator: createAuthenticator({
       anonymousAuth: options.anonymousAuth,
       tokenReview: (token) =>

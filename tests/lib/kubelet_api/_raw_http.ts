@@ -104,6 +104,12 @@ export class RawConnection {
     return this.#take(count);
   }
 
+  /** The bytes buffered or next read, or null at the end of the connection. */
+  async readAvailable(): Promise<Uint8Array | null> {
+    if (this.#buffer.length === 0 && !await this.#fill()) return null;
+    return this.#take(this.#buffer.length);
+  }
+
   /** Reads everything up to the end of the connection. */
   async readToEnd(): Promise<string> {
     while (await this.#fill()) { /* until EOF */ }

@@ -328,13 +328,18 @@ Deno.test("kubelet API: capabilities the provider lacks are 501 naming capabilit
       ["/containerLogs/default/web/app", /provider "bare" does not implement ContainerLogs/],
       ["/stats/summary", /provider "bare" does not implement StatsSummary/],
       ["/metrics/resource", /provider "bare" does not implement MetricsResource/],
-      ["/exec/default/web/app?command=ls", /provider "bare" does not implement ExecInContainer/],
     ];
     for (const [path, pattern] of cases) {
       const response = await api.get(path);
       assert.equal(response.status, 501, path);
       assert.match(await response.text(), pattern);
     }
+    const run = await fetch(`${api.url}/run/default/web/app?cmd=ls`, {
+      method: "POST",
+      client: api.client(),
+    });
+    assert.equal(run.status, 501);
+    assert.match(await run.text(), /provider "bare" does not implement ExecInContainer: \/run/);
     const list = await api.get("/pods");
     assert.equal(list.status, 200);
     assert.deepEqual((await list.json()).items, []);

@@ -121,24 +121,23 @@ Deno.test("upgrade: a user without rights gets 403 naming verb create for POST a
   }
 });
 
-Deno.test("upgrade: exec, attach, portForward and run answer 501 on the socket for authorised users", async () => {
-  const api = await startServer();
+Deno.test("upgrade: exec, attach and portForward answer 501 on the socket when the provider lacks the capability", async () => {
+  const api = await startServer({ provider: bareProvider() });
   try {
-    const paths = [
-      "/exec/default/web/app?command=ls&output=1",
-      "/exec/default/web/uid-web/app?command=ls",
-      "/attach/default/web/app?output=1",
-      "/portForward/default/web",
-      "/run/default/web/app?cmd=ls",
+    const paths: Array<[string, string]> = [
+      ["/exec/default/web/app?command=ls&output=1", "ExecInContainer"],
+      ["/exec/default/web/uid-web/app?command=ls", "ExecInContainer"],
+      ["/attach/default/web/app?output=1", "AttachToContainer"],
+      ["/portForward/default/web", "PortForwarder"],
     ];
-    for (const path of paths) {
+    for (const [path, capability] of paths) {
       const answer = await sendUpgrade(api.port, path);
       assert.equal(answer.status, 501, path);
       const name = new URL(path, "https://x").pathname.split("/")[1];
       const status = statusOf(answer);
       assert.equal(
         status.message,
-        `provider "mock" does not implement ExecInContainer: /${name} is not available`,
+        `provider "bare" does not implement ${capability}: /${name} is not available`,
       );
       assert.equal(status.code, 501);
       assert.equal(status.reason, undefined, "metav1 has no reason for 501");
@@ -155,21 +154,17 @@ Deno.test("upgrade: exec, attach, portForward and run answer 501 on the socket f
   }
 });
 
-Deno.test("upgrade: with ExecInContainer the 501 says streaming is not implemented yet, plain or upgraded", async () => {
-  const provider = bareProvider({ runInContainer: () => Promise.resolve() });
-  const api = await startServer({ provider });
+Deno.test("upgrade: a plain request to exec, attach or portForward is a 400 asking for an upgrade", async () => {
+  const api = await startServer();
   try {
     for (const name of ["exec", "attach", "portForward"]) {
       const path = name === "portForward" ? "/portForward/default/web" : `/${name}/default/web/app`;
-      const expected =
-        `/${name} is not supported by the vkedge kubelet API yet (streaming protocols are not implemented)`;
-      const upgraded = await sendUpgrade(api.port, path);
-      assert.equal(upgraded.status, 501, path);
-      assert.equal(statusOf(upgraded).message, expected);
       const plain = await fetch(`${api.url}${path}`, { method: "POST", client: api.client() });
-      assert.equal(plain.status, 501, path);
-      assert.equal(plain.headers.get("content-type"), "text/plain; charset=utf-8");
-      assert.equal(await plain.text(), `${expected}\n`);
+      assert.equal(plain.status, 400, path);
+      assert.equal(
+        await plain.text(),
+        `${path} expects an upgrade request (Connection: Upgrade), found a plain POST\n`,
+      );
     }
   } finally {
     await api.close();

@@ -7,10 +7,12 @@ import { knownProviders, loadProvider } from "../../../providers/mod.ts";
 import {
   AlreadyExistsError,
   type ContainerLogOptions,
+  hasAttachToContainer,
   hasContainerLogs,
   hasExecInContainer,
   hasMetricsResource,
   hasPodNotifier,
+  hasPortForwarder,
   hasStatsSummary,
   hasVirtualMachineMigration,
   hasVirtualMachinePower,
@@ -515,7 +517,9 @@ Deno.test("the registry loads the mock module and names the known providers othe
   assert.ok(hasStatsSummary(provider));
   assert.ok(hasMetricsResource(provider));
   assert.ok(hasPodNotifier(provider));
-  assert.ok(!hasExecInContainer(provider));
+  assert.ok(hasExecInContainer(provider));
+  assert.ok(hasAttachToContainer(provider));
+  assert.ok(hasPortForwarder(provider));
   assert.ok(hasVirtualMachinePower(provider));
   assert.ok(hasVirtualMachineSnapshots(provider));
   assert.ok(hasVirtualMachineMigration(provider));

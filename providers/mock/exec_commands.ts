@@ -1,0 +1,508 @@
+/**
+ * What `kubectl exec` runs in a mock container: a small built-in command set interpreted
+ * inside the agent, never the host's shell. `echo [-n]`, `cat` (stdin to stdout), `env`,
+ * `hostname`, `pwd`, `sleep N`, `exit N`, `true`, `false`, `stty size` (the terminal size
+ * the client last sent) and `sh`: `sh -c SCRIPT` runs commands joined by `;`, `&&`, `||`
+ * or newlines, with '…', "…", backslash quoting and `$VAR`/`$?` expansion, and `sh` alone
+ * reads such lines from stdin (with a `$ ` prompt on a terminal). Anything else is exit
+ * code 127 with a message that lists the built-ins. With a TTY, input is echoed and cooked
+ * (Enter ends a line, Backspace erases, Ctrl-C interrupts, Ctrl-D ends input) and output
+ * newlines become CR LF, as a terminal's line discipline does.
+ *
+ * @module
+ */
+
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { ExecStreams, TerminalSize } from "../../lib/provider.ts";
+import { abortableSleep } from "../../lib/provider_kit/mod.ts";
+
+/** The built-in command names, as the not-found message lists them. */
+export const builtinCommands = [
+  "echo",
+  "cat",
+  "env",
+  "hostname",
+  "pwd",
+  "sleep",
+  "exit",
+  "true",
+  "false",
+  "stty",
+  "sh",
+] as const;
+
+/** What a command sees of its container. */
+export interface CommandEnvironment {
+  /** Environment variables of the container. */
+  env: Record<string, string>;
+  /** What `hostname` prints. */
+  hostname: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Thrown inside the interpreter by `exit N` and Ctrl-C; carries the exit code. */
+class ExitSignal {
+  constructor(readonly code: number) {}
+}
+
+/**
+ * The input side of a session: raw bytes, or with a TTY the lines a line discipline made
+ * (echoing what is typed), where Ctrl-D ends one read and Ctrl-C interrupts the command.
+ */
+class Input {
+  readonly #queue: (Uint8Array | "eof" | "interrupt")[] = [];
+  #waiter: (() => void) | undefined;
+  #ended = false;
+  #line: number[] = [];
+  readonly #tty: boolean;
+  readonly #echo: (bytes: Uint8Array) => Promise<void>;
+  /** Called on Ctrl-C with a TTY; true when it interrupted a command that reads no input. */
+  onInterrupt: () => boolean = () => false;
+
+  constructor(
+    stdin: ReadableStream<Uint8Array> | undefined,
+    tty: boolean,
+    echo: (bytes: Uint8Array) => Promise<void>,
+  ) {
+    this.#tty = tty;
+    this.#echo = echo;
+    if (stdin === undefined) this.#ended = true;
+    else void this.#pump(stdin);
+  }
+
+  async #pump(stdin: ReadableStream<Uint8Array>): Promise<void> {
+    try {
+      for await (const chunk of stdin) {
+        if (this.#tty) await this.#cook(chunk);
+        else this.#push(chunk);
+      }
+    } catch {
+      // A reset stdin ends the input like a closed one.
+    }
+    if (this.#line.length > 0) this.#push(new Uint8Array(this.#line));
+    this.#line = [];
+    this.#ended = true;
+    this.#wake();
+  }
+
+  async #cook(chunk: Uint8Array): Promise<void> {
+    for (const byte of chunk) {
+      if (byte === 0x0d || byte === 0x0a) {
+        await this.#echo(encoder.encode("\r\n"));
+        this.#line.push(0x0a);
+        this.#push(new Uint8Array(this.#line));
+        this.#line = [];
+      } else if (byte === 0x7f || byte === 0x08) {
+        if (this.#line.length > 0) {
+          this.#line.pop();
+          await this.#echo(encoder.encode("\b \b"));
+        }
+      } else if (byte === 0x03) {
+        await this.#echo(encoder.encode("^C\r\n"));
+        this.#line = [];
+        if (!this.onInterrupt()) this.#queue.push("interrupt");
+        this.#wake();
+      } else if (byte === 0x04) {
+        if (this.#line.length > 0) this.#push(new Uint8Array(this.#line));
+        else this.#queue.push("eof");
+        this.#line = [];
+        this.#wake();
+      } else {
+        this.#line.push(byte);
+        await this.#echo(new Uint8Array([byte]));
+      }
+    }
+  }
+
+  #push(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.();
+  }
+
+  /** The next bytes, or null at the end of input (with a TTY: one Ctrl-D). */
+  async read(signal: AbortSignal): Promise<Uint8Array | null> {
+    while (true) {
+      const item = this.#queue.shift();
+      if (item === "eof") return null;
+      if (item === "interrupt") throw new ExitSignal(130);
+      if (item !== undefined) return item;
+      if (this.#ended) return null;
+      signal.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        this.#waiter = resolve;
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+  }
+
+  /** The next line without its newline, or null at the end of input. */
+  async readLine(signal: AbortSignal): Promise<string | null> {
+    let text = "";
+    while (true) {
+      const newline = text.indexOf("\n");
+      if (newline >= 0) {
+        const rest = text.slice(newline + 1);
+        if (rest !== "") this.#queue.unshift(encoder.encode(rest));
+        return text.slice(0, newline);
+      }
+      const bytes = await this.read(signal);
+      if (bytes === null) return text === "" ? null : text;
+      text += decoder.decode(bytes);
+    }
+  }
+}
+
+/** Where a command writes, with CR LF newlines on a terminal. */
+class Output {
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #tty: boolean;
+
+  constructor(stream: WritableStream<Uint8Array> | undefined, tty: boolean) {
+    this.#writer = stream?.getWriter();
+    this.#tty = tty;
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    if (this.#writer === undefined) return;
+    let bytes = typeof data === "string" ? encoder.encode(data) : data;
+    if (this.#tty && typeof data === "string") {
+      bytes = encoder.encode(data.replace(/\r?\n/g, "\r\n"));
+    }
+    await this.#writer.write(bytes);
+  }
+
+  async close(): Promise<void> {
+    await this.#writer?.close().catch(() => {});
+  }
+}
+
+/** One word of a shell line, split at unquoted spaces, with quotes removed and `$` expanded. */
+function splitWords(text: string, lookup: (name: string) => string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: "'" | '"' | undefined;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (quote === "'") {
+      if (char === "'") quote = undefined;
+      else word += char;
+      continue;
+    }
+    if (char === "\\" && index + 1 < text.length) {
+      word += text[++index];
+      inWord = true;
+    } else if (char === "'" || char === '"') {
+      if (quote === char) quote = undefined;
+      else if (quote === undefined) quote = char;
+      else word += char;
+      inWord = true;
+    } else if (char === "$") {
+      const match = /^(\?|[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})/.exec(
+        text.slice(index + 1),
+      );
+      if (match === null) word += char;
+      else {
+        word += lookup(match[1].replace(/[{}]/g, ""));
+        index += match[1].length;
+      }
+      inWord = true;
+    } else if ((char === " " || char === "\t") && quote === undefined) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (quote !== undefined) throw new Error(`unterminated ${quote} quote`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** A script cut into commands and the operators before each (`;`, `&&`, `||`). */
+function splitCommands(script: string): { op: ";" | "&&" | "||"; text: string }[] {
+  const commands: { op: ";" | "&&" | "||"; text: string }[] = [];
+  let op: ";" | "&&" | "||" = ";";
+  let current = "";
+  let quote: string | undefined;
+  for (let index = 0; index < script.length; index++) {
+    const char = script[index];
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+      else if (char === "\\" && quote === '"') current += script[index++];
+      current += char;
+      continue;
+    }
+    if (char === "'" || char === '"') quote = char;
+    if (char === "\\") {
+      current += char + (script[++index] ?? "");
+      continue;
+    }
+    const two = script.slice(index, index + 2);
+    if (char === ";" || char === "\n" || two === "&&" || two === "||") {
+      commands.push({ op, text: current });
+      op = char === "\n" ? ";" : char === ";" ? ";" : two as "&&" | "||";
+      if (two === "&&" || two === "||") index++;
+      current = "";
+      continue;
+    }
+    current += char;
+  }
+  commands.push({ op, text: current });
+  return commands.filter((command) => command.text.trim() !== "");
+}
+
+/** The state of one exec session. */
+class Session {
+  lastStatus = 0;
+  size: TerminalSize | undefined;
+  readonly sizeKnown: Promise<void>;
+  #sizeArrived!: () => void;
+
+  constructor(
+    readonly environment: CommandEnvironment,
+    readonly input: Input,
+    readonly stdout: Output,
+    readonly stderr: Output,
+    readonly tty: boolean,
+    readonly signal: AbortSignal,
+  ) {
+    this.sizeKnown = new Promise((resolve) => this.#sizeArrived = resolve);
+  }
+
+  setSize(size: TerminalSize): void {
+    this.size = size;
+    this.#sizeArrived();
+  }
+
+  lookup(name: string): string {
+    if (name === "?") return String(this.lastStatus);
+    return this.environment.env[name] ?? "";
+  }
+
+  async script(text: string): Promise<number> {
+    let status = this.lastStatus;
+    for (const { op, text: commandText } of splitCommands(text)) {
+      if (op === "&&" && status !== 0) continue;
+      if (op === "||" && status === 0) continue;
+      let words: string[];
+      try {
+        words = splitWords(commandText.trim(), (name) => this.lookup(name));
+      } catch (error) {
+        await this.stderr.write(`sh: syntax error: ${(error as Error).message}\n`);
+        status = 2;
+        this.lastStatus = status;
+        continue;
+      }
+      if (words.length === 0) continue;
+      status = await this.run(words);
+      this.lastStatus = status;
+    }
+    return status;
+  }
+
+  async run(argv: string[]): Promise<number> {
+    const [name, ...args] = argv;
+    switch (name) {
+      case "echo": {
+        const noNewline = args[0] === "-n";
+        const text = (noNewline ? args.slice(1) : args).join(" ");
+        await this.stdout.write(noNewline ? text : `${text}\n`);
+        return 0;
+      }
+      case "cat":
+        return await this.cat(args);
+      case "env":
+        await this.stdout.write(
+          Object.entries(this.environment.env).map(([key, value]) => `${key}=${value}\n`)
+            .join(""),
+        );
+        return 0;
+      case "hostname":
+        await this.stdout.write(`${this.environment.hostname}\n`);
+        return 0;
+      case "pwd":
+        await this.stdout.write("/\n");
+        return 0;
+      case "true":
+        return 0;
+      case "false":
+        return 1;
+      case "sleep":
+        return await this.sleep(args);
+      case "exit": {
+        const code = args.length === 0 ? this.lastStatus : Number(args[0]);
+        if (!Number.isInteger(code)) {
+          await this.stderr.write(`sh: exit: ${args[0]}: numeric argument required\n`);
+          throw new ExitSignal(2);
+        }
+        throw new ExitSignal(((code % 256) + 256) % 256);
+      }
+      case "stty":
+        if (args.length === 1 && args[0] === "size") {
+          // The client sends the first size right after the streams open: give it a moment.
+          if (this.tty) await Promise.race([this.sizeKnown, abortableSleep(1_000, this.signal)]);
+          this.signal.throwIfAborted();
+          if (this.size === undefined) {
+            await this.stderr.write("stty: standard input: not a terminal\n");
+            return 1;
+          }
+          await this.stdout.write(`${this.size.height} ${this.size.width}\n`);
+          return 0;
+        }
+        await this.stderr.write(`stty: only "stty size" is built in, found "${args.join(" ")}"\n`);
+        return 1;
+      case "sh":
+        return await this.sh(args);
+      default:
+        await this.stderr.write(
+          `mock: ${name}: command not found (the mock container runs only its built-ins: ${
+            builtinCommands.join(", ")
+          })\n`,
+        );
+        return 127;
+    }
+  }
+
+  async cat(args: string[]): Promise<number> {
+    const files = args.filter((arg) => arg !== "-");
+    if (files.length > 0) {
+      await this.stderr.write(
+        files.map((file) => `cat: ${file}: No such file or directory\n`).join(""),
+      );
+      return 1;
+    }
+    while (true) {
+      const bytes = await this.input.read(this.signal);
+      if (bytes === null) return 0;
+      await this.stdout.write(this.tty ? decoder.decode(bytes) : bytes);
+    }
+  }
+
+  async sleep(args: string[]): Promise<number> {
+    const seconds = Number(args[0]);
+    if (args.length !== 1 || !Number.isFinite(seconds) || seconds < 0) {
+      await this.stderr.write(`sleep: expected one number of seconds, found "${args.join(" ")}"\n`);
+      return 1;
+    }
+    const interrupted = new AbortController();
+    this.input.onInterrupt = () => {
+      interrupted.abort();
+      return true;
+    };
+    try {
+      await abortableSleep(seconds * 1000, AbortSignal.any([this.signal, interrupted.signal]));
+      if (interrupted.signal.aborted) throw new ExitSignal(130);
+      if (this.signal.aborted) throw new ExitSignal(137);
+      return 0;
+    } finally {
+      this.input.onInterrupt = () => false;
+    }
+  }
+
+  async sh(args: string[]): Promise<number> {
+    if (args[0] === "-c") {
+      if (args.length < 2) {
+        await this.stderr.write("sh: -c: option requires an argument\n");
+        return 2;
+      }
+      try {
+        return await this.script(args[1]);
+      } catch (error) {
+        if (error instanceof ExitSignal) return error.code;
+        throw error;
+      }
+    }
+    if (args.length > 0) {
+      await this.stderr.write(`sh: can't open '${args[0]}': No such file or directory\n`);
+      return 2;
+    }
+    // Interactive: one line at a time until the end of input or `exit`.
+    while (true) {
+      if (this.tty) await this.stdout.write("$ ");
+      let line: string | null;
+      try {
+        line = await this.input.readLine(this.signal);
+      } catch (error) {
+        if (error instanceof ExitSignal) continue;
+        throw error;
+      }
+      if (line === null) {
+        if (this.tty) await this.stdout.write("exit\n");
+        return this.lastStatus;
+      }
+      try {
+        await this.script(line);
+      } catch (error) {
+        if (!(error instanceof ExitSignal)) throw error;
+        if (error.code === 130) continue;
+        return error.code;
+      }
+    }
+  }
+}
+
+/**
+ * Runs `command` on `streams` with the built-in command set and resolves with its exit code.
+ * Closes stdout and stderr when it ends; stops (exit code 137) when `signal` aborts.
+ */
+export async function runBuiltinCommand(
+  command: string[],
+  streams: ExecStreams,
+  options: { environment: CommandEnvironment; signal: AbortSignal },
+): Promise<number> {
+  const { tty } = streams;
+  const stdout = new Output(streams.stdout, tty);
+  const stderr = tty ? stdout : new Output(streams.stderr, false);
+  const input = new Input(streams.stdin, tty, (bytes) => stdout.write(bytes));
+  const session = new Session(options.environment, input, stdout, stderr, tty, options.signal);
+  const resizing = (async () => {
+    if (streams.resize === undefined) return;
+    for await (const size of streams.resize) session.setSize(size);
+  })().catch(() => {});
+  try {
+    return await session.run(command);
+  } catch (error) {
+    if (error instanceof ExitSignal) return error.code;
+    if (options.signal.aborted) return 137;
+    throw error;
+  } finally {
+    await stdout.close();
+    if (!tty) await stderr.close();
+    void resizing;
+  }
+}
+
+/**
+ * The environment a command in `container` of `pod` sees: a base `PATH`, `HOSTNAME` and
+ * `HOME`, the container's `env` values (as the agent resolved them), and `TERM` on a TTY.
+ */
+export function commandEnvironment(
+  pod: Pod,
+  container: string,
+  options: { tty: boolean },
+): CommandEnvironment {
+  const hostname = pod.spec?.hostname ?? pod.metadata?.name ?? "";
+  const env: Record<string, string> = {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    HOSTNAME: hostname,
+    HOME: "/root",
+  };
+  if (options.tty) env.TERM = "xterm";
+  const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]
+    .find((each) => each.name === container);
+  for (const variable of spec?.env ?? []) {
+    if (variable.value !== undefined) env[variable.name] = variable.value;
+  }
+  return { env, hostname };
+}
