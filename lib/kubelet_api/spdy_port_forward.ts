@@ -162,6 +162,7 @@ export async function serveSpdyPortForward(
     [portForwardProtocol],
   );
   context.switchProtocols(spdyUpgradeHeaders(protocol));
+  logger.debug("{name}: SPDY/3.1 session", { name: options.name });
   await servePortForwardSession(
     socketByteStream(context.socket, context.head),
     options,

@@ -98,6 +98,10 @@ export async function serveSpdyRemoteCommand(
   let allArrived!: () => void;
   const arrived = new Promise<void>((resolve) => allArrived = resolve);
   context.switchProtocols(spdyUpgradeHeaders(protocol));
+  logger.debug("{name}: SPDY/3.1 session, protocol {protocol}", {
+    name,
+    protocol: protocol || "(none: v1)",
+  });
   const session = new SpdySession(socketByteStream(context.socket, context.head), {
     name,
     idleTimeoutMs: timeouts.idleTimeoutMs,
@@ -161,7 +165,8 @@ export async function serveSpdyRemoteCommand(
       }
       : {}),
   };
-  const outcome = await options.run(execStreams, signal);
+  let outcome = await options.run(execStreams, signal);
+  if (session.end === "idle-timeout") outcome = { kind: "failed", error: session.signal.reason };
   if (outcome.kind === "failed") {
     logger.info("{name} failed: {error}", { name, error: String(outcome.error) });
   }

@@ -18,6 +18,7 @@ import { getLogger } from "@logtape/logtape";
 import { type WebSocket, WebSocketServer } from "ws";
 import { HttpError } from "./http_errors.ts";
 import { offeredProtocols } from "./remote_command.ts";
+import { formatSeconds } from "./spdy/session.ts";
 import type { UpgradeContext } from "./routes.ts";
 
 const logger = getLogger(["vkedge", "kubelet_api", "streaming"]);
@@ -134,6 +135,7 @@ export class ChannelConnection {
   readonly #ended = new AbortController();
   readonly #closed: Promise<void>;
   #lastActivity = Date.now();
+  #idledOut = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts reading `ws`. */
@@ -160,6 +162,11 @@ export class ChannelConnection {
   /** Aborted when the connection closes (or idles out). */
   get signal(): AbortSignal {
     return this.#ended.signal;
+  }
+
+  /** Whether the connection idled out (the signal's reason says so). */
+  get idledOut(): boolean {
+    return this.#idledOut;
   }
 
   /** What the client sends on `channel`; ends when it closes the channel (v5) or the connection. */
@@ -200,6 +207,7 @@ export class ChannelConnection {
     const timer = setTimeout(() => this.#ws.terminate(), 5_000);
     await this.#closed;
     clearTimeout(timer);
+    clearTimeout(this.#idleTimer);
   }
 
   #channel(channel: number): IncomingChannel {
@@ -265,7 +273,7 @@ export class ChannelConnection {
   }
 
   #end(reason: string): void {
-    clearTimeout(this.#idleTimer);
+    if (!this.#idledOut) clearTimeout(this.#idleTimer);
     if (!this.#ended.signal.aborted) this.#ended.abort(new Error(reason));
     for (const entry of this.#incoming.values()) this.#closeChannel(entry);
   }
@@ -283,8 +291,10 @@ export class ChannelConnection {
         name: this.#options.name,
         seconds: Math.round(quietMs / 1000),
       });
-      this.#end(`stream idle timeout (${idleMs} ms without data)`);
-      void this.close(1000, "idle timeout");
+      this.#idledOut = true;
+      // Handlers see the signal and may still report (a status) before the close.
+      this.#end(`stream idle timeout: no data for ${formatSeconds(idleMs)}`);
+      this.#idleTimer = setTimeout(() => void this.close(1000, "idle timeout"), 2_000);
     };
     this.#idleTimer = setTimeout(check, idleMs);
   }

@@ -82,6 +82,10 @@ export async function serveWebSocketRemoteCommand(
     webSocketRemoteCommandProtocols(options.extendWebSockets),
   );
   const ws = await acceptWebSocket(context, protocol);
+  logger.debug("{name}: WebSocket, protocol {protocol}", {
+    name,
+    protocol: protocol || "(none: v1)",
+  });
   const connection = new ChannelConnection(ws, {
     base64: isBase64(protocol),
     idleTimeoutMs: options.timeouts.idleTimeoutMs,
@@ -104,7 +108,8 @@ export async function serveWebSocketRemoteCommand(
       : {}),
   };
   const signal = AbortSignal.any([connection.signal, context.signal]);
-  const outcome = await options.run(streams, signal);
+  let outcome = await options.run(streams, signal);
+  if (connection.idledOut) outcome = { kind: "failed", error: connection.signal.reason };
   if (outcome.kind === "failed") {
     logger.info("{name} failed: {error}", { name, error: errorMessage(outcome.error) });
   }
@@ -145,11 +150,17 @@ export async function serveWebSocketPortForward(
   );
   if (protocol === portForwardTunnelProtocol) {
     const ws = await acceptWebSocket(context, protocol);
+    logger.debug("{name}: WebSocket tunnel of a SPDY session", { name: options.name });
     await servePortForwardSession(webSocketByteStream(ws), options, context.signal);
     return;
   }
   const ports = requestedPorts(context.url);
   const ws = await acceptWebSocket(context, protocol);
+  logger.debug("{name}: WebSocket, protocol {protocol}, ports {ports}", {
+    name: options.name,
+    protocol: protocol || "(none)",
+    ports: ports.join(","),
+  });
   const connection = new ChannelConnection(ws, {
     base64: isBase64(protocol),
     idleTimeoutMs: options.timeouts.idleTimeoutMs,

@@ -25,13 +25,18 @@ import type { Node, Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
   AlreadyExistsError,
+  type AttachToContainer,
   type ContainerLogOptions,
   type ContainerLogs,
   type ContainerRef,
+  type ExecInContainer,
   InvalidInputError,
   type NodeStatusNotifier,
   NotFoundError,
   type PodNotifier,
+  type PodRef,
+  type PortForwarder,
+  type PortForwardOptions,
   type Provider,
   type ProviderRuntimeOptions,
   type ProvisionedVolume,
@@ -80,6 +85,7 @@ import { identityKey, nodeTag, type VmOwner } from "./identity.ts";
 import { NameResolver } from "./name_resolver.ts";
 import { zstackNodeDescription } from "./node_description.ts";
 import { validatePod } from "./pod_to_vm.ts";
+import { forwardToVm, noExecChannel, type VmEndpoint } from "./port_forward.ts";
 import { buildQueryString } from "./query.ts";
 import { decodePodSpec, encodePodSpec } from "./stored_spec.ts";
 import { describeVm, type VmActionContext } from "./vm_action.ts";
@@ -112,7 +118,10 @@ export class ZStackProvider
     VirtualMachinePower,
     VirtualMachineSnapshots,
     VirtualMachineMigration,
-    VolumeProvisioner {
+    VolumeProvisioner,
+    PortForwarder,
+    ExecInContainer,
+    AttachToContainer {
   /** Provider name. */
   readonly name = "zstack";
   readonly #config: ZStackConfig;
@@ -590,6 +599,27 @@ export class ZStackProvider
     await detachVolume(this.#volumes, volumeId, { tracked, signal });
   }
 
+  // -- Port-forward, exec and attach ------------------------------------------
+
+  /** Dials the VM's IP and `options.port` from the agent (`port_forward.ts`). */
+  async portForward(ref: PodRef, options: PortForwardOptions, signal: AbortSignal): Promise<void> {
+    await forwardToVm(await this.#endpoint(ref, signal), options, signal);
+  }
+
+  /** Refuses: a VM has no exec channel; the message says to SSH to its IP. */
+  async runInContainer(ref: ContainerRef, _options: unknown, signal: AbortSignal): Promise<number> {
+    throw noExecChannel(await this.#endpoint(ref, signal), "exec");
+  }
+
+  /** Refuses: a VM has no attach channel; the message says to SSH to its IP. */
+  async attachToContainer(
+    ref: ContainerRef,
+    _options: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
+    throw noExecChannel(await this.#endpoint(ref, signal), "attach");
+  }
+
   // -- helpers --------------------------------------------------------------
 
   /** The tracked VM behind `pod` (by its workload UID); `NotFoundError` when it has none. */
@@ -605,6 +635,14 @@ export class ZStackProvider
       );
     }
     return tracked;
+  }
+
+  async #endpoint(ref: PodRef, signal: AbortSignal): Promise<VmEndpoint> {
+    const pod = await this.getPod(ref.namespace, ref.pod, signal);
+    const key = `${ref.namespace}/${ref.pod}`;
+    if (pod === undefined) throw new NotFoundError(`pod "${key}" not found in the zstack provider`);
+    const tracked = this.#tracker.get(ref.namespace, ref.pod);
+    return { pod: key, ip: pod.status?.podIP, state: tracked?.vm.state };
   }
 
   #report(tracked: TrackedVm): void {

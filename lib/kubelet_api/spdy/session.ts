@@ -45,6 +45,9 @@ const logger = getLogger(["vkedge", "kubelet_api", "spdy"]);
 /** Largest DATA payload this side sends in one frame. */
 const maxDataFrame = 64 * 1024;
 
+/** How long handlers of an idle session may still write (a status) before it closes. */
+const idleGraceMs = 2_000;
+
 /** Bytes a stream buffers for its reader before the session stops reading the connection. */
 const streamHighWaterMark = 256 * 1024;
 
@@ -81,6 +84,11 @@ export interface SpdySessionOptions {
 
 /** Why a session ended. */
 export type SessionEnd = "closed" | "peer-closed" | "idle-timeout" | "protocol-error" | "error";
+
+/** `ms` as seconds for messages, such as `30s` or `1.5s`. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
 
 class SessionStream implements SpdyStream {
   readonly id: number;
@@ -219,6 +227,11 @@ export class SpdySession {
     return this.#done;
   }
 
+  /** Why the session ended or is ending, once it does. */
+  get end(): SessionEnd | undefined {
+    return this.#end;
+  }
+
   /** Streams open now. */
   get openStreams(): number {
     return this.#streams.size;
@@ -240,6 +253,7 @@ export class SpdySession {
       return await this.#done;
     } finally {
       clearTimeout(timer);
+      clearTimeout(this.#idleTimer);
     }
   }
 
@@ -412,16 +426,16 @@ export class SpdySession {
         seconds: Math.round(quietMs / 1000),
       });
       this.#end ??= "idle-timeout";
-      this.#sendGoAway(GoAwayStatus.ok);
-      this.#ended.abort(new Error(`stream idle timeout (${idleMs} ms without data)`));
-      void this.close(1_000);
+      // Handlers see the signal and may still report on their streams before the close.
+      this.#ended.abort(new Error(`stream idle timeout: no data for ${formatSeconds(idleMs)}`));
+      this.#idleTimer = setTimeout(() => void this.close(1_000), idleGraceMs);
     };
     this.#idleTimer = setTimeout(check, idleMs);
   }
 
   #terminate(end: SessionEnd): void {
     this.#end ??= end;
-    clearTimeout(this.#idleTimer);
+    if (end !== "idle-timeout") clearTimeout(this.#idleTimer);
     if (!this.#ended.signal.aborted) this.#ended.abort(new Error(`spdy session ended: ${end}`));
     for (const stream of [...this.#streams.values()]) stream.receiveReset();
     this.#streams.clear();
