@@ -127,6 +127,8 @@ export interface StartZStackSimOptions {
   transitionMs?: number;
   /** ZStack's `dataVolume.deleteOnVmDestroy` (default false). */
   dataVolumeDeleteOnVmDestroy?: boolean;
+  /** Inventory file (`--seed`) instead of the simulator's default seed.yaml. */
+  seed?: string;
 }
 
 /** Options of {@linkcode ZStackSimProcess.writeProviderConfig}. */
@@ -230,6 +232,7 @@ async function startOnce(
   }
   if (options.transitionMs !== undefined) args.push("--transition", String(options.transitionMs));
   if (options.dataVolumeDeleteOnVmDestroy) args.push("--data-volume-delete-on-vm-destroy");
+  if (options.seed !== undefined) args.push("--seed", options.seed);
   const logFile = `${dir}/sim-${port}.log`;
   const log = await Deno.open(logFile, { write: true, create: true, append: true });
   const child = new Deno.Command(Deno.execPath(), {
