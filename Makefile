@@ -52,10 +52,11 @@ compile: deps ## single binary at dist/vkedge (needs the denort runtime: network
 demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up ## pod creation → Running for 1, 10, 100 pods, mock and zstack; the agent's watches (figures in the README)
+bench: deps cluster-up ## pod creation → Running for 1, 10, 100 pods, mock and zstack; the agent's watches; port-forward MiB/s (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
 	$(DENO) run -A bench/zstack_pod_startup.ts
+	$(DENO) run -A bench/port_forward_throughput.ts
 
 cluster-up: deno control-plane ## start the local control plane in the background
 	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)

@@ -88,8 +88,8 @@ const FLAGS = {
   },
   "extend-websockets-to-kubelet": {
     type: "boolean",
-    help:
-      "declare ExtendWebSocketsToKubelet on the Node: the API server then passes kubectl's WebSocket exec, attach and port-forward through",
+    help: "declare ExtendWebSocketsToKubelet on the Node, so that the API server passes " +
+      "kubectl's WebSocket exec, attach and port-forward through (default off: SPDY)",
   },
   "kube-api-qps": {
     type: "string",
@@ -323,12 +323,14 @@ export function usage(providers: readonly string[]): string {
     "",
     "Flags ([$VAR] is the environment fallback):",
   ];
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    const left = `  ${"short" in flag ? `-${flag.short}, ` : "    "}--${name}${
+  const entries = Object.entries(FLAGS).map(([name, flag]) => ({
+    left: `  ${"short" in flag ? `-${flag.short}, ` : "    "}--${name}${
       flag.type === "string" ? "=VALUE" : ""
-    }`;
-    lines.push(`${left.padEnd(32)} ${flag.help.replace("{providers}", providers.join(", "))}`);
-  }
+    }`,
+    help: flag.help.replace("{providers}", providers.join(", ")),
+  }));
+  const width = Math.max(...entries.map((entry) => entry.left.length));
+  for (const { left, help } of entries) lines.push(`${left.padEnd(width)}  ${help}`);
   lines.push("", "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad input.");
   return lines.join("\n");
 }

@@ -18,7 +18,7 @@ import { getLogger } from "@logtape/logtape";
 import { type WebSocket, WebSocketServer } from "ws";
 import { HttpError } from "./http_errors.ts";
 import { offeredProtocols } from "./remote_command.ts";
-import { formatSeconds } from "./spdy/session.ts";
+import { formatDuration } from "../duration.ts";
 import type { UpgradeContext } from "./routes.ts";
 
 const logger = getLogger(["vkedge", "kubelet_api", "streaming"]);
@@ -293,7 +293,7 @@ export class ChannelConnection {
       });
       this.#idledOut = true;
       // Handlers see the signal and may still report (a status) before the close.
-      this.#end(`stream idle timeout: no data for ${formatSeconds(idleMs)}`);
+      this.#end(`stream idle timeout: no data for ${formatDuration(idleMs)}`);
       this.#idleTimer = setTimeout(() => void this.close(1000, "idle timeout"), 2_000);
     };
     this.#idleTimer = setTimeout(check, idleMs);

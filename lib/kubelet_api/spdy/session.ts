@@ -15,6 +15,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { formatDuration } from "../../duration.ts";
 import { errorMessage } from "../../errors.ts";
 import type { ByteStream } from "../../provider.ts";
 import {
@@ -84,11 +85,6 @@ export interface SpdySessionOptions {
 
 /** Why a session ended. */
 export type SessionEnd = "closed" | "peer-closed" | "idle-timeout" | "protocol-error" | "error";
-
-/** `ms` as seconds for messages, such as `30s` or `1.5s`. */
-export function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))}s`;
-}
 
 class SessionStream implements SpdyStream {
   readonly id: number;
@@ -427,7 +423,7 @@ export class SpdySession {
       });
       this.#end ??= "idle-timeout";
       // Handlers see the signal and may still report on their streams before the close.
-      this.#ended.abort(new Error(`stream idle timeout: no data for ${formatSeconds(idleMs)}`));
+      this.#ended.abort(new Error(`stream idle timeout: no data for ${formatDuration(idleMs)}`));
       this.#idleTimer = setTimeout(() => void this.close(1_000), idleGraceMs);
     };
     this.#idleTimer = setTimeout(check, idleMs);

@@ -167,7 +167,7 @@ Deno.test("session: the idle timeout counts data, not PINGs, and ends with GOAWA
   try {
     await new Promise((resolve) => session.signal.addEventListener("abort", resolve));
     assert.ok(Date.now() - started < 1_000, "pings did not keep it alive");
-    assert.match(String(session.signal.reason), /stream idle timeout: no data for 0.3s/);
+    assert.match(String(session.signal.reason), /stream idle timeout: no data for 300ms/);
     // Handlers may still write a status for a moment; then the session says GOAWAY.
     const goAway = await nextControl(client, FrameType.goAway);
     assert.equal(decodeGoAway(goAway.payload).status, GoAwayStatus.ok);
