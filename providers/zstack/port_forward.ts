@@ -17,9 +17,6 @@ import { errorMessage } from "../../lib/provider_kit/mod.ts";
 /** How long a connection to the VM may take before the forward fails. */
 const connectTimeoutMs = 10_000;
 
-/** Opens a TCP connection (Deno.connect by default; a test may pass another). */
-export type Dialer = (address: { hostname: string; port: number }) => Promise<Deno.TcpConn>;
-
 /** What the forward needs to know of the VM. */
 export interface VmEndpoint {
   /** `namespace/name` of the pod, for messages. */
@@ -52,7 +49,6 @@ export async function forwardToVm(
   vm: VmEndpoint,
   options: PortForwardOptions,
   signal: AbortSignal,
-  dial: Dialer = (address) => Deno.connect({ ...address, transport: "tcp" }),
 ): Promise<void> {
   if (vm.ip === undefined) {
     throw new UnavailableError(
@@ -65,7 +61,7 @@ export async function forwardToVm(
   let conn: Deno.TcpConn;
   try {
     conn = await Promise.race([
-      dial({ hostname: vm.ip, port: options.port }),
+      Deno.connect({ hostname: vm.ip, port: options.port, transport: "tcp" }),
       new Promise<never>((_, reject) =>
         setTimeout(
           () => reject(new Error(`no answer within ${connectTimeoutMs / 1000} s`)),
