@@ -135,6 +135,11 @@ async function main(): Promise<void> {
   } finally {
     client.close();
   }
+  await provider.close?.().catch((error) => {
+    getLogger(["vkedge", "agent"]).debug("provider close failed: {error}", {
+      error: errorMessage(error),
+    });
+  });
   getLogger(["vkedge", "agent"]).info("stopped");
 }
 

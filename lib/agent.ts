@@ -13,7 +13,9 @@ import { type KubeClient, SharedInformerFactory } from "./kube/mod.ts";
 import type { Provider } from "./provider.ts";
 import { EventRecorder } from "./events.ts";
 import { ControllerManager } from "./controller.ts";
+import { errorMessage } from "./errors.ts";
 import { installCrds } from "./vm/crd_install.ts";
+import { PROVIDER_UNAVAILABLE_TAINT } from "./node/node_conditions.ts";
 import { VirtualMachineRetention } from "./vm/retention.ts";
 import { type ControllerEntry, controllersFor } from "./controllers.ts";
 
@@ -93,10 +95,24 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
     signal.removeEventListener("abort", onAbort);
   }
   if (!signal.aborted) {
-    log.info("node {node} is ready (provider {provider})", {
-      node: config.nodeName,
-      provider: config.provider,
-    });
+    const health = await provider.ping(AbortSignal.any([signal, AbortSignal.timeout(10_000)]))
+      .then(() => undefined, (error: unknown) => error);
+    if (health === undefined) {
+      log.info("node {node} is ready (provider {provider})", {
+        node: config.nodeName,
+        provider: config.provider,
+      });
+    } else {
+      log.warn(
+        "node {node} is registered, but provider {provider} is unavailable: {error}; pods wait for it, nothing is evicted, and the node is tainted {taint}:NoSchedule until it answers",
+        {
+          node: config.nodeName,
+          provider: config.provider,
+          error: errorMessage(health),
+          taint: PROVIDER_UNAVAILABLE_TAINT.key,
+        },
+      );
+    }
   }
   signal.addEventListener("abort", onAbort, { once: true });
   if (signal.aborted) onAbort();

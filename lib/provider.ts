@@ -67,6 +67,11 @@ export interface NodeProvider {
 export type Provider = PodLifecycleHandler & NodeProvider & {
   /** Provider name as chosen by `--provider`, such as `mock`. */
   readonly name: string;
+  /**
+   * Called once when the agent stops cleanly, after every controller stopped: release what
+   * the backend keeps for us (log out of the IaaS session). Optional; pods keep running.
+   */
+  close?(): Promise<void>;
 };
 
 // ---------------------------------------------------------------------------

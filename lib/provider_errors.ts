@@ -86,6 +86,17 @@ export class UnavailableError extends ProviderError {
   }
 }
 
+/**
+ * The backend refuses the agent's credentials (a wrong password, an expired or revoked
+ * key): not an outage, and not fixed by waiting; the node says so in its own reason.
+ */
+export class UnauthenticatedError extends ProviderError {
+  /** Creates the error. */
+  constructor(message: string, options: ProviderErrorOptions = {}) {
+    super(message, false, options);
+  }
+}
+
 /** What ran out: a quota of the account, or room on the hosts or storage. */
 export type ExhaustedResource = "quota" | "capacity";
 
@@ -127,6 +138,11 @@ export function findProviderError(error: unknown): ProviderError | undefined {
  */
 export function isRetryable(error: unknown): boolean {
   return findProviderError(error)?.retryable ?? true;
+}
+
+/** Tells whether `error` (or a cause) is an `UnauthenticatedError`. */
+export function isUnauthenticated(error: unknown): boolean {
+  return findProviderError(error) instanceof UnauthenticatedError;
 }
 
 /** Tells whether `error` (or a cause) is a `NotFoundError`. */

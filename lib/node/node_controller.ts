@@ -27,7 +27,7 @@ import { abortableSleep } from "../sleep.ts";
 import { type Controller, readiness } from "../controller.ts";
 import { baseNode, type NodeSpecOptions, withAgentFields } from "./base_node.ts";
 import { LeaseController } from "./lease_controller.ts";
-import { NodeConditions } from "./node_conditions.ts";
+import { NodeConditions, PROVIDER_UNAVAILABLE_TAINT } from "./node_conditions.ts";
 
 export { baseNode, type NodeSpecOptions } from "./base_node.ts";
 
@@ -63,6 +63,8 @@ export class NodeController implements Controller {
   #desired: Node | undefined;
   #uid: string | undefined;
   #pingError: Error | undefined;
+  /** Whether the provider-unavailable taint is on the node (undefined: not known yet). */
+  #unavailableTainted: boolean | undefined;
   #pinged = false;
   #wake: (() => void) | undefined;
   #dirty = false;
@@ -278,6 +280,51 @@ export class NodeController implements Controller {
     }
   }
 
+  /** Adds or removes the provider-unavailable `NoSchedule` taint, as the provider's health says. */
+  async #syncUnavailableTaint(unavailable: boolean, signal: AbortSignal): Promise<void> {
+    if (this.#unavailableTainted === unavailable) return;
+    const { key, effect } = PROVIDER_UNAVAILABLE_TAINT;
+    for (let attempt = 0;; attempt++) {
+      const node = await this.#nodes.get(this.#options.nodeName, { signal });
+      const others = (node.spec?.taints ?? []).filter((t) => t.key !== key);
+      const taints = unavailable
+        ? [...others, { key, effect, value: this.#options.providerName }]
+        : others;
+      if (taints.length === (node.spec?.taints ?? []).length && !unavailable) break; // none to remove
+      if (unavailable && (node.spec?.taints ?? []).some((t) => t.key === key)) break;
+      try {
+        await this.#nodes.update({ ...node, spec: { ...node.spec, taints } }, { signal });
+        break;
+      } catch (error) {
+        if (!(error instanceof KubeConflictError) || attempt >= 5) throw error;
+      }
+    }
+    this.#unavailableTainted = unavailable;
+  }
+
+  #recordProviderChange(status: string): void {
+    const name = this.#options.nodeName;
+    const target = { kind: "Node", metadata: { name, uid: this.#uid } };
+    const provider = this.#options.providerName;
+    if (status === "True") {
+      this.#options.events?.record(
+        target,
+        "Normal",
+        "ProviderAvailable",
+        `Provider ${provider} answers again; the ${PROVIDER_UNAVAILABLE_TAINT.key} taint is removed`,
+      );
+    } else {
+      this.#options.events?.record(
+        target,
+        "Warning",
+        "ProviderUnavailable",
+        `Provider ${provider} is unavailable (${
+          this.#pingError?.message ?? "unknown"
+        }): the node stays Ready so that no pod is evicted, and is tainted ${PROVIDER_UNAVAILABLE_TAINT.key}:NoSchedule so that nothing new lands`,
+      );
+    }
+  }
+
   #recordReadyChange(status: string): void {
     const name = this.#options.nodeName;
     const target = { kind: "Node", metadata: { name, uid: this.#uid } };
@@ -300,11 +347,13 @@ export class NodeController implements Controller {
 
   async #patchStatus(signal: AbortSignal): Promise<void> {
     const desired = this.#desired!;
-    const { conditions, readyChanged } = this.#conditions.compute(new Date(), {
+    const { conditions, readyChanged, providerChanged } = this.#conditions.compute(new Date(), {
       pingError: this.#pingError,
       providerConditions: desired.status?.conditions,
     });
     if (readyChanged !== undefined) this.#recordReadyChange(readyChanged);
+    if (providerChanged !== undefined) this.#recordProviderChange(providerChanged);
+    await this.#syncUnavailableTaint(this.#pingError !== undefined, signal);
     const status: NodeStatus = { ...desired.status, conditions };
     delete status.phase;
     const node = await this.#nodes.patchStatus(this.#options.nodeName, { status }, {

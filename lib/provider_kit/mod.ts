@@ -42,6 +42,7 @@ export {
 export { describeNode, type NodeDescription } from "./node.ts";
 export { qosClassOf } from "./pod_qos.ts";
 export {
+  evictionOf,
   sameWorkload,
   VM_POD_ANNOTATIONS,
   WORKLOAD_NAME_ANNOTATION,

@@ -38,6 +38,22 @@ export function sameWorkload(a: Pod, b: Pod): boolean {
   return uidA === undefined || uidB === undefined || uidA === uidB;
 }
 
+/** The reasons of a `DisruptionTarget` condition that mean the control plane evicted the pod. */
+const EVICTION_REASONS = new Set(["DeletionByTaintManager", "DeletionByPodGC"]);
+
+/**
+ * Why the control plane evicted `pod` (the taint manager after its node was unreachable or
+ * not ready, or the pod garbage collector), from its `DisruptionTarget` condition, or
+ * `undefined` when nobody evicted it (a user's delete, a Deployment scaling down).
+ */
+export function evictionOf(pod: Pod): { reason: string; message: string } | undefined {
+  const condition = pod.status?.conditions?.find((c) =>
+    c.type === "DisruptionTarget" && c.status === "True"
+  );
+  if (!condition?.reason || !EVICTION_REASONS.has(condition.reason)) return undefined;
+  return { reason: condition.reason, message: condition.message ?? condition.reason };
+}
+
 /**
  * Annotations a VM-Pod carries for what a pod spec cannot say; every provider that makes
  * VMs reads them (in addition to any provider-specific annotations of its own).

@@ -187,6 +187,13 @@ export const zstackConfigSchema = z.strictObject({
   }).default({}),
   /** `destroy-and-expunge` (default), `destroy` (recoverable for ZStack's expunge period) or `keep`. */
   onPodDelete: z.enum(podDeletePolicies).default("destroy-and-expunge"),
+  /**
+   * What a pod deleted by the control plane's eviction (the taint manager after the node was
+   * unreachable, or the pod GC) does to its VM, which ran the whole time: `destroy`
+   * (default: recoverable for ZStack's expunge period, with a Warning event saying how) or
+   * `keep` (left running and released). Never an expunge.
+   */
+  onEvictedPodDelete: z.enum(["destroy", "keep"]).default("destroy"),
   /** Seconds between two status polls (one query of this node's VMs each). */
   pollIntervalSeconds: z.number().min(0.05).max(3600).default(5),
   /** Seconds between two refreshes of the node capacity. */

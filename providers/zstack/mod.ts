@@ -53,7 +53,9 @@ const zstackProviderModule: ProviderModule = {
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
       jobTimeoutMs: config.jobTimeoutSeconds * 1000,
     });
-    return new ZStackProvider(config, client, options);
+    const provider = new ZStackProvider(config, client, options);
+    await provider.verifyPlacement(options.signal);
+    return provider;
   },
 };
 

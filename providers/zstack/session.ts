@@ -9,13 +9,16 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { UnavailableError } from "../../lib/provider.ts";
+import { UnauthenticatedError, UnavailableError } from "../../lib/provider.ts";
 import { counter } from "../../lib/provider_kit/mod.ts";
 import { loginReplySchema, sessionValidReplySchema } from "./api_types.ts";
 import { describeErrorCode, invalidSessionCode, ZStackApiError } from "./errors.ts";
 import type { Authorizer, ZStackTransport } from "./transport.ts";
 
 const logger = getLogger(["vkedge", "provider", "zstack", "client"]);
+
+/** The code of a login ZStack refuses ("Unable to authenticate a user"). */
+const authenticationFailedCode = "ID.1000";
 
 const loginsTotal = counter({
   name: "vkedge_zstack_logins_total",
@@ -192,6 +195,13 @@ export class ZStackSession {
     });
     if (reply.status !== 200) {
       const failure = this.#transport.failure(operation, reply);
+      if (failure instanceof ZStackApiError && failure.code === authenticationFailedCode) {
+        // Not an outage: ZStack answered, and refuses these credentials.
+        throw new UnauthenticatedError(
+          `ZStack at ${this.#transport.endpoint} refuses the login of account "${credentials.accountName}" (${failure.code}: ${failure.message}): check accountName and the password (file) in the provider config`,
+          { cause: failure },
+        );
+      }
       throw new UnavailableError(
         `ZStack at ${this.#transport.endpoint}: login of account "${credentials.accountName}" failed: ${failure.message}`,
         { cause: failure },

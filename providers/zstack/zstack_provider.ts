@@ -31,6 +31,8 @@ import {
   type ContainerRef,
   type ExecInContainer,
   InvalidInputError,
+  isInvalidInput,
+  isUnauthenticated,
   type NodeStatusNotifier,
   NotFoundError,
   type PodNotifier,
@@ -54,6 +56,7 @@ import {
   CallbackSet,
   describeNode,
   errorMessage,
+  evictionOf,
   PodStatusReporter,
   pollPodStatus,
   streamLogLines,
@@ -193,10 +196,29 @@ export class ZStackProvider
       nodeTag: this.#nodeTag,
       defaults: config.volumes,
     };
-    this.#stopped.addEventListener("abort", () => {
-      this.#tracker.wakeAll();
-      void this.#client.close(AbortSignal.timeout(2_000));
-    }, { once: true });
+    this.#stopped.addEventListener("abort", () => this.#tracker.wakeAll(), { once: true });
+  }
+
+  /**
+   * Checks once, at start-up, that the configured zone, cluster and host exist: a placement
+   * that names nothing would register a node with no capacity, so it is refused as
+   * `InvalidInputError` (the agent exits with status 2 and the message). A ZStack that does
+   * not answer (or refuses the login) is no reason to stop: the node says so instead.
+   */
+  async verifyPlacement(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#resolver.placement(AbortSignal.any([signal, AbortSignal.timeout(15_000)]));
+    } catch (error) {
+      if (isInvalidInput(error)) throw error;
+      logger.warn("cannot check the placement at start-up: {error}; checked again on use", {
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** Logs out of the ZStack session (best effort, at most 2 s), so restarts leave none open. */
+  async close(): Promise<void> {
+    await this.#client.close(AbortSignal.timeout(2_000));
   }
 
   // -- NodeProvider ---------------------------------------------------------
@@ -213,7 +235,7 @@ export class ZStackProvider
         signal,
       });
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted || isUnauthenticated(error)) throw error;
       throw new UnavailableError(
         `ZStack management node at ${this.#client.endpoint}: expected an authenticated answer, found ${
           errorMessage(error)
@@ -357,7 +379,9 @@ export class ZStackProvider
     const key = `${namespace}/${name}`;
     const tracked = await this.#tracker.find(namespace, name, { uid: workloadUid(pod), signal });
     const uuid = tracked.vm.uuid;
-    const policy = this.#config.onPodDelete;
+    const eviction = evictionOf(pod);
+    // An evicted pod's VM ran the whole time: at most a recoverable destroy.
+    const policy = eviction ? this.#config.onEvictedPodDelete : this.#config.onPodDelete;
     tracked.deleting = true;
     try {
       await removeVm(tracked, {
@@ -382,6 +406,22 @@ export class ZStackProvider
       uuid,
       what: policy === "keep" ? "released" : "destroyed",
     });
+    if (eviction) {
+      const recovery = policy === "keep"
+        ? `VM ${tracked.vm.name} (${uuid}) is left running and released (onEvictedPodDelete: keep)`
+        : `VM ${tracked.vm.name} (${uuid}) is destroyed but NOT expunged: recover it within ZStack's expunge period with RecoverVmInstance (PUT /v1/vm-instances/${uuid}/actions {"recoverVmInstance": {}}), then start it; set onEvictedPodDelete: keep to leave such VMs running`;
+      this.#options.recordEvent?.(
+        pod,
+        "Warning",
+        "EvictedPodVMKept",
+        `Pod evicted by the control plane (${eviction.reason}: ${eviction.message}); ${recovery}`,
+      );
+      logger.warn("pod {pod} was evicted ({reason}); {recovery}", {
+        pod: key,
+        reason: eviction.reason,
+        recovery,
+      });
+    }
     this.#report(tracked);
     this.#tracker.setReleased(uuid, true);
     this.#tracker.forget(tracked);

@@ -58,7 +58,7 @@ Deno.test("the agent registers a Ready virtual node with labels, taint, capacity
   }
 });
 
-Deno.test("a failing provider ping turns the node NotReady with a reason naming the provider, and Ready again", async () => {
+Deno.test("a failing provider ping keeps the node Ready (nothing is evicted), says why in ProviderAvailable and taints it NoSchedule, until the provider answers", async () => {
   const nodeName = uniqueNodeName("vk-ping");
   const faultFile = await Deno.makeTempFile();
   const agent = await startAgent({
@@ -69,26 +69,39 @@ Deno.test("a failing provider ping turns the node NotReady with a reason naming 
   try {
     await waitForNodeReady(agent);
     await Deno.writeTextFile(faultFile, "ping");
-    await waitFor("Ready=False", async () => (await nodeCondition(nodeName))?.status === "False", {
-      timeoutMs: 40_000,
-      intervalMs: 500,
-    });
-    const ready = await nodeCondition(nodeName);
-    assertEquals(ready?.reason, "MockProviderUnreachable");
-    assertStringIncludes(ready?.message ?? "", "provider mock");
+    await waitFor(
+      "ProviderAvailable=False",
+      async () => (await nodeCondition(nodeName, "ProviderAvailable"))?.status === "False",
+      { timeoutMs: 40_000, intervalMs: 500 },
+    );
+    const available = await nodeCondition(nodeName, "ProviderAvailable");
+    assertEquals(available?.reason, "MockProviderUnreachable");
+    assertStringIncludes(available?.message ?? "", "provider mock");
+    assertEquals((await nodeCondition(nodeName))?.status, "True", "still Ready");
+    await waitFor("the NoSchedule taint", async () => {
+      const taints = await kubectl(["get", "node", nodeName, "-o", "jsonpath={.spec.taints}"]);
+      return taints.includes("vkedge.io/provider-unavailable") && taints.includes("NoSchedule");
+    }, { timeoutMs: 20_000 });
     const events = await kubectl([
       "get",
       "events",
       "-n",
       "default",
       "--field-selector",
-      `involvedObject.name=${nodeName},reason=NodeNotReady`,
+      `involvedObject.name=${nodeName},reason=ProviderUnavailable`,
       "-o",
       "name",
     ]);
-    assert(events.trim().length > 0, "expected a NodeNotReady event");
+    assert(events.trim().length > 0, "expected a ProviderUnavailable event");
     await Deno.writeTextFile(faultFile, "");
-    await waitForNodeReady(agent, 40_000);
+    await waitFor(
+      "ProviderAvailable=True and the taint gone",
+      async () =>
+        (await nodeCondition(nodeName, "ProviderAvailable"))?.status === "True" &&
+        !(await kubectl(["get", "node", nodeName, "-o", "jsonpath={.spec.taints}"]))
+          .includes("vkedge.io/provider-unavailable"),
+      { timeoutMs: 40_000, intervalMs: 500 },
+    );
   } finally {
     await agent.stop();
     await deleteNode(nodeName);

@@ -1,13 +1,14 @@
 /**
  * The zstack provider while the management node is down, against the ZStack simulator as
- * a separate process: a minute without ZStack makes the node NotReady with a reason
- * naming zstack, deletes nothing, and everything recovers with the same VMs. In a file of
+ * a separate process: a minute without ZStack leaves the node Ready (so nothing is
+ * evicted), says why in its ProviderAvailable condition naming zstack, taints it NoSchedule
+ * so that no new pod lands, deletes nothing, and everything recovers with the same VMs. In a file of
  * its own because it takes over a minute, so that it runs in parallel with the others.
  */
 
 import type { Event, Pod } from "kubernetes-types/core/v1.d.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
-import { kubectlJson, waitFor } from "../_harness/cluster.ts";
+import { kubectlJson, kubectlResult, waitFor } from "../_harness/cluster.ts";
 import { nodeCondition } from "../_harness/agent.ts";
 import { apply, isRunning, waitRunning } from "../_harness/pods.ts";
 import { vmPod, withZStackNode } from "../_harness/zstack.ts";
@@ -18,7 +19,10 @@ async function listPods(ns: string): Promise<Pod[]> {
 
 async function warnings(ns: string): Promise<Event[]> {
   const list = await kubectlJson<{ items: Event[] }>(["get", "events", "-n", ns]);
-  return list.items.filter((event) => event.type === "Warning");
+  // The scheduler's FailedScheduling of the pod kept off the tainted node is expected.
+  return list.items.filter((event) =>
+    event.type === "Warning" && event.involvedObject?.name !== "newcomer"
+  );
 }
 
 /** What must survive an outage: the pod, its VM and its IP. */
@@ -31,7 +35,7 @@ async function snapshot(ns: string): Promise<Map<string, { uid?: string; podIP?:
   );
 }
 
-Deno.test("zstack: management node down for 60 s: node NotReady naming zstack, nothing deleted, then all recovers", async () => {
+Deno.test("zstack: management node down for 60 s: node Ready, ProviderAvailable=False naming zstack, NoSchedule, nothing deleted or scheduled, then all recovers", async () => {
   await withZStackNode("zs-outage", async (node) => {
     const { ns, nodeName, sim } = node;
     await node.start();
@@ -45,16 +49,38 @@ Deno.test("zstack: management node down for 60 s: node NotReady naming zstack, n
 
     const downAt = Date.now();
     await sim.down(60_000);
-    await waitFor("node Ready=False naming zstack", async () => {
-      const ready = await nodeCondition(nodeName);
-      return ready?.status === "False" && ready.reason === "ZstackProviderUnreachable";
+    await waitFor("ProviderAvailable=False naming zstack", async () => {
+      const available = await nodeCondition(nodeName, "ProviderAvailable");
+      return available?.status === "False" && available.reason === "ZstackProviderUnreachable";
     }, { timeoutMs: 20_000, intervalMs: 500 });
-    const ready = await nodeCondition(nodeName);
-    assertStringIncludes(ready?.message ?? "", sim.url);
+    const available = await nodeCondition(nodeName, "ProviderAvailable");
+    assertStringIncludes(available?.message ?? "", sim.url);
+    assertEquals((await nodeCondition(nodeName))?.status, "True", "the node stays Ready");
+    await waitFor("the NoSchedule taint", async () => {
+      const node = await kubectlJson<{ spec?: { taints?: { key: string; effect: string }[] } }>(
+        ["get", "node", nodeName],
+      );
+      return node.spec?.taints?.some((t) =>
+        t.key === "vkedge.io/provider-unavailable" && t.effect === "NoSchedule"
+      ) ?? false;
+    }, { timeoutMs: 20_000, intervalMs: 500 });
+    // A pod the scheduler would otherwise put here waits.
+    const newcomer = vmPod("newcomer", nodeName);
+    delete newcomer.spec!.nodeName;
+    newcomer.spec!.nodeSelector = { "kubernetes.io/hostname": nodeName };
+    newcomer.spec!.tolerations = [{ key: "virtual-kubelet.io/provider", operator: "Exists" }];
+    await apply(ns, newcomer);
 
     // While it is down, no pod is deleted or replaced.
     while (Date.now() - downAt < 55_000) {
-      const during = await listPods(ns);
+      const all = await listPods(ns);
+      const waiting = all.find((pod) => pod.metadata?.name === "newcomer");
+      assertEquals(
+        waiting?.spec?.nodeName,
+        undefined,
+        "nothing new is scheduled during the outage",
+      );
+      const during = all.filter((pod) => pod.metadata?.name !== "newcomer");
       assertEquals(during.map((pod) => pod.metadata?.name).sort(), names);
       for (const pod of during) {
         assert(!pod.metadata?.deletionTimestamp, `${pod.metadata?.name} is being deleted`);
@@ -62,20 +88,24 @@ Deno.test("zstack: management node down for 60 s: node NotReady naming zstack, n
       }
       await new Promise((resolve) => setTimeout(resolve, 5_000));
     }
+    // Before ZStack is back: the newcomer never gets this node.
+    await kubectlResult(["delete", "pod", "newcomer", "-n", ns, "--grace-period=0", "--force"]);
 
     await waitFor(
-      "node Ready again",
-      async () => (await nodeCondition(nodeName))?.status === "True",
+      "ProviderAvailable again",
+      async () => (await nodeCondition(nodeName, "ProviderAvailable"))?.status === "True",
       {
         timeoutMs: 40_000,
         intervalMs: 500,
       },
     );
     await waitFor("every pod Running again", async () => {
-      const after = await listPods(ns);
+      const after = (await listPods(ns)).filter((pod) => pod.metadata?.name !== "newcomer");
       return after.length === 3 && after.every(isRunning);
     }, { timeoutMs: 30_000, intervalMs: 500 });
-    assertEquals(await snapshot(ns), pods, "same pods with the same IPs");
+    const current = await snapshot(ns);
+    current.delete("newcomer");
+    assertEquals(current, pods, "same pods with the same IPs");
     const after = await node.vms();
     assertEquals(new Map(after.map((vm) => [vm.uuid, vm.podKey])), vms, "same VM uuids");
     for (const vm of after) assertEquals(vm.state, "Running", vm.podKey);

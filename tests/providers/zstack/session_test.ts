@@ -5,7 +5,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../../_harness/assert.ts";
-import { UnavailableError } from "../../../lib/provider.ts";
+import { UnauthenticatedError } from "../../../lib/provider.ts";
 import { queryReplySchema, zoneOrClusterSchema } from "../../../providers/zstack/api_types.ts";
 import { ZStackClient } from "../../../providers/zstack/client.ts";
 import { accessKeySignature, sha512Hex } from "../../../providers/zstack/session.ts";
@@ -71,7 +71,7 @@ Deno.test("ID.1001 on a GET logs in again and repeats the GET once", async () =>
   }
 });
 
-Deno.test("wrong credentials (503 ID.1000) give UnavailableError naming account and endpoint", async () => {
+Deno.test("wrong credentials (503 ID.1000) give UnauthenticatedError naming account and endpoint, not an outage", async () => {
   const server = startReplayServer(() =>
     json(503, {
       error: {
@@ -84,10 +84,14 @@ Deno.test("wrong credentials (503 ID.1000) give UnavailableError naming account 
   try {
     const error = await assertRejects(
       () => listZones(client(server.url)),
-      UnavailableError,
+      UnauthenticatedError,
     );
-    assertStringIncludes(error.message, `ZStack at ${server.url}: login of account "admin" failed`);
+    assertStringIncludes(
+      error.message,
+      `ZStack at ${server.url} refuses the login of account "admin"`,
+    );
     assertStringIncludes(error.message, "wrong account name or password");
+    assertStringIncludes(error.message, "check accountName and the password");
   } finally {
     await server.close();
   }
@@ -146,8 +150,8 @@ Deno.test("every successful login is counted in vkedge_zstack_logins_total, fail
     assertEquals(await metricValue("vkedge_zstack_logins_total"), before + 2);
     await assertRejects(
       () => listZones(client(server.url)),
-      UnavailableError,
-      "login of account",
+      UnauthenticatedError,
+      "refuses the login of account",
     );
     assertEquals(await metricValue("vkedge_zstack_logins_total"), before + 2);
     assertEquals(zstack.stats().logins, 2);
