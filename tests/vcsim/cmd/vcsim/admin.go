@@ -93,6 +93,8 @@ type vmState struct {
 	ExtraConfig map[string]string `json:"extraConfig"`
 	Snapshots   []string          `json:"snapshots"`
 	Current     string            `json:"currentSnapshot,omitempty"`
+	// Tasks are the names of the VM's tasks still queued or running, such as ResetVM_Task.
+	Tasks []string `json:"tasks"`
 }
 
 type hostState struct {
@@ -136,7 +138,12 @@ func (a *admin) vms() []vmState {
 	for _, entity := range a.registry.All("VirtualMachine") {
 		vm := entity.(*simulator.VirtualMachine)
 		var state vmState
-		a.registry.WithLock(ctx, vm, func() { state = a.describe(vm) })
+		var recent []types.ManagedObjectReference
+		a.registry.WithLock(ctx, vm, func() {
+			state = a.describe(vm)
+			recent = append(recent, vm.RecentTask...)
+		})
+		state.Tasks = a.activeTasks(recent)
 		vms = append(vms, state)
 	}
 	sort.Slice(vms, func(i, j int) bool { return vms[i].Name < vms[j].Name })
@@ -179,6 +186,24 @@ func (a *admin) describe(vm *simulator.VirtualMachine) vmState {
 		}
 	}
 	return state
+}
+
+// activeTasks names the tasks of refs still queued or running. Task objects are read
+// without their lock: taking it while a task holds its VM's lock could deadlock, and a
+// stale state only delays what a test sees by one read.
+func (a *admin) activeTasks(refs []types.ManagedObjectReference) []string {
+	names := []string{}
+	for _, ref := range refs {
+		task, ok := a.registry.Get(ref).(*simulator.Task)
+		if !ok {
+			continue
+		}
+		switch task.Info.State {
+		case types.TaskInfoStateQueued, types.TaskInfoStateRunning:
+			names = append(names, task.Info.Name)
+		}
+	}
+	return names
 }
 
 func snapshotNames(tree []types.VirtualMachineSnapshotTree) []string {

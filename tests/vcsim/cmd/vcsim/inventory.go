@@ -13,11 +13,12 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// slowTasks are the tasks -task-delay slows down (simulator.TaskDelay keys by task name).
+// slowTasks are the tasks -task-delay slows down. simulator.TaskDelay keys them by the
+// simulator's task names (TaskInfo.name), which are not the method names: CloneVM_Task runs
+// a task named CloneVm, ResetVM_Task one named Reset (itself a power-off and a power-on).
 var slowTasks = []string{
-	"CloneVM_Task", "PowerOnVM_Task", "PowerOffVM_Task", "ResetVM_Task", "ShutdownGuest",
-	"CreateSnapshot_Task", "RevertToSnapshot_Task", "RemoveSnapshot_Task", "RelocateVM_Task",
-	"MigrateVM_Task", "Destroy_Task",
+	"CloneVm", "PowerOn", "PowerOff", "Reset", "ShutdownGuest", "CreateSnapshotEx",
+	"RevertToSnapshot", "RemoveSnapshot", "RelocateVm", "Destroy",
 }
 
 func setOption(registry *simulator.Registry, key string, value string) {

@@ -1,0 +1,351 @@
+/**
+ * This node's VMs, kept current by vSphere itself: a property filter on a container view of
+ * the placement's VM folder, read with `WaitForUpdatesEx`, so vCenter pushes every power,
+ * host, guest IP, snapshot and extraConfig change instead of the provider polling each VM.
+ * VMs whose `guestinfo.vkedge.node` names this agent are its own; each becomes a
+ * {@linkcode TrackedPod} (found by namespace/name) with the pod it serves, its status
+ * inputs and its lifecycle log. When the long poll fails (vSphere down, the session gone),
+ * the loop makes a new filter and lists everything again (`version ""`), pausing up to 10 s
+ * between attempts; meanwhile reads list directly.
+ *
+ * @module
+ */
+
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { getLogger } from "@logtape/logtape";
+import type { PodEventRecorder } from "../../lib/provider.ts";
+import { abortableSleep, errorMessage } from "../../lib/provider_kit/mod.ts";
+import type { VsphereClient } from "./client.ts";
+import type { Inventory } from "./inventory.ts";
+import { LifecycleLog } from "./lifecycle_log.ts";
+import {
+  decodePodRecord,
+  identityKey,
+  identityOf,
+  keys,
+  podFromVm,
+  type PodIdentity,
+  vmStateText,
+} from "./mapping.ts";
+import {
+  createContainerView,
+  createFilter,
+  createPropertyCollector,
+  destroyPropertyCollector,
+  retrieveObjects,
+  retrieveUnder,
+  viewFilterSpec,
+  waitForUpdates,
+} from "./property_collector.ts";
+import { applyChanges, vmPaths, type VmRecord, vmRecordOf } from "./vm_record.ts";
+import type { MoRef, Plain } from "./xml.ts";
+
+const logger = getLogger(["vkedge", "provider", "vsphere", "watch"]);
+
+/** One pod this node runs as a VM, and what its status is made of. */
+export interface TrackedPod {
+  identity: PodIdentity;
+  /** The pod as last given by the agent (or rebuilt from the VM). */
+  pod: Pod;
+  /** Set once the VM exists. */
+  vm?: VmRecord;
+  log: LifecycleLog;
+  createdAt: Date;
+  stateSince: Date;
+  runningSince?: Date;
+  /** Set while the clone runs. */
+  creating?: boolean;
+  /** A power action vkedge is carrying out (`Stopping`, `Rebooting`, …). */
+  transition?: string;
+  /** Set once the VM is destroyed (by vkedge) or gone. */
+  deleted?: { at: Date; byUs: boolean };
+  /** The last state line logged, so each change is logged once. */
+  lastText?: string;
+}
+
+/** Options of {@linkcode VmTracker}. */
+export interface VmTrackerOptions {
+  client: VsphereClient;
+  inventory: Inventory;
+  /** The value of `guestinfo.vkedge.node` of this agent's VMs. */
+  owner: string;
+  nodeName: string;
+  logLines: number;
+  now: () => number;
+  /** Called whenever a pod's status inputs may have changed. */
+  report: (tracked: TrackedPod) => void;
+  recordEvent?: PodEventRecorder;
+}
+
+/** Keeps this node's VMs and the pods they serve. */
+export class VmTracker {
+  readonly #options: VmTrackerOptions;
+  readonly #pods = new Map<string, TrackedPod>();
+  /** Every VM in the folder, by reference value, with its properties. */
+  readonly #props = new Map<string, Map<string, Plain>>();
+  readonly #hostNames = new Map<string, string>();
+  #watching = false;
+  #synced = false;
+  #lastError = "";
+
+  /** Creates the tracker; nothing is read until asked. */
+  constructor(options: VmTrackerOptions) {
+    this.#options = options;
+  }
+
+  /** The pod `namespace/name`, if this node runs it. */
+  get(namespace: string, name: string): TrackedPod | undefined {
+    return this.#pods.get(`${namespace}/${name}`);
+  }
+
+  /** Every pod this node runs (those being deleted and just deleted included). */
+  all(): TrackedPod[] {
+    return [...this.#pods.values()];
+  }
+
+  /** The pod of `identity`, made (without a VM yet) if this node has none. */
+  ensure(identity: PodIdentity, pod: Pod): TrackedPod {
+    const key = identityKey(identity);
+    let tracked = this.#pods.get(key);
+    if (tracked === undefined || tracked.deleted !== undefined) {
+      const now = new Date(this.#options.now());
+      const created: TrackedPod = {
+        identity,
+        pod,
+        createdAt: now,
+        stateSince: now,
+        log: new LifecycleLog({
+          capacity: this.#options.logLines,
+          ended: () => created.deleted !== undefined,
+          now: this.#options.now,
+        }),
+      };
+      tracked = created;
+      this.#pods.set(key, tracked);
+    }
+    return tracked;
+  }
+
+  /** Forgets a pod (after its deletion was reported). */
+  forget(tracked: TrackedPod): void {
+    const key = identityKey(tracked.identity);
+    if (this.#pods.get(key) === tracked) this.#pods.delete(key);
+    tracked.log.wake();
+  }
+
+  /** A VM of the folder named `name`, owned or not (as last read). */
+  vmNamed(name: string): VmRecord | undefined {
+    for (const [value, props] of this.#props) {
+      const vm = vmRecordOf({ type: "VirtualMachine", value }, props);
+      if (vm.name === name && !vm.template) return vm;
+    }
+    return undefined;
+  }
+
+  /** The name of host `ref`, when known. */
+  hostName(ref: MoRef | undefined): string | undefined {
+    return ref === undefined ? undefined : this.#hostNames.get(ref.value);
+  }
+
+  /** Whether the watch has listed everything once and is healthy. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Reads every VM of the folder now, unless the watch keeps them current. */
+  async ensureFresh(signal: AbortSignal): Promise<void> {
+    if (this.#synced) return;
+    await this.refresh(signal);
+  }
+
+  /** Reads every VM of the folder now (one container-view read). */
+  async refresh(signal: AbortSignal): Promise<void> {
+    await this.#learnHosts(signal);
+    const placement = await this.#options.inventory.placement(signal);
+    const objects = await retrieveUnder(this.#options.client, placement.vmFolder, [{
+      type: "VirtualMachine",
+      paths: [...vmPaths],
+    }], signal);
+    const seen = new Set<string>();
+    for (const object of objects) {
+      seen.add(object.obj.value);
+      this.#props.set(object.obj.value, new Map(object.props));
+      await this.#observe(object.obj);
+    }
+    for (const ref of [...this.#props.keys()]) {
+      if (!seen.has(ref)) this.#gone(ref);
+    }
+  }
+
+  /** Reads one VM now and returns its record (`undefined` when it is gone). */
+  async refreshVm(ref: MoRef, signal: AbortSignal): Promise<VmRecord | undefined> {
+    const [object] = await retrieveObjects(this.#options.client, [ref], [...vmPaths], signal);
+    if (object === undefined) {
+      this.#gone(ref.value);
+      return undefined;
+    }
+    this.#props.set(ref.value, new Map(object.props));
+    await this.#observe(ref);
+    return vmRecordOf(ref, object.props);
+  }
+
+  /** Starts the watch loop once; it ends with `signal`. */
+  watch(signal: AbortSignal): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    void this.#watchLoop(signal).finally(() => {
+      this.#watching = false;
+      this.#synced = false;
+    });
+  }
+
+  async #learnHosts(signal: AbortSignal): Promise<void> {
+    if (this.#hostNames.size > 0) return;
+    const placement = await this.#options.inventory.placement(signal);
+    for (const host of placement.hosts) this.#hostNames.set(host.ref.value, host.name);
+  }
+
+  async #watchLoop(signal: AbortSignal): Promise<void> {
+    const { client, inventory } = this.#options;
+    let pauseMs = 500;
+    while (!signal.aborted) {
+      let collector: MoRef | undefined;
+      try {
+        await this.#learnHosts(signal);
+        const placement = await inventory.placement(signal);
+        collector = await createPropertyCollector(client, signal);
+        const view = await createContainerView(
+          client,
+          placement.vmFolder,
+          ["VirtualMachine"],
+          signal,
+        );
+        await createFilter(
+          client,
+          collector,
+          viewFilterSpec(view, [{ type: "VirtualMachine", paths: [...vmPaths] }]),
+          signal,
+        );
+        let version = "";
+        let first = true;
+        const listed = new Set<string>();
+        while (!signal.aborted) {
+          const set = await waitForUpdates(
+            client,
+            collector,
+            { version, maxWaitSeconds: 30 },
+            signal,
+          );
+          if (set === undefined) {
+            if (first) this.#markSynced(listed);
+            first = false;
+            continue;
+          }
+          version = set.version;
+          const reread: MoRef[] = [];
+          for (const update of set.updates) {
+            if (update.kind === "leave") {
+              this.#gone(update.obj.value);
+              continue;
+            }
+            if (first) listed.add(update.obj.value);
+            const props = update.kind === "enter"
+              ? new Map<string, Plain>()
+              : this.#props.get(update.obj.value) ?? new Map();
+            const complete = applyChanges(props, update.changes);
+            this.#props.set(update.obj.value, props);
+            if (complete) await this.#observe(update.obj);
+            else reread.push(update.obj);
+          }
+          for (const ref of reread) await this.refreshVm(ref, signal);
+          if (first && !set.truncated) {
+            this.#markSynced(listed);
+            first = false;
+          }
+          pauseMs = 500;
+        }
+      } catch (error) {
+        this.#synced = false;
+        if (signal.aborted) break;
+        const message = errorMessage(error);
+        if (message !== this.#lastError) {
+          logger.warn("watching the VMs at {url} failed: {error}; listing again", {
+            url: client.url,
+            error: message,
+          });
+          this.#lastError = message;
+        }
+        await abortableSleep(pauseMs, signal);
+        pauseMs = Math.min(pauseMs * 2, 10_000);
+      } finally {
+        if (collector !== undefined && !signal.aborted && client.loggedIn) {
+          await destroyPropertyCollector(client, collector, AbortSignal.timeout(5_000));
+        }
+      }
+    }
+  }
+
+  #markSynced(listed: Set<string>): void {
+    for (const ref of [...this.#props.keys()]) {
+      if (!listed.has(ref)) this.#gone(ref);
+    }
+    if (!this.#synced && this.#lastError !== "") {
+      logger.info("watching the VMs at {url} works again", { url: this.#options.client.url });
+      this.#lastError = "";
+    }
+    this.#synced = true;
+  }
+
+  #gone(ref: string): void {
+    this.#props.delete(ref);
+    for (const tracked of this.#pods.values()) {
+      if (tracked.vm?.ref.value !== ref || tracked.deleted !== undefined || tracked.creating) {
+        continue;
+      }
+      tracked.deleted = { at: new Date(this.#options.now()), byUs: false };
+      tracked.log.append(`VM ${tracked.vm.name} (${ref}) is gone: it was not vkedge`);
+      this.#options.report(tracked);
+    }
+  }
+
+  async #observe(ref: MoRef): Promise<void> {
+    const props = this.#props.get(ref.value);
+    if (props === undefined) return;
+    let vm: VmRecord;
+    try {
+      vm = vmRecordOf(ref, props);
+    } catch (error) {
+      logger.warn("{error}", { error: errorMessage(error) });
+      return;
+    }
+    if (vm.template || vm.extraConfig.get(keys.node) !== this.#options.owner) return;
+    const identity = identityOf(vm.extraConfig);
+    if (identity === undefined) return;
+    const key = identityKey(identity);
+    let tracked = this.#pods.get(key);
+    if (tracked !== undefined && tracked.identity.uid !== identity.uid) {
+      if (tracked.vm === undefined || tracked.vm.ref.value !== ref.value) {
+        if (tracked.deleted === undefined) return; // another VM serves this pod now
+      }
+    }
+    if (tracked === undefined || tracked.deleted !== undefined) {
+      if (tracked?.deleted?.byUs && tracked.vm?.ref.value === ref.value) return;
+      const record = await decodePodRecord(vm.extraConfig.get(keys.record));
+      const pod = podFromVm(vm, { identity, record, nodeName: this.#options.nodeName });
+      tracked = this.ensure(identity, pod);
+    }
+    const before = tracked.vm;
+    tracked.vm = vm;
+    const hostName = this.hostName(vm.host);
+    const text = vmStateText(vm, hostName);
+    if (text !== tracked.lastText) {
+      tracked.log.append(text);
+      tracked.lastText = text;
+    }
+    if (before === undefined || before.power !== vm.power) {
+      tracked.stateSince = new Date(this.#options.now());
+      if (vm.power === "poweredOn") tracked.runningSince = tracked.stateSince;
+    }
+    this.#options.report(tracked);
+  }
+}
