@@ -36,6 +36,37 @@ import type { VmRecord } from "./vm_record.ts";
 /** Task kinds of a power action in progress (descriptionId prefixes). */
 const powerTasks = ["VirtualMachine.powerOn", "VirtualMachine.powerOff", "VirtualMachine.reset"];
 
+/** Task kinds (descriptionId prefixes) and the transition each puts a VM in. */
+const transitionTasks: [string, VirtualMachineState["power"]][] = [
+  ["VirtualMachine.reset", "Rebooting"],
+  ["VirtualMachine.relocate", "Migrating"],
+  ["VirtualMachine.migrate", "Migrating"],
+  ["VirtualMachine.powerOn", "Starting"],
+  ["VirtualMachine.powerOff", "Stopping"],
+  ["VirtualMachine.shutdownGuest", "Stopping"],
+];
+
+/**
+ * The transition vSphere's own tasks put the VM in (a reset, a relocation, …), also those
+ * an earlier agent started; `undefined` when none runs.
+ */
+export async function taskTransitionOf(
+  context: VmActionContext,
+  tracked: TrackedPod,
+  signal: AbortSignal,
+): Promise<VirtualMachineState["power"] | undefined> {
+  const tasks = await activeTasks(
+    context,
+    tracked.vm!.ref,
+    transitionTasks.map(([kind]) => kind),
+    signal,
+  );
+  for (const [kind, power] of transitionTasks) {
+    if (tasks.some((task) => task.descriptionId?.startsWith(kind))) return power;
+  }
+  return undefined;
+}
+
 /** The power state the contract speaks of, from the VM and what vkedge is doing to it. */
 export function powerStateOf(
   vm: VmRecord,

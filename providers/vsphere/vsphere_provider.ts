@@ -57,7 +57,7 @@ import { vsphereNodeDescription } from "./node_description.ts";
 import type { VmActionContext } from "./vm_action.ts";
 import { createVm, destroyVm, rememberPod, resumePowerOn } from "./vm_lifecycle.ts";
 import { migrateVm, migrationTargets } from "./vm_migration.ts";
-import { powerStateOf, restartVm, startVm, stopVm } from "./vm_power.ts";
+import { powerStateOf, restartVm, startVm, stopVm, taskTransitionOf } from "./vm_power.ts";
 import { createSnapshot, deleteSnapshot, listSnapshots, restoreSnapshot } from "./vm_snapshots.ts";
 import { type TrackedPod, VmTracker } from "./vm_tracker.ts";
 
@@ -353,10 +353,17 @@ export class VsphereProvider
   /** Returns the power state, host name and managed-object id of the VM behind `pod`. */
   async getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<VirtualMachineState> {
     const tracked = await this.#trackedOf(pod, signal);
+    const transition = tracked.transition ??
+      await taskTransitionOf(this.#actions, tracked, signal).catch((error) => {
+        throw toProviderError(
+          error,
+          `vsphere provider: reading the tasks of pod ${identityKey(tracked.identity)}`,
+        );
+      });
     const vm = tracked.vm!;
     const host = this.#tracker.hostName(vm.host);
     return {
-      power: powerStateOf(vm, tracked.transition),
+      power: powerStateOf(vm, transition),
       ...(host ? { host } : {}),
       id: vm.ref.value,
     };

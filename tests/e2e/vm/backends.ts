@@ -1,7 +1,9 @@
 /**
  * The backends the VM lifecycle suite runs on: the mock provider (its state file is the
  * IaaS view) and the zstack provider against the ZStack simulator as a separate process
- * (its `/__sim` state and API counts are the IaaS view).
+ * (its `/__sim` state and API counts are the IaaS view), and the vsphere provider against
+ * govmomi's simulator as a separate process (its `/__sim/state`, with the tasks still running
+ * on each VM, and its SOAP call counts are the IaaS view).
  *
  * @module
  */
@@ -10,6 +12,7 @@ import { freshNamespace, kubectlResult } from "../../_harness/cluster.ts";
 import { freePort, startAgent, uniqueNodeName } from "../../_harness/agent.ts";
 import { stopAgent, tail, waitForAgentReady, withZStackNode } from "../../_harness/zstack.ts";
 import { readStateFile } from "../../../providers/mock/state_file.ts";
+import { withVsphereNode } from "../../_harness/vsphere.ts";
 import type { IaasAction, VmBackend, VmNode, VmNodeOptions } from "./suite.ts";
 
 /** Deletes the VirtualMachines of `ns` while the agent still runs (their finalizers need it). */
@@ -149,6 +152,64 @@ export const zstackBackend: VmBackend = {
       }
     }, {
       sim: options.slow ? { jobDurationMs: 4000, vmBootMs: 500 } : { jobDurationMs: 50 },
+      extraArgs: ["--install-crds"],
+    });
+  },
+};
+
+const VSPHERE_METHODS: Record<IaasAction, string[]> = {
+  reboot: ["ResetVM_Task"],
+  snapshot: ["CreateSnapshot_Task"],
+  revert: ["RevertToSnapshot_Task"],
+  migrate: ["RelocateVM_Task"],
+  stop: ["ShutdownGuest", "PowerOffVM_Task"],
+  start: ["PowerOnVM_Task"],
+};
+
+/** The simulator's task names that put a VM in a transition, in the suite's words. */
+const VSPHERE_TRANSITIONS: [string, string][] = [["Reset", "Rebooting"], [
+  "RelocateVm",
+  "Migrating",
+]];
+
+/** The vsphere provider against its own vSphere simulator (a vCenter with three hosts). */
+export const vsphereBackend: VmBackend = {
+  name: "vsphere",
+  image: "vsphere/cirros",
+  running: "poweredOn",
+  stopped: "poweredOff",
+  async withNode(
+    prefix: string,
+    body: (node: VmNode) => Promise<void>,
+    options: VmNodeOptions = {},
+  ) {
+    await withVsphereNode(prefix, async (vsphere) => {
+      const node: VmNode = {
+        ns: vsphere.ns,
+        nodeName: vsphere.nodeName,
+        async start() {
+          node.agent = await vsphere.start();
+          return node.agent;
+        },
+        async iaasVm(id: string) {
+          const vm = (await vsphere.sim.vms()).find((candidate) => candidate.ref === id);
+          if (vm === undefined) return undefined; // destroyed
+          const transition = VSPHERE_TRANSITIONS.find(([task]) => vm.tasks.includes(task));
+          return { id, state: transition ? transition[1] : vm.powerState, host: vm.host };
+        },
+        async actions(action: IaasAction) {
+          const { calls } = await vsphere.sim.stats();
+          return VSPHERE_METHODS[action].reduce((sum, method) => sum + (calls[method] ?? 0), 0);
+        },
+      };
+      try {
+        await node.start();
+        await body(node);
+      } finally {
+        if (node.agent) await deleteVirtualMachines(node.ns);
+      }
+    }, {
+      sim: options.slow ? { taskDelayMs: 2500, guestBootMs: 500 } : { guestBootMs: 300 },
       extraArgs: ["--install-crds"],
     });
   },
