@@ -228,6 +228,15 @@ export async function createFilter(
   );
 }
 
+/** Destroys one filter. */
+export async function destroyPropertyFilter(
+  client: VsphereClient,
+  filter: MoRef,
+  signal: AbortSignal,
+): Promise<void> {
+  await client.call("DestroyPropertyFilter", filter, "", voidReply, signal);
+}
+
 /** Destroys a property collector and its filters (best effort). */
 export async function destroyPropertyCollector(
   client: VsphereClient,

@@ -1,11 +1,18 @@
 /**
- * This node's VMs, kept current by vSphere itself: a property filter on a container view of
- * the placement's VM folder, read with `WaitForUpdatesEx`, so vCenter pushes every power,
- * host, guest IP, snapshot and extraConfig change instead of the provider polling each VM.
- * VMs whose `guestinfo.vkedge.node` names this agent are its own; each becomes a
+ * This node's VMs, kept current by vSphere itself. The placement's VM folder is listed once
+ * (a container view read) and again every minute, for VMs another agent instance made;
+ * VMs whose `guestinfo.vkedge.node` names this agent are its own, and each becomes a
  * {@linkcode TrackedPod} (found by namespace/name) with the pod it serves, its status
- * inputs and its lifecycle log. When the long poll fails (vSphere down, the session gone),
- * the loop makes a new filter and lists everything again (`version ""`), pausing up to 10 s
+ * inputs and its lifecycle log. A property filter on exactly those VMs, read with
+ * `WaitForUpdatesEx`, has vSphere push every power, host, guest IP, snapshot and
+ * extraConfig change instead of the provider polling each VM; when the set of VMs changes
+ * (a clone, a destroy) the pending long poll is cancelled and the filter made anew.
+ *
+ * The filter names the VMs rather than a container view on purpose: govmomi's simulator
+ * deadlocks when a VM is created while a filter on a container view is collected (the view
+ * lock and the filter lock are taken in opposite orders), and a filter on the node's own
+ * VMs is what the provider wants anyway. When the long poll fails (vSphere down, the
+ * session gone), the loop lists again and makes a new collector, pausing up to 10 s
  * between attempts; meanwhile reads list directly.
  *
  * @module
@@ -27,20 +34,28 @@ import {
   type PodIdentity,
   vmStateText,
 } from "./mapping.ts";
+import { voidReply } from "./client.ts";
+import { isFault } from "./faults.ts";
 import {
-  createContainerView,
   createFilter,
   createPropertyCollector,
   destroyPropertyCollector,
+  destroyPropertyFilter,
+  objectsFilterSpec,
+  type ObjectUpdate,
   retrieveObjects,
   retrieveUnder,
-  viewFilterSpec,
   waitForUpdates,
 } from "./property_collector.ts";
 import { applyChanges, vmPaths, type VmRecord, vmRecordOf } from "./vm_record.ts";
 import type { MoRef, Plain } from "./xml.ts";
 
 const logger = getLogger(["vkedge", "provider", "vsphere", "watch"]);
+
+/** Longest long poll of `WaitForUpdatesEx`. */
+const watchWaitSeconds = 10;
+/** How often the folder is listed again, for VMs made elsewhere (an earlier agent). */
+const relistSeconds = 60;
 
 /** One pod this node runs as a VM, and what its status is made of. */
 export interface TrackedPod {
@@ -85,6 +100,9 @@ export class VmTracker {
   readonly #props = new Map<string, Map<string, Plain>>();
   readonly #hostNames = new Map<string, string>();
   #watching = false;
+  #collector: MoRef | undefined;
+  #waiting = false;
+  #ownedChanged: (() => void) | undefined;
   #synced = false;
   #lastError = "";
 
@@ -206,61 +224,56 @@ export class VmTracker {
   }
 
   async #watchLoop(signal: AbortSignal): Promise<void> {
-    const { client, inventory } = this.#options;
+    const { client } = this.#options;
     let pauseMs = 500;
     while (!signal.aborted) {
       let collector: MoRef | undefined;
       try {
-        await this.#learnHosts(signal);
-        const placement = await inventory.placement(signal);
+        await this.refresh(signal);
+        this.#markSynced();
+        let listedAt = Date.now();
         collector = await createPropertyCollector(client, signal);
-        const view = await createContainerView(
-          client,
-          placement.vmFolder,
-          ["VirtualMachine"],
-          signal,
-        );
-        await createFilter(
-          client,
-          collector,
-          viewFilterSpec(view, [{ type: "VirtualMachine", paths: [...vmPaths] }]),
-          signal,
-        );
+        this.#collector = collector;
+        let filter: MoRef | undefined;
+        let filtered = "";
         let version = "";
-        let first = true;
-        const listed = new Set<string>();
         while (!signal.aborted) {
-          const set = await waitForUpdates(
-            client,
-            collector,
-            { version, maxWaitSeconds: 30 },
-            signal,
-          );
-          if (set === undefined) {
-            if (first) this.#markSynced(listed);
-            first = false;
-            continue;
+          const owned = this.#ownedRefs();
+          const key = owned.map((ref) => ref.value).sort().join(",");
+          if (key !== filtered) {
+            if (filter !== undefined) await destroyPropertyFilter(client, filter, signal);
+            filter = owned.length === 0 ? undefined : await createFilter(
+              client,
+              collector,
+              objectsFilterSpec(owned, [...vmPaths]),
+              signal,
+            );
+            filtered = key;
           }
-          version = set.version;
-          const reread: MoRef[] = [];
-          for (const update of set.updates) {
-            if (update.kind === "leave") {
-              this.#gone(update.obj.value);
-              continue;
+          if (filter === undefined) {
+            await Promise.race([
+              abortableSleep(watchWaitSeconds * 1000, signal),
+              new Promise<void>((resolve) => this.#ownedChanged = resolve),
+            ]);
+          } else {
+            this.#waiting = true;
+            const set = await waitForUpdates(
+              client,
+              collector,
+              { version, maxWaitSeconds: watchWaitSeconds },
+              signal,
+            ).catch((error) => {
+              if (isFault(error, "RequestCanceled")) return undefined; // the owned VMs changed
+              throw error;
+            }).finally(() => this.#waiting = false);
+            if (set !== undefined) {
+              version = set.version;
+              await this.#apply(set.updates, signal);
             }
-            if (first) listed.add(update.obj.value);
-            const props = update.kind === "enter"
-              ? new Map<string, Plain>()
-              : this.#props.get(update.obj.value) ?? new Map();
-            const complete = applyChanges(props, update.changes);
-            this.#props.set(update.obj.value, props);
-            if (complete) await this.#observe(update.obj);
-            else reread.push(update.obj);
           }
-          for (const ref of reread) await this.refreshVm(ref, signal);
-          if (first && !set.truncated) {
-            this.#markSynced(listed);
-            first = false;
+          if (Date.now() - listedAt > relistSeconds * 1000) {
+            await this.refresh(signal);
+            listedAt = Date.now();
           }
           pauseMs = 500;
         }
@@ -278,6 +291,7 @@ export class VmTracker {
         await abortableSleep(pauseMs, signal);
         pauseMs = Math.min(pauseMs * 2, 10_000);
       } finally {
+        this.#collector = undefined;
         if (collector !== undefined && !signal.aborted && client.loggedIn) {
           await destroyPropertyCollector(client, collector, AbortSignal.timeout(5_000));
         }
@@ -285,10 +299,48 @@ export class VmTracker {
     }
   }
 
-  #markSynced(listed: Set<string>): void {
-    for (const ref of [...this.#props.keys()]) {
-      if (!listed.has(ref)) this.#gone(ref);
+  /** The VMs of the pods this node runs. */
+  #ownedRefs(): MoRef[] {
+    return this.all().flatMap((tracked) =>
+      tracked.vm !== undefined && tracked.deleted === undefined ? [tracked.vm.ref] : []
+    );
+  }
+
+  /** Lets the watch loop take a new set of owned VMs into its filter at once. */
+  #ownedSetChanged(): void {
+    this.#ownedChanged?.();
+    this.#ownedChanged = undefined;
+    const collector = this.#collector;
+    if (collector !== undefined && this.#waiting) {
+      void this.#options.client.call(
+        "CancelWaitForUpdates",
+        collector,
+        "",
+        voidReply,
+        AbortSignal.timeout(5_000),
+      ).catch(() => undefined);
     }
+  }
+
+  async #apply(updates: ObjectUpdate[], signal: AbortSignal): Promise<void> {
+    const reread: MoRef[] = [];
+    for (const update of updates) {
+      if (update.kind === "leave") {
+        this.#gone(update.obj.value);
+        continue;
+      }
+      const props = update.kind === "enter"
+        ? new Map<string, Plain>()
+        : this.#props.get(update.obj.value) ?? new Map();
+      const complete = applyChanges(props, update.changes);
+      this.#props.set(update.obj.value, props);
+      if (complete) await this.#observe(update.obj);
+      else reread.push(update.obj);
+    }
+    for (const ref of reread) await this.refreshVm(ref, signal);
+  }
+
+  #markSynced(): void {
     if (!this.#synced && this.#lastError !== "") {
       logger.info("watching the VMs at {url} works again", { url: this.#options.client.url });
       this.#lastError = "";
@@ -303,6 +355,7 @@ export class VmTracker {
         continue;
       }
       tracked.deleted = { at: new Date(this.#options.now()), byUs: false };
+      this.#ownedSetChanged();
       tracked.log.append(`VM ${tracked.vm.name} (${ref}) is gone: it was not vkedge`);
       this.#options.report(tracked);
     }
@@ -336,6 +389,7 @@ export class VmTracker {
     }
     const before = tracked.vm;
     tracked.vm = vm;
+    if (before?.ref.value !== vm.ref.value) this.#ownedSetChanged();
     const hostName = this.hostName(vm.host);
     const text = vmStateText(vm, hostName);
     if (text !== tracked.lastText) {

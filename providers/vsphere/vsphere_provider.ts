@@ -63,6 +63,9 @@ import { type TrackedPod, VmTracker } from "./vm_tracker.ts";
 
 const logger = getLogger(["vkedge", "provider", "vsphere"]);
 
+/** How long `ping` waits: less than the agent's own ping timeout, so the node names vSphere. */
+const pingTimeoutMs = 3_000;
+
 /** Options of the provider besides its configuration. */
 export type VsphereProviderOptions = ProviderRuntimeOptions;
 
@@ -137,11 +140,21 @@ export class VsphereProvider
    * ended); throws `UnavailableError` naming the endpoint otherwise.
    */
   async ping(signal: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(pingTimeoutMs);
+    const pingSignal = AbortSignal.any([signal, timeout]);
     try {
-      const { sessionManager } = await this.#client.serviceContent(signal);
-      await retrieveObjects(this.#client, [sessionManager], ["currentSession"], signal);
+      const { sessionManager } = await this.#client.serviceContent(pingSignal);
+      await retrieveObjects(this.#client, [sessionManager], ["currentSession"], pingSignal);
     } catch (error) {
       if (signal.aborted) throw error;
+      if (timeout.aborted) {
+        throw new UnavailableError(
+          `vSphere at ${this.#client.url}: expected an authenticated answer, found none within ${
+            pingTimeoutMs / 1000
+          } s`,
+          { cause: error },
+        );
+      }
       throw new UnavailableError(
         `vSphere at ${this.#client.url}: expected an authenticated answer, found ${
           errorMessage(error)

@@ -65,6 +65,8 @@ export interface VcsimProcess extends AsyncDisposable {
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   /** The VMs that are not templates. */
   vms(): Promise<VcsimVm[]>;
+  /** Ends every client session (SessionManager.TerminateSession); returns how many. */
+  terminateSessions(): Promise<number>;
   /** Freezes the simulator (SIGSTOP): connections hang, as with a vCenter that is down. */
   pause(): void;
   /** Lets it run again (SIGCONT). */
@@ -161,6 +163,11 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
     stats: () => get("/stats"),
     async vms() {
       return (await get<VcsimState>("/state")).vms.filter((vm) => !vm.template);
+    },
+    async terminateSessions() {
+      const response = await fetch(`${ready.admin}/sessions/terminate`, { method: "POST", client });
+      if (!response.ok) throw new Error(`POST /sessions/terminate: HTTP ${response.status}`);
+      return ((await response.json()) as { terminated: number }).terminated;
     },
     pause: () => child.kill("SIGSTOP"),
     resume: () => child.kill("SIGCONT"),

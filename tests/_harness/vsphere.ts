@@ -6,7 +6,9 @@
  * @module
  */
 
+import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
 import { freshNamespace, kubectlResult } from "./cluster.ts";
+import { podManifest } from "./pods.ts";
 import { type AgentProcess, freePort, startAgent, uniqueNodeName } from "./agent.ts";
 import { startVcsim, type StartVcsimOptions, type VcsimProcess, type VcsimVm } from "./vcsim.ts";
 import { stopAgent, tail, waitForAgentReady } from "./zstack.ts";
@@ -33,22 +35,20 @@ export interface VsphereNodeOptions {
   extraArgs?: string[];
 }
 
-/** The pod manifest of a VM pod on `nodeName`, cloned from `vsphere/cirros`. */
-export function vspherePod(name: string, nodeName: string, extra: Record<string, unknown> = {}) {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, ...extra },
-    spec: {
-      nodeName,
-      tolerations: [{ key: "virtual-kubelet.io/provider", operator: "Exists" }],
-      containers: [{
-        name: "vm",
-        image: "vsphere/cirros",
-        resources: { limits: { cpu: "1", memory: "256Mi" } },
-      }],
-    },
-  };
+/** A pod of one VM on `nodeName`, cloned from template `cirros` (1 vCPU, 256 MiB). */
+export function vspherePod(
+  name: string,
+  nodeName: string,
+  options: { image?: string; container?: Partial<Container> } = {},
+): Pod {
+  return podManifest(name, nodeName, {
+    containers: [{
+      name: "vm",
+      image: options.image ?? "vsphere/cirros",
+      resources: { limits: { cpu: "1", memory: "256Mi" } },
+      ...options.container,
+    }],
+  });
 }
 
 /**

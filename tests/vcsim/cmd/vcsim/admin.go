@@ -15,14 +15,16 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// callCounts counts SOAP calls by method name (the first element of the envelope's Body).
+// callCounts counts SOAP calls by method name (the first element of the envelope's Body)
+// and remembers the session cookies clients sent, so an admin can end those sessions.
 type callCounts struct {
-	mu    sync.Mutex
-	calls map[string]int
+	mu       sync.Mutex
+	calls    map[string]int
+	sessions map[string]bool
 }
 
 func newCallCounts() *callCounts {
-	return &callCounts{calls: map[string]int{}}
+	return &callCounts{calls: map[string]int{}, sessions: map[string]bool{}}
 }
 
 func (c *callCounts) wrap(next http.Handler) http.Handler {
@@ -35,6 +37,11 @@ func (c *callCounts) wrap(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			c.add(soapMethod(body))
+			if cookie, err := r.Cookie("vmware_soap_session"); err == nil {
+				c.mu.Lock()
+				c.sessions[cookie.Value] = true
+				c.mu.Unlock()
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -73,8 +80,20 @@ func soapMethod(body []byte) string {
 	}
 }
 
+func (c *callCounts) sessionIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.sessions))
+	for id := range c.sessions {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // admin serves what the tests read of the simulator, beside the SOAP API:
-// GET /__sim/state (VMs and hosts) and GET /__sim/stats (SOAP calls by method).
+// GET /__sim/state (VMs and hosts), GET /__sim/stats (SOAP calls by method) and
+// POST /__sim/sessions/terminate (SessionManager.TerminateSession of every client session,
+// as a vCenter administrator would end them).
 type admin struct {
 	registry *simulator.Registry
 	counts   *callCounts
@@ -107,6 +126,12 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/__sim/state":
 		out = map[string]any{"vms": a.vms(), "hosts": a.hosts()}
+	case "/__sim/sessions/terminate":
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		out = map[string]any{"terminated": a.terminateSessions()}
 	case "/__sim/stats":
 		calls := a.counts.snapshot()
 		total := 0
@@ -120,6 +145,25 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (a *admin) terminateSessions() int {
+	manager := a.registry.SessionManager()
+	ctx := &simulator.Context{
+		Context: context.Background(),
+		Map:     a.registry,
+		Session: &simulator.Session{UserSession: types.UserSession{Key: "vcsim-admin"}},
+	}
+	ended := 0
+	for _, id := range a.counts.sessionIDs() {
+		a.registry.WithLock(ctx, manager, func() {
+			result := manager.TerminateSession(ctx, &types.TerminateSession{SessionId: []string{id}})
+			if result.Fault() == nil {
+				ended++
+			}
+		})
+	}
+	return ended
 }
 
 func (a *admin) hosts() []hostState {
