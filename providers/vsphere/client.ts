@@ -165,6 +165,14 @@ export class VsphereClient {
     return parsed.data;
   }
 
+  /** Drops the session (it ended on the server), so the next call logs in again. */
+  forgetSession(): void {
+    if (this.#cookie !== undefined) {
+      logger.info("vSphere session at {url} ended; logging in again", { url: this.url });
+    }
+    this.#cookie = undefined;
+  }
+
   /** Whether a session is open. */
   get loggedIn(): boolean {
     return this.#cookie !== undefined;

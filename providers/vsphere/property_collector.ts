@@ -45,10 +45,18 @@ const objectContentSchema = z.object({
   props: new Map(content.propSet.map((prop) => [prop.name, prop.val as Plain])),
 }));
 
-const retrieveResultSchema = z.object({
-  token: xmlText.optional(),
-  objects: many(objectContentSchema),
-}).optional();
+/** An empty element (`<returnval/>`) reads as absent. */
+function absentIfEmpty(value: unknown): unknown {
+  return value === "" ? undefined : value;
+}
+
+const retrieveResultSchema = z.preprocess(
+  absentIfEmpty,
+  z.object({
+    token: xmlText.optional(),
+    objects: many(objectContentSchema),
+  }).optional(),
+);
 
 function propSetXml(specs: PropertySpec[]): string {
   return specs.map((spec) =>
@@ -186,22 +194,25 @@ export interface UpdateSet {
   updates: ObjectUpdate[];
 }
 
-const updateSetSchema = z.object({
-  version: xmlText,
-  truncated: xmlText.optional(),
-  filterSet: many(z.object({
-    filter: xmlMoRef,
-    objectSet: many(z.object({
-      kind: z.preprocess(
-        (value) =>
-          typeof value === "object" && value ? (value as { _text?: unknown })._text : value,
-        z.enum(["enter", "modify", "leave"]),
-      ),
-      obj: xmlMoRef,
-      changeSet: many(z.object({ name: xmlText, op: xmlText, val: z.unknown().optional() })),
+const updateSetSchema = z.preprocess(
+  absentIfEmpty,
+  z.object({
+    version: xmlText,
+    truncated: xmlText.optional(),
+    filterSet: many(z.object({
+      filter: xmlMoRef,
+      objectSet: many(z.object({
+        kind: z.preprocess(
+          (value) =>
+            typeof value === "object" && value ? (value as { _text?: unknown })._text : value,
+          z.enum(["enter", "modify", "leave"]),
+        ),
+        obj: xmlMoRef,
+        changeSet: many(z.object({ name: xmlText, op: xmlText, val: z.unknown().optional() })),
+      })),
     })),
-  })),
-}).optional();
+  }).optional(),
+);
 
 /** A property collector of its own, so a long poll does not share filters with reads. */
 export async function createPropertyCollector(

@@ -144,7 +144,15 @@ export class VsphereProvider
     const pingSignal = AbortSignal.any([signal, timeout]);
     try {
       const { sessionManager } = await this.#client.serviceContent(pingSignal);
-      await retrieveObjects(this.#client, [sessionManager], ["currentSession"], pingSignal);
+      const read = () =>
+        retrieveObjects(this.#client, [sessionManager], ["currentSession"], pingSignal);
+      // vSphere answers reads of the SessionManager without a session, with no currentSession.
+      if ((await read())[0]?.props.get("currentSession") === undefined) {
+        this.#client.forgetSession();
+        if ((await read())[0]?.props.get("currentSession") === undefined) {
+          throw new Error("expected a current session after logging in, found none");
+        }
+      }
     } catch (error) {
       if (signal.aborted) throw error;
       if (timeout.aborted) {
