@@ -6,6 +6,7 @@ import { repoRoot } from "./_harness/cluster.ts";
 import { parseCommandLine } from "../lib/config.ts";
 import { parseMockConfig } from "../providers/mock/config.ts";
 import { parseZStackConfig } from "../providers/zstack/config.ts";
+import { parseVsphereConfig } from "../providers/vsphere/config.ts";
 import { crdManifests } from "../lib/vm/crd_install.ts";
 
 function flagsOf(commandLine: string): string[] {
@@ -36,6 +37,14 @@ Deno.test("deploy/zstack-provider.yaml is a valid zstack provider config", async
     parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/zstack-provider.yaml`)),
   );
   assertEquals(typeof config.endpoint, "string");
+});
+
+Deno.test("deploy/vsphere-provider.yaml is a valid vsphere provider config", async () => {
+  const config = parseVsphereConfig(
+    parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/vsphere-provider.yaml`)),
+  );
+  assertEquals(config.endpoint, "https://vcenter.example/sdk");
+  assertEquals(config.placement.cluster, "DC0_C0");
 });
 
 Deno.test("deploy/crds/ holds exactly the CRDs of lib/vm/crds.ts ('deno task crds' writes them)", async () => {

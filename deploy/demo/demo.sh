@@ -2,13 +2,15 @@
 # make demo: a local control plane, the agent with a provider, and a sample workload;
 # Ctrl-C stops everything this script started.
 #
-#   DEMO_PROVIDER     zstack (default: the ZStack simulator, a pod as a VM) or mock
+#   DEMO_PROVIDER     zstack (default: the ZStack simulator, a pod as a VM), vsphere
+#                     (govmomi's vSphere simulator, tests/vcsim, a pod as a VM) or mock
 #                     (a sample Deployment of in-memory pods)
 #   DEMO_KUBELET_PORT port of the agent's kubelet API (default 10250)
 #   DEMO_CLUSTER_DIR  folder of the control plane (default .local/cluster); it is stopped
 #                     on exit, so point it elsewhere when others use that one
 #   DEMO_ZSTACK_PORT  port of the ZStack simulator (default 0: a free one)
 #   DEMO_VM_BOOT_MS   how long a simulated VM takes to boot (default 3000)
+#   DEMO_VCSIM_PORT   port of the vSphere simulator (default 0: a free one)
 #   DEMO_NODE         node name (default vkedge-demo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,8 +25,9 @@ log="$work/agent.log"
 sim_log="$work/zstack-sim.log"
 case "$provider" in
   zstack) sample="$root/deploy/demo/sample-vm-pod.yaml" ;;
+  vsphere) sample="$root/deploy/demo/sample-vsphere-pod.yaml" ;;
   mock) sample="$root/deploy/demo/sample-deployment.yaml" ;;
-  *) echo "DEMO_PROVIDER: expected zstack or mock, found \"$provider\"" >&2; exit 2 ;;
+  *) echo "DEMO_PROVIDER: expected zstack, vsphere or mock, found \"$provider\"" >&2; exit 2 ;;
 esac
 mkdir -p "$work"
 
@@ -40,6 +43,8 @@ cleanup() {
   echo
   if [ "$provider" = zstack ]; then
     echo "stopping the agent, the ZStack simulator and the control plane..."
+  elif [ "$provider" = vsphere ]; then
+    echo "stopping the agent, the vSphere simulator and the control plane..."
   else
     echo "stopping the agent and the control plane..."
   fi
@@ -75,6 +80,34 @@ if [ "$provider" = zstack ]; then
     -e "s|^clusterName: .*|clusterName: vkedge-demo|" \
     "$root/deploy/zstack-provider.yaml" >"$work/zstack-provider.yaml"
   provider_args=(--provider-config="$work/zstack-provider.yaml")
+elif [ "$provider" = vsphere ]; then
+  # The launcher over govmomi's simulator (built once, cached) prints one JSON line with
+  # its SDK URL and CA file; the provider config is deploy/vsphere-provider.yaml with those.
+  vcsim=$(bash "$root/tests/vcsim/build.sh")
+  vcsim_log="$work/vcsim.log"
+  vcsim_out="$work/vcsim.json"
+  : >"$vcsim_out"
+  "$vcsim" -listen "127.0.0.1:${DEMO_VCSIM_PORT:-0}" -dir "$work/vcsim" \
+    -guest-boot "${DEMO_VM_BOOT_MS:-3000}ms" >"$vcsim_out" 2>"$vcsim_log" &
+  sim_pid=$!
+  endpoint=""
+  for _ in $(seq 1 150); do
+    endpoint=$(grep -m1 -o '"url":"[^"]*"' "$vcsim_out" | cut -d'"' -f4 || true)
+    if [ -n "$endpoint" ]; then break; fi
+    if ! kill -0 "$sim_pid" 2>/dev/null; then echo "the vSphere simulator exited:"; cat "$vcsim_log"; exit 1; fi
+    sleep 0.2
+  done
+  if [ -z "$endpoint" ]; then echo "the vSphere simulator did not start:"; cat "$vcsim_log"; exit 1; fi
+  ca_file=$(grep -m1 -o '"caFile":"[^"]*"' "$vcsim_out" | cut -d'"' -f4)
+  admin=$(grep -m1 -o '"admin":"[^"]*"' "$vcsim_out" | cut -d'"' -f4)
+  echo "vSphere simulator (govmomi) at $endpoint (pid $sim_pid, log $vcsim_log)"
+  (umask 077 && grep -m1 -o '"password":"[^"]*"' "$vcsim_out" | cut -d'"' -f4 >"$work/vsphere-password")
+  sed -e "s|^endpoint: .*|endpoint: $endpoint|" \
+    -e "s|^\( *passwordFile:\) .*|\1 $work/vsphere-password|" \
+    -e "s|^\( *caFile:\) .*|\1 $ca_file|" \
+    -e "s|^clusterName: .*|clusterName: vkedge-demo|" \
+    "$root/deploy/vsphere-provider.yaml" >"$work/vsphere-provider.yaml"
+  provider_args=(--provider-config="$work/vsphere-provider.yaml")
 fi
 
 "$deno" run -A "$root/mod.ts" --provider="$provider" "${provider_args[@]}" --nodename="$node" \
@@ -90,8 +123,9 @@ done
 kubectl apply -f "$sample"
 image=vm-image
 if [ "$provider" = zstack ]; then image=zstack/cirros; fi
+if [ "$provider" = vsphere ]; then image=vsphere/cirros; fi
 sed -e "s|NODE|$node|; s|IMAGE|$image|" "$root/deploy/demo/sample-virtual-machine.yaml" | kubectl apply -f -
-if [ "$provider" = zstack ]; then
+if [ "$provider" = zstack ] || [ "$provider" = vsphere ]; then
   kubectl wait --for=condition=Ready pod/hello-vm --timeout=120s
   pod=hello-vm
 else
@@ -108,6 +142,9 @@ kubectl get vm -o wide
 if [ "$provider" = zstack ]; then
   echo
   kubectl get pod hello-vm -o jsonpath='pod {.metadata.name}: phase {.status.phase}, VM IP {.status.podIP}, host {.status.hostIP}{"\n"}'
+elif [ "$provider" = vsphere ]; then
+  echo
+  kubectl get pod hello-vm -o jsonpath='pod {.metadata.name}: phase {.status.phase}, VM IP {.status.podIP}{"\n"}'
 fi
 echo
 echo "kubectl logs $pod:"
@@ -115,6 +152,9 @@ kubectl logs "$pod"
 if [ "$provider" = zstack ]; then
   more="  curl -s ${endpoint%/zstack}/__sim/state   # the simulator's inventory: VMs, hosts, IPs
   kubectl delete pod hello-vm                  # the VM is destroyed and expunged"
+elif [ "$provider" = vsphere ]; then
+  more="  curl -s --cacert $ca_file $admin/state   # the simulator's VMs: power, host, IP, extraConfig
+  kubectl delete pod hello-vm                  # the VM is powered off and destroyed"
 else
   more="  kubectl scale deployment hello-edge --replicas=5"
 fi
