@@ -10,7 +10,7 @@ DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
 CP_BIN := $(CURDIR)/.local/control-plane-bin
 CLUSTER_DIR := $(CURDIR)/.local/cluster
 
-.PHONY: help setup deno deps control-plane conformance fmt-check lint check test bundle compile demo bench cluster-up cluster-down clean
+.PHONY: help setup deno deps control-plane vcsim conformance fmt-check lint check test bundle compile demo bench cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -29,7 +29,10 @@ control-plane: ## build (or reuse) the test control plane binaries
 conformance: ## download and compile virtual-kubelet's published e2e suite (tests/conformance)
 	cd tests/conformance && go test -count=1 -run '^$$' ./... >/dev/null
 
-setup: deps control-plane conformance ## everything the tests need
+vcsim: ## build (or reuse) the vSphere simulator launcher over govmomi's simulator (tests/vcsim)
+	bash tests/vcsim/build.sh
+
+setup: deps control-plane vcsim conformance ## everything the tests need
 
 fmt-check: deno
 	$(DENO) fmt --check
@@ -49,13 +52,14 @@ bundle: deps ## single-file agent at dist/vkedge.js
 compile: deps ## single binary at dist/vkedge (needs the denort runtime: network, or DENORT_BIN)
 	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) compile -A --output dist/vkedge mod.ts
 
-demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=mock: a Deployment); Ctrl-C stops all
+demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up ## pod creation → Running for 1, 10, 100 pods, mock and zstack; the agent's watches; port-forward MiB/s (figures in the README)
+bench: deps cluster-up vcsim ## pod creation → Running for 1, 10, 100 pods, mock and zstack, 1 and 20 vsphere; the agent's watches; port-forward MiB/s (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
 	$(DENO) run -A bench/zstack_pod_startup.ts
+	$(DENO) run -A bench/vsphere_pod_startup.ts
 	$(DENO) run -A bench/port_forward_throughput.ts
 
 cluster-up: deno control-plane ## start the local control plane in the background

@@ -76,12 +76,13 @@ export function viewFilterSpec(view: MoRef, specs: PropertySpec[]): string {
     element("objectSet", moRefElement("obj", view) + textElement("skip", true) + traversal);
 }
 
-/** A filter spec reading `paths` of the objects `refs`. */
+/** A filter spec reading `paths` of the objects `refs`; objects that are gone are left out. */
 export function objectsFilterSpec(refs: MoRef[], paths: string[]): string {
   const types = [...new Set(refs.map((ref) => ref.type))];
   return propSetXml(types.map((type) => ({ type, paths }))) +
     refs.map((ref) => element("objectSet", moRefElement("obj", ref) + textElement("skip", false)))
-      .join("");
+      .join("") +
+    textElement("reportMissingObjectsInResults", true); // a destroyed VM is left out, not a fault
 }
 
 /** Reads every object `specSet` selects, following continuation tokens. */
