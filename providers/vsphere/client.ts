@@ -11,6 +11,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { z } from "zod";
+import { UnauthenticatedError } from "../../lib/provider.ts";
 import { counter, errorMessage, histogram } from "../../lib/provider_kit/mod.ts";
 import { VsphereFault, VsphereHttpError } from "./faults.ts";
 import { type HttpPoster, httpPoster, type TlsOptions } from "./transport.ts";
@@ -211,7 +212,18 @@ export class VsphereClient {
     const args = moRefElement("_this", content.sessionManager) +
       textElement("userName", this.#options.username) +
       textElement("password", this.#options.password);
-    await this.#send("Login", args, { signal, cookie: false, login: true });
+    try {
+      await this.#send("Login", args, { signal, cookie: false, login: true });
+    } catch (error) {
+      if (error instanceof VsphereFault && error.fault === "InvalidLogin") {
+        // Not an outage: vSphere answered, and refuses these credentials.
+        throw new UnauthenticatedError(
+          `vSphere at ${this.url} refuses the login of "${this.#options.username}" (InvalidLogin): check auth.username and the password (file) in the provider config`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
     if (this.#cookie === undefined) {
       throw new VsphereHttpError(
         200,

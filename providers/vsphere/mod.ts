@@ -54,7 +54,9 @@ const vsphereProviderModule: ProviderModule = {
       tls: { caCerts: secrets.caCerts, insecure: config.tls.insecure },
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     });
-    return new VsphereProvider(config, client, options);
+    const provider = new VsphereProvider(config, client, options);
+    await provider.verifyPlacement(options.signal);
+    return provider;
   },
 };
 

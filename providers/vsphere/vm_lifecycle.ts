@@ -240,3 +240,20 @@ export async function destroyVm(
     throw toProviderError(error, `vsphere provider: destroying ${what}`);
   }
 }
+
+/** Leaves the VM running and no longer this node's: its `guestinfo.vkedge.node` is cleared. */
+export async function releaseVm(
+  context: VmActionContext,
+  tracked: TrackedPod,
+  signal: AbortSignal,
+): Promise<void> {
+  const vm = tracked.vm;
+  if (vm === undefined) return;
+  try {
+    tracked.log.append(`VM ${vm.name} released: left running, no longer this node's`);
+    await setExtraConfig(context, vm.ref, [[keys.node, ""]], signal);
+  } catch (error) {
+    if (isFault(error, "ManagedObjectNotFound")) return;
+    throw toProviderError(error, `vsphere provider: releasing ${describeVm(tracked)}`);
+  }
+}

@@ -25,6 +25,8 @@ import {
   type ContainerLogs,
   type ContainerRef,
   InvalidInputError,
+  isInvalidInput,
+  isUnauthenticated,
   type NodeStatusNotifier,
   NotFoundError,
   type PodNotifier,
@@ -43,6 +45,7 @@ import {
   CallbackSet,
   describeNode,
   errorMessage,
+  evictionOf,
   PodStatusReporter,
   streamLogLines,
   workloadUid,
@@ -55,7 +58,7 @@ import { retrieveObjects } from "./property_collector.ts";
 import { identityKey, nodeOwner, podStatusOf, validatePod } from "./mapping.ts";
 import { vsphereNodeDescription } from "./node_description.ts";
 import type { VmActionContext } from "./vm_action.ts";
-import { createVm, destroyVm, rememberPod, resumePowerOn } from "./vm_lifecycle.ts";
+import { createVm, destroyVm, releaseVm, rememberPod, resumePowerOn } from "./vm_lifecycle.ts";
 import { migrateVm, migrationTargets } from "./vm_migration.ts";
 import { powerStateOf, restartVm, startVm, stopVm, taskTransitionOf } from "./vm_power.ts";
 import { createSnapshot, deleteSnapshot, listSnapshots, restoreSnapshot } from "./vm_snapshots.ts";
@@ -129,8 +132,29 @@ export class VsphereProvider
     };
     this.#stopped.addEventListener("abort", () => {
       for (const tracked of this.#tracker.all()) tracked.log.wake();
-      void this.#client.close(AbortSignal.timeout(2_000));
     }, { once: true });
+  }
+
+  /**
+   * Checks once, at start-up, that the configured datacenter, cluster or host, pool,
+   * datastore and folder exist: a placement naming nothing is refused as
+   * `InvalidInputError` (the agent exits with status 2 and the message). A vSphere that
+   * does not answer (or refuses the login) is no reason to stop: the node says so instead.
+   */
+  async verifyPlacement(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#inventory.placement(AbortSignal.any([signal, AbortSignal.timeout(15_000)]));
+    } catch (error) {
+      if (isInvalidInput(error)) throw error;
+      logger.warn("cannot check the placement at start-up: {error}; checked again on use", {
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** Logs out of the vSphere session (best effort, at most 2 s), so restarts leave none open. */
+  async close(): Promise<void> {
+    await this.#client.close(AbortSignal.timeout(2_000));
   }
 
   // -- NodeProvider ---------------------------------------------------------
@@ -154,7 +178,7 @@ export class VsphereProvider
         }
       }
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted || isUnauthenticated(error)) throw error;
       if (timeout.aborted) {
         throw new UnavailableError(
           `vSphere at ${this.#client.url}: expected an authenticated answer, found none within ${
@@ -296,14 +320,48 @@ export class VsphereProvider
     this.#report(tracked);
   }
 
-  /** Powers off and destroys the pod's VM, reports the terminal status and forgets the pod. */
+  /**
+   * Powers off and destroys the pod's VM, reports the terminal status and forgets the pod.
+   * A pod the control plane evicted keeps its VM running (vSphere has no recoverable
+   * destroy): the VM is released from this node, and a Warning event says how to take it
+   * back.
+   */
   async deletePod(pod: Pod, signal: AbortSignal): Promise<void> {
     const tracked = await this.#trackedOf(pod, signal);
     const key = identityKey(tracked.identity);
-    await this.#serialize(key, () => destroyVm(this.#actions, tracked, signal));
+    const eviction = evictionOf(pod);
+    if (eviction) {
+      await this.#serialize(key, () => releaseVm(this.#actions, tracked, signal));
+      const vm = tracked.vm!;
+      const recovery =
+        `VM ${vm.name} (${vm.ref.value}) is left running and released from node ${this.#options.nodeName} (extraConfig guestinfo.vkedge.node cleared); to hand it back, set guestinfo.vkedge.node to "${
+          nodeOwner(this.#config.clusterName, this.#options.nodeName)
+        }" and create the pod again, or delete the VM in vSphere`;
+      this.#options.recordEvent?.(
+        pod,
+        "Warning",
+        "EvictedPodVMKept",
+        `Pod evicted by the control plane (${eviction.reason}: ${eviction.message}); ${recovery}`,
+      );
+      logger.warn("pod {pod} was evicted ({reason}); {recovery}", {
+        pod: key,
+        reason: eviction.reason,
+        recovery,
+      });
+    } else {
+      await this.#serialize(key, () => destroyVm(this.#actions, tracked, signal));
+    }
     tracked.deleted = { at: new Date(this.#now()), byUs: true };
-    tracked.log.append(`VM ${tracked.vm?.name ?? ""} destroyed for the pod's deletion`);
-    logger.info("pod {pod}: VM {vm} destroyed", { pod: key, vm: tracked.vm?.ref.value });
+    tracked.log.append(
+      `VM ${tracked.vm?.name ?? ""} ${
+        eviction ? "released (the pod was evicted)" : "destroyed for the pod's deletion"
+      }`,
+    );
+    logger.info("pod {pod}: VM {vm} {what}", {
+      pod: key,
+      vm: tracked.vm?.ref.value,
+      what: eviction ? "released" : "destroyed",
+    });
     this.#report(tracked);
     this.#tracker.forget(tracked);
   }

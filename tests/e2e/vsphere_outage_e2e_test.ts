@@ -1,8 +1,9 @@
 /**
  * The vsphere provider while vSphere is down, against govmomi's simulator as a separate
  * process frozen with SIGSTOP (connections hang, as with a vCenter that stopped answering):
- * a minute without vSphere makes the node NotReady with a reason naming vsphere and the
- * endpoint, deletes nothing, and everything recovers with the same VMs. In a file of its
+ * a minute without vSphere keeps the node Ready with ProviderAvailable=False naming vsphere
+ * and the endpoint and the NoSchedule taint, deletes nothing, and everything recovers with
+ * the same VMs. In a file of its
  * own because it takes over a minute, so that it runs in parallel with the others.
  */
 
@@ -17,7 +18,7 @@ async function listPods(ns: string): Promise<Pod[]> {
   return (await kubectlJson<{ items: Pod[] }>(["get", "pods", "-n", ns])).items;
 }
 
-Deno.test("vsphere: the simulator frozen for 60 s: node NotReady naming vsphere, nothing deleted, then all recovers", async () => {
+Deno.test("vsphere: the simulator frozen for 60 s: node Ready, ProviderAvailable=False naming vsphere, NoSchedule, nothing deleted, then all recovers", async () => {
   await withVsphereNode("vs-outage", async (node) => {
     const { ns, nodeName, sim } = node;
     await node.start();
@@ -33,12 +34,21 @@ Deno.test("vsphere: the simulator frozen for 60 s: node NotReady naming vsphere,
     const downAt = Date.now();
     sim.pause();
     try {
-      await waitFor("node Ready=False naming vsphere", async () => {
-        const ready = await nodeCondition(nodeName);
-        return ready?.status === "False" && ready.reason === "VsphereProviderUnreachable";
+      await waitFor("ProviderAvailable=False naming vsphere", async () => {
+        const available = await nodeCondition(nodeName, "ProviderAvailable");
+        return available?.status === "False" && available.reason === "VsphereProviderUnreachable";
       }, { timeoutMs: 30_000, intervalMs: 500 });
-      const ready = await nodeCondition(nodeName);
-      assertStringIncludes(ready?.message ?? "", sim.url);
+      const available = await nodeCondition(nodeName, "ProviderAvailable");
+      assertStringIncludes(available?.message ?? "", sim.url);
+      assertEquals((await nodeCondition(nodeName))?.status, "True", "the node stays Ready");
+      await waitFor("the NoSchedule taint", async () => {
+        const described = await kubectlJson<
+          { spec?: { taints?: { key: string; effect: string }[] } }
+        >(["get", "node", nodeName]);
+        return described.spec?.taints?.some((t) =>
+          t.key === "vkedge.io/provider-unavailable" && t.effect === "NoSchedule"
+        ) ?? false;
+      }, { timeoutMs: 20_000, intervalMs: 500 });
       while (Date.now() - downAt < 60_000) {
         const during = await listPods(ns);
         assertEquals(during.map((pod) => pod.metadata?.name).sort(), names);

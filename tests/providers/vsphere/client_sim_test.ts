@@ -3,7 +3,7 @@
 // placement and template names checked, a pod on a distributed port group.
 
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import { InvalidInputError, NotFoundError, UnavailableError } from "../../../lib/provider.ts";
+import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../../lib/provider.ts";
 import { voidReply, VsphereClient } from "../../../providers/vsphere/client.ts";
 import { parseVsphereConfig } from "../../../providers/vsphere/config.ts";
 import { toProviderError } from "../../../providers/vsphere/faults.ts";
@@ -74,13 +74,13 @@ Deno.test("vsphere client: a session ended by the server is logged into again on
   await client.close(signal);
 });
 
-Deno.test("vsphere client: a wrong password is an error naming InvalidLogin; ping says vSphere is unreachable", async () => {
+Deno.test("vsphere client: a wrong password is UnauthenticatedError naming the user, not an outage", async () => {
   await using sim = await startVcsim();
   const client = await clientOf(sim, "wrong");
   const provider = providerOf(sim, client);
-  const error = await assertRejects(() => provider.ping(signal), UnavailableError);
+  const error = await assertRejects(() => provider.ping(signal), UnauthenticatedError);
   assertStringIncludes(error.message, sim.url);
-  assertStringIncludes(error.message, "InvalidLogin");
+  assertStringIncludes(error.message, `refuses the login of "${sim.username}" (InvalidLogin)`);
   await client.close(signal);
 });
 
