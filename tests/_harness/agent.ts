@@ -7,11 +7,13 @@
 
 import https from "node:https";
 import { Buffer } from "node:buffer";
-import { cluster, kubectlJson, repoRoot, waitFor } from "./cluster.ts";
+import { type Cluster, cluster, kubectlJson, repoRoot, waitFor } from "./cluster.ts";
 
 /** A running agent process. */
 export interface AgentProcess {
   nodeName: string;
+  /** The control plane the agent joined. */
+  cluster: Cluster;
   kubeletPort: number;
   /** The log file of the process (stderr and stdout). */
   logFile: string;
@@ -35,6 +37,8 @@ export interface StartAgentOptions {
   kubeletPort?: number;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** The control plane to join (default: the shared one of the test run). */
+  cluster?: Cluster;
 }
 
 /** Returns a free TCP port on `hostname`. */
@@ -55,7 +59,7 @@ export function agentEntry(): string {
 
 /** Starts the agent with `--provider` (default mock) for a node of its own. */
 export async function startAgent(options: StartAgentOptions): Promise<AgentProcess> {
-  const c = await cluster();
+  const c = options.cluster ?? await cluster();
   const dir = await Deno.makeTempDir({ prefix: `vkedge-agent-${options.nodeName}-` });
   const address = options.address ?? "127.0.0.1";
   const kubeletPort = options.kubeletPort ?? freePort(address);
@@ -99,6 +103,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentProce
   });
   return {
     nodeName: options.nodeName,
+    cluster: c,
     kubeletPort,
     logFile,
     child,
@@ -114,13 +119,15 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentProce
   };
 }
 
-/** Node condition of the given type, or undefined. */
+/** Node condition of the given type, or undefined; `kubeconfig` picks another control plane. */
 export async function nodeCondition(
   nodeName: string,
   type = "Ready",
+  options: { kubeconfig?: string } = {},
 ): Promise<{ status: string; reason?: string; message?: string } | undefined> {
   const node = await kubectlJson<{ status?: { conditions?: { type: string; status: string }[] } }>(
     ["get", "node", nodeName],
+    options,
   );
   return node.status?.conditions?.find((c) => c.type === type);
 }
@@ -129,7 +136,8 @@ export async function nodeCondition(
 export async function waitForNodeReady(agent: AgentProcess, timeoutMs = 60_000): Promise<void> {
   try {
     await waitFor(`node ${agent.nodeName} Ready`, async () => {
-      return (await nodeCondition(agent.nodeName))?.status === "True";
+      const options = { kubeconfig: agent.cluster.kubeconfig };
+      return (await nodeCondition(agent.nodeName, "Ready", options))?.status === "True";
     }, { timeoutMs, intervalMs: 500 });
   } catch (error) {
     const tail = (await agent.output()).split("\n").slice(-30).join("\n");
@@ -142,13 +150,13 @@ export function uniqueNodeName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1296).toString(36)}`;
 }
 
-/** GETs a kubelet API path of the agent directly, as the cluster admin (client certificate). */
+/** GETs a kubelet API path of the agent directly, as its cluster's admin (client certificate). */
 export async function kubeletGet(
   agent: AgentProcess,
   path: string,
   options: { address?: string; anonymous?: boolean; bearerToken?: string } = {},
 ): Promise<Response> {
-  const c = await cluster();
+  const c = agent.cluster;
   const credentials = options.anonymous || options.bearerToken ? {} : {
     cert: await Deno.readTextFile(`${c.dir}/pki/admin.crt`),
     key: await Deno.readTextFile(`${c.dir}/pki/admin.key`),

@@ -69,10 +69,10 @@ export async function kubectlResult(
   args: string[],
   options: { stdin?: string; kubeconfig?: string } = {},
 ): Promise<CommandResult> {
-  const c = await cluster();
+  const kubeconfig = options.kubeconfig ?? (await cluster()).kubeconfig;
   const child = new Deno.Command("kubectl", {
     args,
-    env: { KUBECONFIG: options.kubeconfig ?? c.kubeconfig },
+    env: { KUBECONFIG: kubeconfig },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -100,8 +100,11 @@ export async function kubectl(
 }
 
 /** Runs kubectl and parses its JSON output (`-o json` is added). */
-export async function kubectlJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
-  return JSON.parse(await kubectl([...args, "-o", "json"])) as T;
+export async function kubectlJson<T = Record<string, unknown>>(
+  args: string[],
+  options: { kubeconfig?: string } = {},
+): Promise<T> {
+  return JSON.parse(await kubectl([...args, "-o", "json"], options)) as T;
 }
 
 let namespaceCounter = 0;

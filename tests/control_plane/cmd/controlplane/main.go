@@ -5,6 +5,8 @@
 //	controlplane up --dir DIR --bin BINDIR   start (or reuse) and print export KUBECONFIG=...
 //	controlplane down --dir DIR              stop every process that up started
 //	controlplane compact --dir DIR           compact etcd at its current revision
+//	controlplane apiserver-stop --dir DIR    stop kube-apiserver alone (etcd and the rest keep running)
+//	controlplane apiserver-start --dir DIR   start it again with the same flags, port and certificates
 //	controlplane etcd [flags]                run embedded etcd (used by up)
 package main
 
@@ -17,7 +19,7 @@ import (
 const serviceIP = "10.96.0.1"
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: controlplane up|down|compact|etcd --dir DIR [--bin BINDIR]")
+	fmt.Fprintln(os.Stderr, "usage: controlplane up|down|compact|apiserver-stop|apiserver-start|etcd --dir DIR [--bin BINDIR]")
 	os.Exit(2)
 }
 
@@ -28,7 +30,7 @@ func main() {
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dir := fs.String("dir", ".local/cluster", "state directory (certificates, kubeconfigs, logs, etcd data)")
 	bin := fs.String("bin", "", "directory with kube-apiserver, kube-controller-manager and kube-scheduler")
-	timeout := fs.Duration("timeout", defaultStartTimeout, "how long up waits for every component to be healthy")
+	timeout := fs.Duration("timeout", defaultStartTimeout, "how long up (or apiserver-start) waits for every component to be healthy")
 	dataDir := fs.String("data-dir", "", "etcd: data directory")
 	clientURL := fs.String("listen-client-url", "", "etcd: client URL")
 	peerURL := fs.String("listen-peer-url", "", "etcd: peer URL")
@@ -43,6 +45,10 @@ func main() {
 		err = down(*dir)
 	case "compact":
 		err = compact(*dir)
+	case "apiserver-stop":
+		err = apiserverStop(*dir)
+	case "apiserver-start":
+		err = apiserverStart(*dir, *timeout)
 	case "etcd":
 		err = runEtcd(*dataDir, *clientURL, *peerURL)
 	default:

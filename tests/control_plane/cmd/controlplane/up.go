@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -30,6 +29,9 @@ type state struct {
 	Etcd            string         `json:"etcd"`
 	Pids            map[string]int `json:"pids"`
 	Logs            string         `json:"logs"`
+	// APIServer is kube-apiserver's command line (binary first), kept so that
+	// apiserver-start runs it again with the same flags, ports and certificates.
+	APIServer []string `json:"apiserver"`
 }
 
 func statePath(dir string) string { return filepath.Join(dir, "cluster.json") }
@@ -245,55 +247,15 @@ func up(dir, bin string, timeout time.Duration) error {
 		return err
 	}
 
-	st.Pids["kube-apiserver"], err = start(dir, "kube-apiserver", filepath.Join(bin, "kube-apiserver"),
-		"--etcd-servers="+st.Etcd,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(apiPort),
-		"--tls-cert-file="+p("apiserver.crt"),
-		"--tls-private-key-file="+p("apiserver.key"),
-		"--client-ca-file="+p("ca.crt"),
-		"--token-auth-file="+p("tokens.csv"),
-		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+p("sa.pub"),
-		"--service-account-signing-key-file="+p("sa.key"),
-		"--service-cluster-ip-range=10.96.0.0/16",
-		"--authorization-mode=Node,RBAC",
-		"--enable-admission-plugins=NodeRestriction",
-		"--allow-privileged=true",
-		"--kubelet-client-certificate="+p("apiserver-kubelet-client.crt"),
-		"--kubelet-client-key="+p("apiserver-kubelet-client.key"),
-		"--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
-		"--requestheader-client-ca-file="+p("front-proxy-ca.crt"),
-		"--requestheader-allowed-names=front-proxy-client",
-		"--requestheader-username-headers=X-Remote-User",
-		"--requestheader-group-headers=X-Remote-Group",
-		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
-		"--proxy-client-cert-file="+p("front-proxy-client.crt"),
-		"--proxy-client-key-file="+p("front-proxy-client.key"),
-		// ConfigMap watches go straight to etcd, so that compacting etcd
-		// expires old resourceVersions at once (410 Gone), as on a busy
-		// cluster whose watch cache has moved on; every other resource keeps
-		// its watch cache.
-		"--watch-cache-sizes=configmaps#0",
-		"--profiling=false",
-	)
+	st.APIServer = append([]string{filepath.Join(bin, "kube-apiserver")}, apiserverArgs(st.Etcd, pki, apiPort)...)
+	if err := startAPIServer(dir, st); err != nil {
+		return err
+	}
+	api, err := apiClient(pki)
 	if err != nil {
 		return err
 	}
-	if err := st.write(dir); err != nil {
-		return err
-	}
-	caPEM, err := os.ReadFile(p("ca.crt"))
-	if err != nil {
-		return err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
-	api := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	if err := waitFor("kube-apiserver", st.Pids["kube-apiserver"], deadline, logs, func() error {
-		return httpGetOK(api, server+"/readyz", token)
-	}); err != nil {
+	if err := waitAPIServerReady(api, st, token, deadline); err != nil {
 		return err
 	}
 	// As kubeadm does: the API server's kubelet client may use the whole kubelet API.
@@ -449,22 +411,28 @@ func writeTokenKubeconfig(path, server, pki, token string) error {
 	return os.WriteFile(path, fmt.Appendf(nil, kubeconfigTemplate, server, ca, "admin-token", user, "admin-token"), 0o600)
 }
 
-// stopAll sends SIGTERM to each component, newest first, and SIGKILL to any
-// that is still running after a grace period.
+// stopAll stops each component, newest first.
 func stopAll(st *state) {
 	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
-		pid := st.Pids[name]
-		if !alive(pid) {
-			continue
-		}
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		for alive(pid) && ctx.Err() == nil {
+		stop(st.Pids[name], 20*time.Second)
+	}
+}
+
+// stop sends SIGTERM to pid and SIGKILL if it still runs after grace.
+func stop(pid int, grace time.Duration) {
+	if !alive(pid) {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	for alive(pid) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if alive(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		for i := 0; i < 50 && alive(pid); i++ {
 			time.Sleep(100 * time.Millisecond)
-		}
-		cancel()
-		if alive(pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 }
