@@ -56,6 +56,30 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   }
 }
 
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * Why the agent may not be ready, as far as the API server goes: one unretried `GET /readyz`
+ * says whether it answers, and if not, the cause (refused, DNS, TLS, no answer in time).
+ */
+async function describeApiServer(client: KubeClient): Promise<string> {
+  const server = client.config.server;
+  try {
+    await client.requestText({
+      method: "GET",
+      path: "/readyz",
+      idempotent: false,
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    return `the API server ${server} answers; the warnings above say what is waiting`;
+  } catch (error) {
+    const cause = error instanceof DOMException && error.name === "TimeoutError"
+      ? `no answer to GET /readyz within ${PROBE_TIMEOUT_MS / 1000}s`
+      : errorMessage(error);
+    return `the API server ${server} is unavailable: ${cause}`;
+  }
+}
+
 /** Runs the agent until the signal aborts; rejects on a start-up failure. */
 export async function runAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { config, client, provider } = options;
@@ -90,6 +114,9 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
   } catch (error) {
     stop.abort(error);
     await running.catch(() => undefined);
+    if (error instanceof StartupTimeoutError) {
+      throw new StartupTimeoutError(`${error.message}: ${await describeApiServer(client)}`);
+    }
     throw error;
   } finally {
     signal.removeEventListener("abort", onAbort);

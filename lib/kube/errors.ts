@@ -185,9 +185,27 @@ export function errorFromStatus(
   }
 }
 
-/** Wraps a failure to reach the API server (DNS, TCP, TLS, timeout) as an {@linkcode KubeUnavailableError}. */
+/**
+ * The messages of `error` and of its `cause` chain, joined: `fetch` rejects with a bare
+ * "fetch failed" whose cause says what failed (the URL, connection refused, a DNS or TLS
+ * error).
+ */
+function messageWithCauses(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; depth++) {
+    const message = errorMessage(e);
+    if (message !== "" && !parts.some((part) => part.includes(message))) parts.push(message);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ");
+}
+
+/**
+ * Wraps a failure to reach the API server (DNS, TCP, TLS, timeout) as an
+ * {@linkcode KubeUnavailableError} whose message names the request and the causes.
+ */
 export function networkError(cause: unknown, what: string): KubeUnavailableError {
-  const detail = errorMessage(cause);
+  const detail = messageWithCauses(cause);
   return new KubeUnavailableError(0, {
     kind: "Status",
     apiVersion: "v1",

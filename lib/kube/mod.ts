@@ -83,5 +83,10 @@ export {
   WorkQueue,
   type WorkQueueOptions,
 } from "./work_queue.ts";
-export { retryOnConflict, type RetryOnConflictOptions } from "./retry.ts";
+export {
+  retryOnConflict,
+  type RetryOnConflictOptions,
+  retryWhileUnavailable,
+  type RetryWhileUnavailableOptions,
+} from "./retry.ts";
 export { formatMicroTime, formatTime, parseKubeTime } from "./micro_time.ts";

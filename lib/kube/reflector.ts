@@ -165,14 +165,17 @@ export class Reflector<T extends KubeObject> {
             resourceVersion = undefined;
             gone = true;
             if (failures === 1) continue;
-          } else {
+          }
+          const delay = backoffDelay(failures - 1, initialBackoffMs, maxBackoffMs);
+          if (!(error instanceof KubeGoneError)) {
             this.#metrics.failed();
-            this.#logger.warn("list and watch failed, retrying: {error}", {
+            this.#logger.warn("list and watch failed, retrying in {seconds}s: {error}", {
+              seconds: Math.round(delay / 100) / 10,
               error: String(error),
             });
           }
           try {
-            await sleep(backoffDelay(failures - 1, initialBackoffMs, maxBackoffMs), signal);
+            await sleep(delay, signal);
           } catch {
             break;
           }

@@ -213,9 +213,10 @@ export async function* watchWithResume<T extends KubeObject>(
   let resourceVersion = options.resourceVersion;
   let failures = 0;
 
-  const pause = async (): Promise<boolean> => {
+  const nextDelay = () => backoffDelay(failures - 1, initialBackoffMs, maxBackoffMs);
+  const pause = async (delay = nextDelay()): Promise<boolean> => {
     try {
-      await sleep(backoffDelay(failures - 1, initialBackoffMs, maxBackoffMs), signal);
+      await sleep(delay, signal);
       return true;
     } catch (error) {
       if (isAbortOf(error, signal)) return false;
@@ -241,8 +242,12 @@ export async function* watchWithResume<T extends KubeObject>(
         error instanceof KubeInvalidError
       ) throw error;
       failures++;
-      logger.warn("watch could not be established, retrying: {error}", { error: String(error) });
-      if (!await pause()) return;
+      const delay = nextDelay();
+      logger.warn("watch could not be established, retrying in {seconds}s: {error}", {
+        seconds: Math.round(delay / 100) / 10,
+        error: String(error),
+      });
+      if (!await pause(delay)) return;
       continue;
     }
     options.onOpen?.(resourceVersion);

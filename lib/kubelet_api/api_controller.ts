@@ -9,7 +9,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { AgentConfig } from "../config.ts";
-import type { KubeClient } from "../kube/mod.ts";
+import { type KubeClient, retryWhileUnavailable } from "../kube/mod.ts";
 import type { Provider } from "../provider.ts";
 import { errorMessage } from "../errors.ts";
 import { type Controller, readiness } from "../controller.ts";
@@ -62,7 +62,14 @@ export class KubeletApiController implements Controller {
     const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
     const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
     const clientCaPem = await readOptionalFile(config.tls.clientCaFile, "client-ca") ??
-      await publishedClientCa(client, signal);
+      await retryWhileUnavailable(() => publishedClientCa(client, signal), {
+        signal,
+        onRetry: (error, delayMs) =>
+          this.#log.warn("cannot read the cluster's client CA: {error}; retrying in {seconds}s", {
+            error: errorMessage(error),
+            seconds: Math.round(delayMs / 100) / 10,
+          }),
+      });
     const server = new KubeletApiServer({
       nodeName: config.nodeName,
       provider,

@@ -146,6 +146,10 @@ export class NodeController implements Controller {
       });
     }
     if (node.metadata?.uid) this.#uid = node.metadata.uid;
+    // The node-lifecycle controller marks a node Unknown once it missed its heartbeats (as
+    // after an API server outage): say at once that the agent runs, not at the next period.
+    const ready = node.status?.conditions?.find((condition) => condition.type === "Ready");
+    if (!this.#needsRegister && ready !== undefined && ready.status !== "True") this.#trigger();
   }
 
   #nodeGone(): void {

@@ -43,7 +43,7 @@ import {
 } from "./context.ts";
 import { removeApiPod } from "./deletion.ts";
 import { syncPodSpec } from "./spec_sync.ts";
-import { syncPodStatus } from "./status_sync.ts";
+import { restoreDriftedStatus, syncPodStatus } from "./status_sync.ts";
 import { checkProviderPods, reconcileAtStart } from "./startup_reconcile.ts";
 
 /** Options of {@linkcode PodController}. */
@@ -164,6 +164,7 @@ export class PodController implements Controller {
       onAdd: (pod) => queues.sync.add(podKey(pod)),
       onUpdate: (oldPod, newPod) => {
         if (oldPod === newPod || podNeedsSync(oldPod, newPod)) queues.sync.add(podKey(newPod));
+        if (oldPod !== newPod) restoreDriftedStatus(this.#context, newPod);
       },
       onDelete: (pod) => queues.sync.add(podKey(pod)),
     }, { resyncMs: this.#options.resyncMs ?? 60_000 });

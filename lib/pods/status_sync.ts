@@ -67,6 +67,27 @@ export function restoreStatusAfterFailure(context: PodContext, apiPod: Pod): voi
   if (OWN_REASONS.has(apiPod.status?.reason ?? "")) context.queues.status.add(podKey(apiPod));
 }
 
+/**
+ * When someone else rewrote what the provider reported (the node-lifecycle controller marks
+ * every pod of a node `Ready=False` once the node missed its heartbeats, as after an API
+ * server outage), queues the provider's truth to be written back. Only the phase and the
+ * status of each reported condition count, so fields the API server adds cause no write;
+ * a failure the controller wrote itself stays until the provider runs the pod as specified.
+ */
+export function restoreDriftedStatus(context: PodContext, apiPod: Pod): void {
+  const key = podKey(apiPod);
+  const reported = context.reported.get(key)?.status;
+  if (!reported || isTerminal(apiPod) || OWN_REASONS.has(apiPod.status?.reason ?? "")) return;
+  const conditions = new Map(
+    (apiPod.status?.conditions ?? []).map((condition) => [condition.type, condition.status]),
+  );
+  const drifted = reported.phase !== apiPod.status?.phase ||
+    (reported.conditions ?? []).some((condition) =>
+      conditions.get(condition.type) !== condition.status
+    );
+  if (drifted) context.queues.status.add(key);
+}
+
 /** Options of {@linkcode writePendingStatus}. */
 export interface PendingStatus {
   /** CamelCase reason, such as `ProviderFailed`. */

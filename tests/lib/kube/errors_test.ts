@@ -103,6 +103,19 @@ Deno.test("networkError is an KubeUnavailableError with HTTP code 0 naming the r
   assertStringIncludes(error.message, "GET /api/v1/pods: connection refused");
 });
 
+Deno.test("networkError says what fetch's cause says (URL, connection refused)", () => {
+  const refused = new Error(
+    "error sending request for url (https://127.0.0.1:6443/api/v1/pods): client error (Connect): tcp connect error: Connection refused (os error 111)",
+  );
+  const error = networkError(new TypeError("fetch failed", { cause: refused }), "GET /api/v1/pods");
+  assertStringIncludes(
+    error.message,
+    "GET /api/v1/pods: fetch failed: error sending request for url (https://127.0.0.1:6443/api/v1/pods)",
+  );
+  assertStringIncludes(error.message, "Connection refused");
+  assertEquals(error.cause instanceof TypeError, true);
+});
+
 Deno.test("long error bodies are truncated in the message", () => {
   const error = errorFromStatus(500, "x".repeat(5000));
   assertEquals(error.message.length < 1100, true);
