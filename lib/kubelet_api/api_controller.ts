@@ -9,7 +9,14 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { AgentConfig } from "../config.ts";
-import { type KubeClient, retryWhileUnavailable } from "../kube/mod.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import {
+  type Informer,
+  type KubeClient,
+  PODS,
+  retryWhileUnavailable,
+  type SharedInformerFactory,
+} from "../kube/mod.ts";
 import type { Provider } from "../provider.ts";
 import { errorMessage } from "../errors.ts";
 import { type Controller, readiness } from "../controller.ts";
@@ -24,6 +31,8 @@ export interface KubeletApiControllerDeps {
   provider: Provider;
   /** InternalIP of the node, put in a generated serving certificate. */
   nodeIp: string;
+  /** The shared informers: `/pods` and `/runningpods/` serve the node's pods from them. */
+  informers?: SharedInformerFactory;
 }
 
 async function readOptionalFile(
@@ -45,10 +54,14 @@ export class KubeletApiController implements Controller {
   readonly #deps: KubeletApiControllerDeps;
   readonly #readiness = readiness();
   readonly #log = getLogger(["vkedge", "agent"]);
+  readonly #pods: Informer<Pod> | undefined;
 
   /** A controller serving `deps.provider`'s pods, logs and stats. */
   constructor(deps: KubeletApiControllerDeps) {
     this.#deps = deps;
+    this.#pods = deps.informers?.informer<Pod>(PODS, {
+      fieldSelector: `spec.nodeName=${deps.config.nodeName}`,
+    });
   }
 
   /** Resolves once the server listens. */
@@ -59,6 +72,7 @@ export class KubeletApiController implements Controller {
   /** Listens until `signal` aborts, then closes; rejects when it cannot listen. */
   async start(signal: AbortSignal): Promise<void> {
     const { config, client, provider, nodeIp } = this.#deps;
+    const pods = this.#pods;
     const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
     const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
     const clientCaPem = await readOptionalFile(config.tls.clientCaFile, "client-ca") ??
@@ -88,6 +102,7 @@ export class KubeletApiController implements Controller {
         },
         extendWebSockets: config.extendWebSocketsToKubelet,
       },
+      apiPods: pods === undefined ? undefined : () => pods.store.list(),
     });
     const listening = await server.start({
       port: config.kubeletPort,

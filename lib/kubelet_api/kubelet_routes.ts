@@ -1,7 +1,8 @@
 /**
  * The kubelet API's route table: `/healthz` (public), container logs, `/pods`,
  * `/runningpods/`, `/stats/summary`, `/metrics/resource`, and the streaming endpoints
- * (exec, attach, portForward, run) from `streaming.ts`.
+ * (exec, attach, portForward, run) from `streaming.ts`. Pods are served as the API server
+ * holds them (`valueFrom` references, not the values the agent resolved for the provider).
  *
  * @module
  */
@@ -18,8 +19,12 @@ import { type StreamingOptions, streamingRoutes } from "./streaming.ts";
 export interface KubeletRoutesOptions {
   /** The provider whose pods, logs and stats are served. */
   provider: Provider;
-  /** Source of `/pods`; defaults to the provider's pods. */
-  listPods?: (signal: AbortSignal) => Promise<Pod[]>;
+  /**
+   * The node's pods as the API server holds them (the agent's informer cache): `/pods`
+   * serves them, and `/runningpods/` the provider's running pods as these objects. Absent,
+   * only the provider's pods are known and are served reduced to names and images.
+   */
+  apiPods?: () => Pod[];
   /** Timeouts and protocols of the streaming endpoints (kubelet defaults when absent). */
   streaming?: StreamingOptions;
 }
@@ -33,10 +38,44 @@ function isRunning(pod: Pod): boolean {
     (pod.status?.containerStatuses ?? []).some((status) => status.state?.running !== undefined);
 }
 
+function keyOf(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+}
+
+/**
+ * A provider's pod reduced to what a runtime knows of it, as the kubelet's `/runningpods/`
+ * shows one: names, UID, node, containers' names and images, and its status. The provider's pod
+ * carries the environment the agent resolved (Secret and ConfigMap values), which the API
+ * server never holds and which must not leave the agent.
+ */
+export function reducedPod(pod: Pod): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: pod.metadata?.name,
+      namespace: pod.metadata?.namespace,
+      uid: pod.metadata?.uid,
+    },
+    spec: {
+      nodeName: pod.spec?.nodeName,
+      containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image })),
+    },
+    status: pod.status,
+  };
+}
+
 /** The kubelet's routes over `options.provider`, in matching order. */
 export function kubeletRoutes(options: KubeletRoutesOptions): Route[] {
-  const { provider } = options;
-  const listPods = options.listPods ?? ((signal: AbortSignal) => provider.getPods(signal));
+  const { provider, apiPods } = options;
+  const listPods = async (signal: AbortSignal): Promise<Pod[]> =>
+    apiPods?.() ?? (await provider.getPods(signal)).map(reducedPod);
+  const runningPods = async (signal: AbortSignal): Promise<Pod[]> => {
+    const held = new Map((apiPods?.() ?? []).map((pod) => [keyOf(pod), pod]));
+    return (await provider.getPods(signal)).filter(isRunning).map((pod) =>
+      held.get(keyOf(pod)) ?? reducedPod(pod)
+    );
+  };
   const get = ["GET", "HEAD"];
   return [
     {
@@ -67,8 +106,7 @@ export function kubeletRoutes(options: KubeletRoutesOptions): Route[] {
       name: "runningpods",
       paths: ["/runningpods"],
       methods: get,
-      handle: async ({ signal }) =>
-        Response.json(podList((await provider.getPods(signal)).filter(isRunning))),
+      handle: async ({ signal }) => Response.json(podList(await runningPods(signal))),
     },
     {
       name: "statsSummary",

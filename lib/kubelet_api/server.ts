@@ -59,8 +59,8 @@ export interface KubeletApiServerOptions {
   clientCaPem?: string;
   /** IPs and DNS names for a generated serving certificate (besides the node name). */
   certificateAddresses?: string[];
-  /** Source of `/pods`; defaults to the provider's pods. */
-  listPods?: (signal: AbortSignal) => Promise<Pod[]>;
+  /** The node's pods as the API server holds them, for `/pods` and `/runningpods/`. */
+  apiPods?: () => Pod[];
   /** Routes matched before the built-in ones (behind the same authentication and authorization). */
   routes?: Route[];
   /** Timeouts and WebSocket protocols of exec, attach and port-forward (kubelet defaults). */
@@ -121,7 +121,7 @@ export class KubeletApiServer {
       ...(options.routes ?? []),
       ...kubeletRoutes({
         provider: options.provider,
-        listPods: options.listPods,
+        apiPods: options.apiPods,
         streaming: options.streaming,
       }),
     ]);
