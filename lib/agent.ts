@@ -18,6 +18,7 @@ import { installCrds } from "./vm/crd_install.ts";
 import { PROVIDER_UNAVAILABLE_TAINT } from "./node/node_conditions.ts";
 import { VirtualMachineRetention } from "./vm/retention.ts";
 import { type ControllerEntry, controllersFor } from "./controllers.ts";
+import { instrumentProvider } from "./provider_metrics.ts";
 
 /** Where the agent runs, resolved from the config at start-up. */
 export interface AgentOptions {
@@ -32,6 +33,8 @@ export interface AgentOptions {
   informers?: SharedInformerFactory;
   /** Controllers to run (default: every one `lib/controllers.ts` lists). */
   controllers?: readonly ControllerEntry[];
+  /** Called once every controller is ready (for `/readyz`). */
+  onReady?: () => void;
 }
 
 /** Thrown when the agent is not ready within `--startup-timeout`. */
@@ -82,7 +85,9 @@ async function describeApiServer(client: KubeClient): Promise<string> {
 
 /** Runs the agent until the signal aborts; rejects on a start-up failure. */
 export async function runAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
-  const { config, client, provider } = options;
+  const { config, client } = options;
+  // Every provider call is counted and timed (vkedge_provider_requests_total, …).
+  const provider = instrumentProvider(options.provider);
   const log = getLogger(["vkedge", "agent"]);
   const informers = options.informers ?? new SharedInformerFactory(client);
   const events = options.events ??
@@ -140,6 +145,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
         },
       );
     }
+    options.onReady?.();
   }
   signal.addEventListener("abort", onAbort, { once: true });
   if (signal.aborted) onAbort();

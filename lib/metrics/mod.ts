@@ -18,3 +18,10 @@ export {
 } from "./registry.ts";
 export { formatMetricFamilies } from "./families.ts";
 export { LiveInstances } from "./live_instances.ts";
+export {
+  type AgentReadiness,
+  handleMetricsRequest,
+  type MetricsServer,
+  type MetricsServerOptions,
+  serveMetrics,
+} from "./server.ts";

@@ -18,6 +18,7 @@ import {
 } from "../kube/mod.ts";
 import { abortableSleep } from "../sleep.ts";
 import { errorMessage } from "../errors.ts";
+import { nodeLeaseRenewals } from "./node_metrics.ts";
 
 /** Namespace of node leases. */
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
@@ -79,12 +80,22 @@ export class LeaseController {
 
   /** Renews once: a direct update of the cached lease, else get-or-create and update. */
   async renew(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#renewOnce(signal);
+    } catch (error) {
+      nodeLeaseRenewals.inc({ outcome: "failure" });
+      throw error;
+    }
+  }
+
+  async #renewOnce(signal?: AbortSignal): Promise<void> {
     const uid = this.#options.nodeUid();
     if (uid === undefined) return; // never a lease without its owner reference
     if (this.#lease && this.#ownedBy(this.#lease, uid)) {
       try {
         this.#lease = await this.#leases.update(this.#renewed(this.#lease, uid), { signal });
         this.#lastRenew = new Date();
+        nodeLeaseRenewals.inc({ outcome: "success" });
         return;
       } catch (error) {
         if (!(error instanceof KubeConflictError) && !(error instanceof KubeNotFoundError)) {
@@ -94,6 +105,7 @@ export class LeaseController {
     }
     this.#lease = await this.#ensure(uid, signal);
     this.#lastRenew = new Date();
+    nodeLeaseRenewals.inc({ outcome: "success" });
   }
 
   async #ensure(uid: string, signal?: AbortSignal): Promise<Lease> {

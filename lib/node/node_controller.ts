@@ -28,6 +28,7 @@ import { type Controller, readiness } from "../controller.ts";
 import { baseNode, type NodeSpecOptions, withAgentFields } from "./base_node.ts";
 import { LeaseController } from "./lease_controller.ts";
 import { NodeConditions, PROVIDER_UNAVAILABLE_TAINT } from "./node_conditions.ts";
+import { nodeReady } from "./node_metrics.ts";
 
 export { baseNode, type NodeSpecOptions } from "./base_node.ts";
 
@@ -365,5 +366,6 @@ export class NodeController implements Controller {
       signal,
     });
     if (node.metadata?.uid) this.#uid = node.metadata.uid;
+    nodeReady.set(conditions.some((c) => c.type === "Ready" && c.status === "True") ? 1 : 0);
   }
 }

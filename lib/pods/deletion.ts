@@ -34,9 +34,19 @@ export async function releaseRemovedPod(
         reason: retained.reason,
       });
     } else {
-      await context.provider.deletePod(providerPod, signal).catch((error) => {
-        if (!isNotFound(error)) throw error;
-      });
+      const deleted = await context.provider.deletePod(providerPod, signal).then(
+        () => true,
+        (error) => {
+          if (!isNotFound(error)) throw error;
+          return false;
+        },
+      );
+      if (deleted) {
+        context.log.info("pod {pod} deleted in provider {provider}: its API object is gone", {
+          pod: key,
+          provider: context.provider.name,
+        });
+      }
     }
   }
   context.reported.delete(key);
@@ -65,6 +75,10 @@ export async function deletePodGracefully(
   } else if (providerPod && sameWorkload(providerPod, apiPod)) {
     try {
       await context.provider.deletePod(apiPod, signal);
+      context.log.info("pod {pod} deleted in provider {provider}", {
+        pod: key,
+        provider: context.provider.name,
+      });
       context.events.record(
         apiPod,
         "Normal",

@@ -44,6 +44,7 @@ import {
 import { removeApiPod } from "./deletion.ts";
 import { syncPodSpec } from "./spec_sync.ts";
 import { restoreDriftedStatus, syncPodStatus } from "./status_sync.ts";
+import { timedPodSync } from "./sync_metrics.ts";
 import { checkProviderPods, reconcileAtStart } from "./startup_reconcile.ts";
 
 /** Options of {@linkcode PodController}. */
@@ -150,7 +151,10 @@ export class PodController implements Controller {
     this.#readiness.markReady();
     context.log.info("pod controller ready with {count} pods", { count: context.pods.size });
     await Promise.all([
-      runWorkers(queues.sync, (key, s) => syncPodSpec(context, key, s), { workers, signal }),
+      runWorkers(queues.sync, (key, s) => timedPodSync(() => syncPodSpec(context, key, s)), {
+        workers,
+        signal,
+      }),
       runWorkers(queues.status, (key, s) => syncPodStatus(context, key, s), { workers, signal }),
       runWorkers(queues.delete, (key, s) => removeApiPod(context, key, s), { workers, signal }),
       this.#pollStatus(signal),

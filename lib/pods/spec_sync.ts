@@ -111,6 +111,10 @@ async function create(
   signal: AbortSignal,
 ): Promise<void> {
   await context.provider.createPod(resolved, signal);
+  context.log.info("pod {pod} created in provider {provider}", {
+    pod: podKey(apiPod),
+    provider: context.provider.name,
+  });
   context.events.record(
     apiPod,
     "Normal",

@@ -55,6 +55,13 @@ export async function syncPodStatus(
     );
   } catch (error) {
     if (!(error instanceof KubeNotFoundError)) throw error;
+    return;
+  }
+  if (status.phase === "Failed" && apiPod.status?.phase !== "Failed") {
+    context.log.info("pod {pod} failed: {reason}", {
+      pod: key,
+      reason: [status.reason, status.message].filter(Boolean).join(": ") || "no reason given",
+    });
   }
 }
 
