@@ -1,26 +1,54 @@
 /**
- * vkedge: a virtual kubelet. Parses flags and environment, loads the chosen
- * provider, and runs the agent until SIGTERM or SIGINT. Bad input exits with
- * status 2 and a message naming what was wrong.
+ * vkedge: a virtual kubelet. Parses flags and environment, makes sure it is the only agent
+ * of its node (a host lock, then a leader election Lease), loads the chosen provider, and
+ * runs the agent until SIGTERM or SIGINT. Bad input exits with status 2 and a message
+ * naming what was wrong; a second start on the same host exits 0 at once.
  *
  * @module
  */
 
 import { parse as parseYaml } from "yaml";
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, parseCommandLine, usage } from "./lib/config.ts";
+import { ConfigError, describeSettings, parseCommandLine, usage } from "./lib/config.ts";
+import type { AgentConfig } from "./lib/config.ts";
 import { setupLogging } from "./lib/log.ts";
-import { KubeClient, KubeConfigError, loadClientConfig } from "./lib/kube/mod.ts";
-import { isInvalidInput } from "./lib/provider.ts";
+import {
+  type ClientConfig,
+  KubeClient,
+  KubeConfigError,
+  loadClientConfig,
+} from "./lib/kube/mod.ts";
+import { isInvalidInput, type ProviderModule } from "./lib/provider.ts";
 import { runAgent } from "./lib/agent.ts";
 import { EventRecorder } from "./lib/events.ts";
-import { VERSION } from "./lib/version.ts";
+import { versionLine } from "./lib/version.ts";
 import { knownProviders, loadProvider } from "./providers/mod.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { vmMain } from "./lib/vm/cli.ts";
+import {
+  acquireHostLock,
+  alreadyRunningMessage,
+  type LeaderElector,
+  leaderElectorFor,
+  LeadershipLostError,
+  processIdentity,
+  runAsLeader,
+} from "./lib/instance/mod.ts";
+import { type AgentReadiness, serveMetrics } from "./lib/metrics/mod.ts";
 
 const EXIT_BAD_INPUT = 2;
 const SHUTDOWN_GRACE_MS = 15_000;
+
+/** A failure that ends the process with `code` after the Lease was released. */
+class ExitError extends Error {
+  override name = "ExitError";
+  readonly code: number;
+
+  constructor(message: string, code: number) {
+    super(message);
+    this.code = code;
+  }
+}
 
 function fail(message: string, code: number): never {
   console.error(`vkedge: ${message}`);
@@ -53,6 +81,73 @@ function defaultNodeIp(address: string): string {
   return external?.address ?? "127.0.0.1";
 }
 
+/** The API server URL without any user information, for the log. */
+function serverForLog(server: string): string {
+  try {
+    const url = new URL(server);
+    url.username = "";
+    url.password = "";
+    return url.href.replace(/\/$/, "");
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/** What the node's agent needs once this process may drive the node. */
+interface DriveOptions {
+  config: AgentConfig;
+  module: ProviderModule;
+  rawProviderConfig: unknown;
+  clientConfig: ClientConfig;
+  onReady: () => void;
+}
+
+/** Creates the client and the provider and runs the agent until `signal` aborts. */
+async function driveNode(options: DriveOptions, signal: AbortSignal): Promise<void> {
+  const { config } = options;
+  const nodeIp = config.nodeIp ?? defaultNodeIp(config.address);
+  const client = new KubeClient(options.clientConfig, {
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
+  });
+  const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
+  try {
+    let provider;
+    try {
+      provider = await options.module.create({
+        nodeName: config.nodeName,
+        operatingSystem: config.operatingSystem,
+        internalIp: nodeIp,
+        daemonPort: config.kubeletPort,
+        config: options.rawProviderConfig,
+        signal,
+        recordEvent: (pod, type, reason, message) => events.record(pod, type, reason, message),
+      });
+    } catch (error) {
+      throw new ExitError(
+        `provider ${config.provider}: ${errorMessage(error)}`,
+        isInvalidInput(error) ? EXIT_BAD_INPUT : 1,
+      );
+    }
+    try {
+      await runAgent(
+        { config, client, provider, nodeIp, events, onReady: options.onReady },
+        signal,
+      );
+    } catch (error) {
+      if (!signal.aborted) throw new ExitError(errorMessage(error), 1);
+    }
+    // A clean stop ends the provider's backend session (the zstack provider logs out).
+    await provider.close?.().catch((error) => {
+      getLogger(["vkedge", "agent"]).debug("provider close failed: {error}", {
+        error: errorMessage(error),
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (Deno.args[0] === "vm") Deno.exit(await vmMain(Deno.args.slice(1)));
   let command;
@@ -67,10 +162,23 @@ async function main(): Promise<void> {
     return;
   }
   if (command.kind === "version") {
-    console.log(`vkedge ${VERSION}`);
+    console.log(versionLine());
     return;
   }
   const config = command.config;
+  // One agent per node on this host: a second start (from cron) leaves at once.
+  let locked;
+  try {
+    locked = await acquireHostLock(config.lockDir, config.nodeName);
+  } catch (error) {
+    fail(errorMessage(error), EXIT_BAD_INPUT);
+  }
+  if (!locked.acquired) {
+    console.error(`vkedge: ${alreadyRunningMessage(config.nodeName, locked)}`);
+    Deno.exit(0);
+  }
+  const hostLock = locked.lock;
+
   const stop = new AbortController();
   const onSignal = (signal: Deno.Signal) => {
     if (stop.signal.aborted) return;
@@ -103,44 +211,76 @@ async function main(): Promise<void> {
     }
     fail(message, message.startsWith("unknown provider") ? EXIT_BAD_INPUT : 1);
   }
-  setupLogging({ level: config.logLevel, format: config.logFormat });
-  const nodeIp = config.nodeIp ?? defaultNodeIp(config.address);
-  const client = new KubeClient(clientConfig, {
-    qps: config.kubeApiQps,
-    burst: config.kubeApiBurst,
+  setupLogging({
+    level: config.logLevel,
+    format: config.logFormat,
+    context: { node: config.nodeName },
   });
-  const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
-  let provider;
-  try {
-    provider = await module.create({
-      nodeName: config.nodeName,
-      operatingSystem: config.operatingSystem,
-      internalIp: nodeIp,
-      daemonPort: config.kubeletPort,
-      config: rawProviderConfig,
-      signal: stop.signal,
-      recordEvent: (pod, type, reason, message) => events.record(pod, type, reason, message),
-    });
-  } catch (error) {
-    const message = errorMessage(error);
-    fail(
-      `provider ${config.provider}: ${message}`,
-      isInvalidInput(error) ? EXIT_BAD_INPUT : 1,
-    );
-  }
-  try {
-    await runAgent({ config, client, provider, nodeIp, events }, stop.signal);
-  } catch (error) {
-    if (!stop.signal.aborted) fail(errorMessage(error), 1);
-  } finally {
-    client.close();
-  }
-  await provider.close?.().catch((error) => {
-    getLogger(["vkedge", "agent"]).debug("provider close failed: {error}", {
-      error: errorMessage(error),
-    });
+  const log = getLogger(["vkedge", "agent"]);
+  log.info("{version} starting: node {node}, provider {provider}, API server {server}", {
+    version: versionLine(),
+    node: config.nodeName,
+    provider: config.provider,
+    server: serverForLog(clientConfig.server),
   });
-  getLogger(["vkedge", "agent"]).info("stopped");
+  log.info("settings: {settings}", { settings: describeSettings(config) });
+
+  let elector: LeaderElector | undefined;
+  let ready = false;
+  const readiness = (): AgentReadiness => {
+    if (elector !== undefined && !elector.isLeader) {
+      return {
+        ready: false,
+        detail: elector.holder === undefined
+          ? `waiting for the lease ${elector.leaseKey}`
+          : `standby: the lease ${elector.leaseKey} is held by ${elector.holder}`,
+      };
+    }
+    return ready ? { ready, detail: "ready" } : { ready, detail: "starting" };
+  };
+  if (config.metricsAddress !== undefined) {
+    try {
+      serveMetrics({ ...config.metricsAddress, readiness }, stop.signal);
+    } catch (error) {
+      fail(errorMessage(error), 1);
+    }
+  }
+  const drive = (signal: AbortSignal) =>
+    driveNode({
+      config,
+      module,
+      rawProviderConfig,
+      clientConfig,
+      onReady: () => (ready = true),
+    }, signal);
+  try {
+    if (!config.leaderElection.enabled) {
+      await drive(stop.signal);
+    } else {
+      const identity = processIdentity();
+      const setup = leaderElectorFor(config, clientConfig, {
+        identity,
+        deadHolder: hostLock.previous?.identity,
+      });
+      elector = setup.elector;
+      await hostLock.write(identity);
+      try {
+        await runAsLeader(elector, drive, stop.signal);
+      } finally {
+        setup.client.close();
+      }
+    }
+  } catch (error) {
+    if (error instanceof ExitError) fail(error.message, error.code);
+    if (error instanceof LeadershipLostError) {
+      log.error("{error}; exiting with status 1: the next start waits as a standby", {
+        error: error.message,
+      });
+      Deno.exit(1);
+    }
+    fail(errorMessage(error), 1);
+  }
+  log.info("stopped");
 }
 
 if (import.meta.main) {

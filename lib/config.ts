@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { errorMessage } from "./errors.ts";
 
@@ -100,6 +100,38 @@ const FLAGS = {
     type: "boolean",
     help: "apply the VirtualMachine CRDs (deploy/crds/) at start; needs RBAC on CRDs",
   },
+  "lock-dir": {
+    type: "string",
+    help: "folder of the per-node lock that keeps one agent per node on this host " +
+      "(default $RUNTIME_DIRECTORY, else $XDG_RUNTIME_DIR/vkedge, else /run/vkedge as root, " +
+      "else /tmp/vkedge-UID)",
+  },
+  "leader-elect": {
+    type: "string",
+    help: "take the Lease vkedge-NODE before driving the node, so that two hosts never " +
+      "drive one node: true or false (default true)",
+  },
+  "leader-elect-resource-namespace": {
+    type: "string",
+    help: "namespace of the leader election Lease (default kube-node-lease)",
+  },
+  "leader-elect-lease-duration": {
+    type: "string",
+    help: "how long a standby waits on an unrenewed Lease before taking over (default 40s)",
+  },
+  "leader-elect-renew-deadline": {
+    type: "string",
+    help: "the leader stops (exit 1) when it cannot renew for this long (default 30s)",
+  },
+  "leader-elect-retry-period": {
+    type: "string",
+    help: "how often the Lease is renewed, or tried by a standby (default 10s)",
+  },
+  "metrics-addr": {
+    type: "string",
+    help: "serve /metrics, /healthz and /readyz over HTTP on HOST:PORT, e.g. " +
+      "127.0.0.1:10255 (default: off)",
+  },
   help: { type: "boolean", short: "h", help: "show this help" },
   version: { type: "boolean", help: "print the version" },
 } as const;
@@ -184,6 +216,26 @@ function matching(flag: FlagName, pattern: RegExp, expected: string, maxLength: 
   });
 }
 
+function hostPort(flag: FlagName) {
+  return z.string().transform((text, ctx) => {
+    const match = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(text);
+    const hostname = match?.[1] ?? match?.[2];
+    const port = Number(match?.[3]);
+    if (!match || hostname === undefined || isIP(hostname) === 0 || port > 65535) {
+      ctx.addIssue({
+        code: "custom",
+        message: flagError(
+          flag,
+          "an IP address and a port like 127.0.0.1:10255 or [::1]:10255",
+          text,
+        ),
+      });
+      return z.NEVER;
+    }
+    return { hostname, port };
+  });
+}
+
 function ipAddress(flag: FlagName) {
   return z.string().refine((text) => isIP(text) !== 0, {
     error: (issue) => flagError(flag, "an IPv4 or IPv6 address", issue.input),
@@ -232,6 +284,30 @@ export const agentConfigSchema = z.object({
   kubeApiQps: positiveNumber("kube-api-qps").default(50),
   kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(100),
   installCrds: z.boolean().default(false),
+  lockDir: z.string().min(1, { error: "--lock-dir: expected a folder, found an empty value" }),
+  leaderElection: z.object({
+    enabled: oneOf("leader-elect", ["true", "false"] as const).default("true")
+      .transform((text) => text === "true"),
+    namespace: matching(
+      "leader-elect-resource-namespace",
+      /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+      "a namespace name (a-z, 0-9, '-')",
+      63,
+    ).default("kube-node-lease"),
+    leaseDurationMs: duration("leader-elect-lease-duration", 1000).default(40_000),
+    renewDeadlineMs: duration("leader-elect-renew-deadline", 1000).default(30_000),
+    retryPeriodMs: duration("leader-elect-retry-period", 100).default(10_000),
+  }).refine(
+    (election) =>
+      election.leaseDurationMs > election.renewDeadlineMs &&
+      election.renewDeadlineMs > 1.2 * election.retryPeriodMs,
+    {
+      error: "--leader-elect-lease-duration, --leader-elect-renew-deadline and " +
+        "--leader-elect-retry-period: expected lease duration > renew deadline > " +
+        "1.2 × retry period",
+    },
+  ),
+  metricsAddress: hostPort("metrics-addr").optional(),
 });
 
 /** The agent's typed configuration. */
@@ -248,6 +324,28 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /**
+ * The default of `--lock-dir`: the service's runtime folder under systemd
+ * (`$RUNTIME_DIRECTORY`), the user's (`$XDG_RUNTIME_DIR/vkedge`), `/run/vkedge` for root
+ * (cron), else `/tmp/vkedge-<uid>`.
+ */
+export function defaultLockDir(
+  env: Record<string, string | undefined>,
+  uid: number | null,
+): string {
+  const systemd = nonEmpty(env.RUNTIME_DIRECTORY)?.split(":")[0];
+  if (systemd !== undefined) return systemd;
+  const user = nonEmpty(env.XDG_RUNTIME_DIR);
+  if (user !== undefined) return `${user}/vkedge`;
+  return uid === 0 ? "/run/vkedge" : `${nonEmpty(env.TMPDIR) ?? "/tmp"}/vkedge-${uid ?? "user"}`;
+}
+
+/** Options of {@linkcode parseCommandLine}. */
+export interface ParseOptions {
+  /** The user id the default `--lock-dir` depends on (default `Deno.uid()`). */
+  uid?: number | null;
+}
+
+/**
  * Parses flags with their environment fallbacks (`DEFAULT_NODE_NAME`,
  * `KUBECONFIG`, `VKUBELET_POD_IP`, `VKUBELET_TAINT_KEY/VALUE/EFFECT`,
  * `KUBELET_PORT`) into a validated configuration; throws ConfigError naming
@@ -256,7 +354,9 @@ function nonEmpty(value: string | undefined): string | undefined {
 export function parseCommandLine(
   args: string[],
   env: Record<string, string | undefined>,
+  options: ParseOptions = {},
 ): Command {
+  if (args[0] === "version") return { kind: "version" };
   let values: Partial<Record<FlagName, string | boolean>>;
   try {
     const options = Object.fromEntries(
@@ -305,6 +405,15 @@ export function parseCommandLine(
     kubeApiQps: str("kube-api-qps"),
     kubeApiBurst: str("kube-api-burst"),
     installCrds: values["install-crds"] === true,
+    lockDir: str("lock-dir") ?? defaultLockDir(env, options.uid ?? Deno.uid()),
+    leaderElection: {
+      enabled: str("leader-elect"),
+      namespace: str("leader-elect-resource-namespace"),
+      leaseDurationMs: str("leader-elect-lease-duration"),
+      renewDeadlineMs: str("leader-elect-renew-deadline"),
+      retryPeriodMs: str("leader-elect-retry-period"),
+    },
+    metricsAddress: str("metrics-addr"),
   };
   const parsed = agentConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -319,6 +428,7 @@ export function usage(providers: readonly string[]): string {
     "vkedge — a virtual kubelet: runs the pods bound to its Node through a provider",
     "",
     "Usage: vkedge --provider=NAME [flags]",
+    "       vkedge version                                                      (as --version)",
     "       vkedge vm start|stop|restart|snapshot|restore|migrate NAME [flags]   ('vkedge vm --help')",
     "",
     "Flags ([$VAR] is the environment fallback):",
@@ -331,6 +441,64 @@ export function usage(providers: readonly string[]): string {
   }));
   const width = Math.max(...entries.map((entry) => entry.left.length));
   for (const { left, help } of entries) lines.push(`${left.padEnd(width)}  ${help}`);
-  lines.push("", "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad input.");
+  lines.push(
+    "",
+    "Exit status: 0 after SIGTERM/SIGINT or when this node's agent already runs on this host,",
+    "1 on a runtime failure or a lost leader election, 2 on bad input.",
+  );
   return lines.join("\n");
+}
+
+function address(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/**
+ * The effective settings as one line of `flag=value` words, for the start-up log. It
+ * holds no secrets: the configuration names files, never their contents.
+ */
+export function describeSettings(config: AgentConfig): string {
+  const election = config.leaderElection;
+  const words: [string, string | number | boolean][] = [
+    ["kubelet-api", address(config.address, config.kubeletPort)],
+    [
+      "metrics-addr",
+      config.metricsAddress === undefined
+        ? "off"
+        : address(config.metricsAddress.hostname, config.metricsAddress.port),
+    ],
+    ["provider-config", config.providerConfigFile ?? "none"],
+    ["os", config.operatingSystem],
+    ["node-ip", config.nodeIp ?? "auto"],
+    [
+      "taint",
+      config.taint.enabled
+        ? `${config.taint.key}=${config.taint.value ?? config.provider}:${config.taint.effect}`
+        : "none",
+    ],
+    ["pod-sync-workers", config.podSyncWorkers],
+    ["full-resync-period", formatDuration(config.fullResyncPeriodMs)],
+    ["node-status-update-frequency", formatDuration(config.nodeStatusUpdateMs)],
+    ["provider-ping-interval", formatDuration(config.providerPingIntervalMs)],
+    ["startup-timeout", formatDuration(config.startupTimeoutMs)],
+    ["kube-api-qps", config.kubeApiQps],
+    ["kube-api-burst", config.kubeApiBurst],
+    ["lock-dir", config.lockDir],
+    ["leader-elect", election.enabled],
+  ];
+  if (election.enabled) {
+    words.push(
+      ["leader-elect-resource-namespace", election.namespace],
+      ["leader-elect-lease-duration", formatDuration(election.leaseDurationMs)],
+      ["leader-elect-renew-deadline", formatDuration(election.renewDeadlineMs)],
+      ["leader-elect-retry-period", formatDuration(election.retryPeriodMs)],
+    );
+  }
+  words.push(
+    ["anonymous-auth", config.anonymousAuth],
+    ["install-crds", config.installCrds],
+    ["log-level", config.logLevel],
+    ["log-format", config.logFormat],
+  );
+  return words.map(([name, value]) => `${name}=${value}`).join(" ");
 }

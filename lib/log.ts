@@ -46,8 +46,11 @@ function placeholderNames(rawMessage: string | TemplateStringsArray): string[] {
   return [...rawMessage.matchAll(/\{([^{}]+)\}/g)].map((match) => match[1].trim());
 }
 
-function redactRecord(record: LogRecord): LogRecord {
-  const properties = redactSecrets(record.properties) as Record<string, unknown>;
+function redactRecord(record: LogRecord, context: Record<string, unknown>): LogRecord {
+  const properties = redactSecrets({ ...context, ...record.properties }) as Record<
+    string,
+    unknown
+  >;
   const names = placeholderNames(record.rawMessage);
   // Odd elements of `message` are the values substituted for the placeholders.
   const message = record.message.map((part, i) => {
@@ -57,26 +60,39 @@ function redactRecord(record: LogRecord): LogRecord {
   return { ...record, properties, message };
 }
 
+/** Options of {@linkcode redactingSink}. */
+export interface SinkOptions {
+  /**
+   * Properties every record carries (such as `node`), under the record's own: JSON lines
+   * show them, text lines do not repeat them.
+   */
+  context?: Record<string, unknown>;
+}
+
 /** A sink that writes formatted, redacted records synchronously to `write`. */
 export function redactingSink(
   format: LogFormat,
   write: (line: string) => void,
+  options: SinkOptions = {},
 ): Sink {
   const formatter = format === "json"
     ? getJsonLinesFormatter({ properties: "nest:fields" })
     : getTextFormatter({ timestamp: "date-time-timezone", category: "." });
-  return (record: LogRecord) => write(formatter(redactRecord(record)));
+  const context = options.context ?? {};
+  return (record: LogRecord) => write(formatter(redactRecord(record, context)));
 }
 
 /** Configures the `vkedge` loggers once at start-up. */
-export function setupLogging(options: { level: LogLevel; format: LogFormat }): void {
+export function setupLogging(
+  options: { level: LogLevel; format: LogFormat; context?: Record<string, unknown> },
+): void {
   const encoder = new TextEncoder();
   configureSync({
     reset: true,
     sinks: {
       stderr: redactingSink(options.format, (line) => {
         Deno.stderr.writeSync(encoder.encode(line));
-      }),
+      }, { context: options.context }),
     },
     loggers: [
       { category: ["vkedge"], lowestLevel: options.level, sinks: ["stderr"] },

@@ -1,5 +1,10 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../_harness/assert.ts";
-import { ConfigError, parseCommandLine } from "../../lib/config.ts";
+import {
+  ConfigError,
+  defaultLockDir,
+  describeSettings,
+  parseCommandLine,
+} from "../../lib/config.ts";
 import { formatDuration, parseDuration } from "../../lib/duration.ts";
 
 Deno.test("flags fall back to the upstream environment variables", () => {
@@ -94,4 +99,80 @@ Deno.test("streaming flags: the kubelet's 4h idle and 30s creation timeouts, Web
     error.message,
     '--stream-idle-timeout: expected a duration like 30s or 1m, found "soon"',
   );
+});
+
+Deno.test("single instance and metrics flags: defaults, and the version subcommand", () => {
+  const command = parseCommandLine(["--provider=mock"], {}, { uid: 1000 });
+  if (command.kind !== "run") throw new Error("expected a run command");
+  assertEquals(command.config.lockDir, "/tmp/vkedge-1000");
+  assertEquals(command.config.leaderElection, {
+    enabled: true,
+    namespace: "kube-node-lease",
+    leaseDurationMs: 40_000,
+    renewDeadlineMs: 30_000,
+    retryPeriodMs: 10_000,
+  });
+  assertEquals(command.config.metricsAddress, undefined);
+  assertEquals(parseCommandLine(["version"], {}), { kind: "version" });
+  const set = parseCommandLine([
+    "--provider=mock",
+    "--leader-elect=false",
+    "--metrics-addr=[::1]:10255",
+    "--lock-dir=/var/run/x",
+  ], {});
+  if (set.kind !== "run") throw new Error("expected a run command");
+  assertEquals(set.config.leaderElection.enabled, false);
+  assertEquals(set.config.metricsAddress, { hostname: "::1", port: 10255 });
+  assertEquals(set.config.lockDir, "/var/run/x");
+});
+
+Deno.test("the default lock folder: systemd's runtime folder, the user's, /run for root, else /tmp", () => {
+  assertEquals(defaultLockDir({ RUNTIME_DIRECTORY: "/run/vkedge" }, 0), "/run/vkedge");
+  assertEquals(
+    defaultLockDir({ XDG_RUNTIME_DIR: "/run/user/1000" }, 1000),
+    "/run/user/1000/vkedge",
+  );
+  assertEquals(defaultLockDir({}, 0), "/run/vkedge");
+  assertEquals(defaultLockDir({}, 1000), "/tmp/vkedge-1000");
+});
+
+Deno.test("bad single instance and metrics flags are refused naming the flag", () => {
+  assertThrows(
+    () => parseCommandLine(["--provider=mock", "--metrics-addr=localhost"], {}),
+    ConfigError,
+    "--metrics-addr: expected an IP address and a port like 127.0.0.1:10255",
+  );
+  assertThrows(
+    () => parseCommandLine(["--provider=mock", "--leader-elect=maybe"], {}),
+    ConfigError,
+    "--leader-elect: expected one of true, false",
+  );
+  assertThrows(
+    () => parseCommandLine(["--provider=mock", "--leader-elect-renew-deadline=50s"], {}),
+    ConfigError,
+    "expected lease duration > renew deadline > 1.2 × retry period",
+  );
+});
+
+Deno.test("the settings line names every effective setting and no secret", () => {
+  const command = parseCommandLine(["--provider=zstack", "--provider-config=/etc/p.yaml"], {}, {
+    uid: 0,
+  });
+  if (command.kind !== "run") throw new Error("expected a run command");
+  const line = describeSettings(command.config);
+  for (
+    const word of [
+      "kubelet-api=0.0.0.0:10250",
+      "metrics-addr=off",
+      "provider-config=/etc/p.yaml",
+      "pod-sync-workers=10",
+      "kube-api-qps=50",
+      "lock-dir=/run/vkedge",
+      "leader-elect=true",
+      "leader-elect-lease-duration=40s",
+      "taint=virtual-kubelet.io/provider=zstack:NoSchedule",
+    ]
+  ) {
+    assertStringIncludes(line, word);
+  }
 });

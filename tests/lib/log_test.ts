@@ -48,3 +48,24 @@ for (const format of ["text", "json"] as const) {
     }
   });
 }
+
+Deno.test("json log lines carry the context (the node) and the record's own keys (the pod)", () => {
+  const lines: string[] = [];
+  configureSync({
+    reset: true,
+    sinks: {
+      mem: redactingSink("json", (line) => lines.push(line), { context: { node: "edge-1" } }),
+    },
+    loggers: [{ category: ["vkedge"], lowestLevel: "info", sinks: ["mem"] }],
+  });
+  try {
+    getLogger(["vkedge", "pods"]).info("pod {pod} created in provider {provider}", {
+      pod: "default/web",
+      provider: "mock",
+    });
+  } finally {
+    resetSync();
+  }
+  const fields = JSON.parse(lines[0]).fields;
+  assertEquals(fields, { node: "edge-1", pod: "default/web", provider: "mock" });
+});
