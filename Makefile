@@ -10,7 +10,7 @@ DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
 CP_BIN := $(CURDIR)/.local/control-plane-bin
 CLUSTER_DIR := $(CURDIR)/.local/cluster
 
-.PHONY: help setup deno deps control-plane vcsim conformance fmt-check lint check test bundle compile demo bench cluster-up cluster-down clean
+.PHONY: help setup deno deps control-plane vcsim conformance fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -46,11 +46,14 @@ check: deps
 test: setup fmt-check lint check ## fmt, lint, type check, then every test (bundled agent, fresh control plane)
 	$(DENO) run -A tests/run.ts
 
-bundle: deps ## single-file agent at dist/vkedge.js
-	$(DENO) bundle -o dist/vkedge.js mod.ts
+bundle: deps ## single-file agent at dist/vkedge.js (deno run -A dist/vkedge.js), commit stamped in
+	$(DENO) run -A scripts/build.ts bundle
 
-compile: deps ## single binary at dist/vkedge (needs the denort runtime: network, or DENORT_BIN)
-	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) compile -A --output dist/vkedge mod.ts
+dist: deps ## one executable per Linux target, dist/vkedge-linux-{x86_64,aarch64}: the pinned Deno + the bundle, runs offline
+	$(DENO) run -A scripts/build.ts dist --deno-version=$(DENO_VERSION)
+
+compile: deps ## single binary at dist/vkedge (needs the denort runtime: Deno's download server, or DENORT_BIN)
+	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) run -A scripts/build.ts compile
 
 demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
