@@ -12,13 +12,8 @@ import { getLogger } from "@logtape/logtape";
 import { ConfigError, describeSettings, parseCommandLine, usage } from "./lib/config.ts";
 import type { AgentConfig } from "./lib/config.ts";
 import { setupLogging } from "./lib/log.ts";
-import {
-  type ClientConfig,
-  KubeClient,
-  KubeConfigError,
-  loadClientConfig,
-} from "./lib/kube/mod.ts";
-import { isInvalidInput, type ProviderModule } from "./lib/provider.ts";
+import { KubeClient, KubeConfigError, loadClientConfig } from "./lib/kube/mod.ts";
+import { isInvalidInput, type Provider, type ProviderModule } from "./lib/provider.ts";
 import { runAgent } from "./lib/agent.ts";
 import { EventRecorder } from "./lib/events.ts";
 import { versionLine } from "./lib/version.ts";
@@ -96,55 +91,47 @@ function serverForLog(server: string): string {
 /** What the node's agent needs once this process may drive the node. */
 interface DriveOptions {
   config: AgentConfig;
-  module: ProviderModule;
-  rawProviderConfig: unknown;
-  clientConfig: ClientConfig;
+  client: KubeClient;
+  events: EventRecorder;
+  provider: Provider;
+  nodeIp: string;
   onReady: () => void;
 }
 
-/** Creates the client and the provider and runs the agent until `signal` aborts. */
+/** Runs the agent until `signal` aborts; a start-up failure becomes an exit with status 1. */
 async function driveNode(options: DriveOptions, signal: AbortSignal): Promise<void> {
-  const { config } = options;
-  const nodeIp = config.nodeIp ?? defaultNodeIp(config.address);
-  const client = new KubeClient(options.clientConfig, {
-    qps: config.kubeApiQps,
-    burst: config.kubeApiBurst,
-  });
-  const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
   try {
-    let provider;
-    try {
-      provider = await options.module.create({
-        nodeName: config.nodeName,
-        operatingSystem: config.operatingSystem,
-        internalIp: nodeIp,
-        daemonPort: config.kubeletPort,
-        config: options.rawProviderConfig,
-        signal,
-        recordEvent: (pod, type, reason, message) => events.record(pod, type, reason, message),
-      });
-    } catch (error) {
-      throw new ExitError(
-        `provider ${config.provider}: ${errorMessage(error)}`,
-        isInvalidInput(error) ? EXIT_BAD_INPUT : 1,
-      );
-    }
-    try {
-      await runAgent(
-        { config, client, provider, nodeIp, events, onReady: options.onReady },
-        signal,
-      );
-    } catch (error) {
-      if (!signal.aborted) throw new ExitError(errorMessage(error), 1);
-    }
-    // A clean stop ends the provider's backend session (the zstack provider logs out).
-    await provider.close?.().catch((error) => {
-      getLogger(["vkedge", "agent"]).debug("provider close failed: {error}", {
-        error: errorMessage(error),
-      });
+    await runAgent(options, signal);
+  } catch (error) {
+    if (!signal.aborted) throw new ExitError(errorMessage(error), 1);
+  }
+}
+
+/**
+ * Creates the provider, which validates its configuration: a bad one stops the agent at
+ * once, before it waits for the leader election. Providers do no work until asked.
+ */
+async function createProvider(
+  config: AgentConfig,
+  options: { module: ProviderModule; raw: unknown; nodeIp: string; events: EventRecorder },
+  signal: AbortSignal,
+): Promise<Provider> {
+  try {
+    return await options.module.create({
+      nodeName: config.nodeName,
+      operatingSystem: config.operatingSystem,
+      internalIp: options.nodeIp,
+      daemonPort: config.kubeletPort,
+      config: options.raw,
+      signal,
+      recordEvent: (pod, type, reason, message) =>
+        options.events.record(pod, type, reason, message),
     });
-  } finally {
-    client.close();
+  } catch (error) {
+    fail(
+      `provider ${config.provider}: ${errorMessage(error)}`,
+      isInvalidInput(error) ? EXIT_BAD_INPUT : 1,
+    );
   }
 }
 
@@ -166,18 +153,6 @@ async function main(): Promise<void> {
     return;
   }
   const config = command.config;
-  // One agent per node on this host: a second start (from cron) leaves at once.
-  let locked;
-  try {
-    locked = await acquireHostLock(config.lockDir, config.nodeName);
-  } catch (error) {
-    fail(errorMessage(error), EXIT_BAD_INPUT);
-  }
-  if (!locked.acquired) {
-    console.error(`vkedge: ${alreadyRunningMessage(config.nodeName, locked)}`);
-    Deno.exit(0);
-  }
-  const hostLock = locked.lock;
 
   const stop = new AbortController();
   const onSignal = (signal: Deno.Signal) => {
@@ -211,6 +186,19 @@ async function main(): Promise<void> {
     }
     fail(message, message.startsWith("unknown provider") ? EXIT_BAD_INPUT : 1);
   }
+  // One agent per node on this host: a second start (from cron) leaves at once, after
+  // bad input was reported.
+  let locked;
+  try {
+    locked = await acquireHostLock(config.lockDir, config.nodeName);
+  } catch (error) {
+    fail(errorMessage(error), EXIT_BAD_INPUT);
+  }
+  if (!locked.acquired) {
+    console.error(`vkedge: ${alreadyRunningMessage(config.nodeName, locked)}`);
+    Deno.exit(0);
+  }
+  const hostLock = locked.lock;
   setupLogging({
     level: config.logLevel,
     format: config.logFormat,
@@ -245,14 +233,20 @@ async function main(): Promise<void> {
       fail(errorMessage(error), 1);
     }
   }
+  const nodeIp = config.nodeIp ?? defaultNodeIp(config.address);
+  const client = new KubeClient(clientConfig, {
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
+  });
+  const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
+  const provider = await createProvider(config, {
+    module,
+    raw: rawProviderConfig,
+    nodeIp,
+    events,
+  }, stop.signal);
   const drive = (signal: AbortSignal) =>
-    driveNode({
-      config,
-      module,
-      rawProviderConfig,
-      clientConfig,
-      onReady: () => (ready = true),
-    }, signal);
+    driveNode({ config, client, events, provider, nodeIp, onReady: () => (ready = true) }, signal);
   try {
     if (!config.leaderElection.enabled) {
       await drive(stop.signal);
@@ -262,12 +256,31 @@ async function main(): Promise<void> {
         identity,
         deadHolder: hostLock.previous?.identity,
       });
-      elector = setup.elector;
+      const election = setup.elector;
+      elector = election;
       await hostLock.write(identity);
+      // --startup-timeout also ends the wait for a Lease the API server never answered
+      // about; a standby that sees a live holder waits as long as it takes.
+      const unreachable = new AbortController();
+      const timer = config.startupTimeoutMs > 0
+        ? setTimeout(() => {
+          if (!election.isLeader && election.holder === undefined) unreachable.abort();
+        }, config.startupTimeoutMs)
+        : undefined;
       try {
-        await runAsLeader(elector, drive, stop.signal);
+        await runAsLeader(election, drive, AbortSignal.any([stop.signal, unreachable.signal]));
       } finally {
+        clearTimeout(timer);
         setup.client.close();
+      }
+      if (unreachable.signal.aborted && !stop.signal.aborted) {
+        fail(
+          `not ready within --startup-timeout=${config.startupTimeoutMs / 1000}s: cannot ` +
+            `take the lease ${election.leaseKey} at ${serverForLog(clientConfig.server)}: ${
+              election.lastError ?? "no answer"
+            }`,
+          1,
+        );
       }
     }
   } catch (error) {
@@ -280,6 +293,11 @@ async function main(): Promise<void> {
     }
     fail(errorMessage(error), 1);
   }
+  // A clean stop ends the provider's backend session (the zstack provider logs out).
+  await provider.close?.().catch((error) => {
+    log.debug("provider close failed: {error}", { error: errorMessage(error) });
+  });
+  client.close();
   log.info("stopped");
 }
 

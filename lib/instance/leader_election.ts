@@ -109,6 +109,7 @@ export class LeaderElector {
   #leading = false;
   #lastRenewAt = 0;
   #lastHolder: string | undefined;
+  #lastError: string | undefined;
 
   /** An elector over `leases`, which is bound to the Lease's namespace. */
   constructor(leases: LeaseAccess, options: LeaderElectorOptions) {
@@ -138,6 +139,11 @@ export class LeaderElector {
     return this.#lastHolder;
   }
 
+  /** Why the last attempt could not ask the API server, if it could not. */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
   /**
    * One attempt: renews a Lease this process holds, creates a missing one, or takes one
    * whose holder left it (released, expired on this process's clock, or dead). Resolves
@@ -147,9 +153,11 @@ export class LeaderElector {
   async tryAcquireOrRenew(signal?: AbortSignal): Promise<boolean> {
     try {
       const held = await this.#attempt(signal);
+      this.#lastError = undefined;
       renewals.inc({ outcome: held ? "success" : "held_by_other" });
       return held;
     } catch (error) {
+      this.#lastError = errorMessage(error);
       renewals.inc({ outcome: "error" });
       throw error;
     }

@@ -74,6 +74,9 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentProce
     `--node-ip=${address}`,
     `--kubelet-port=${kubeletPort}`,
     "--log-level=debug",
+    // One lock folder per test control plane: agents of other runs on this machine never
+    // meet, and a restarted agent finds its predecessor's lock (extraArgs may override).
+    `--lock-dir=${c.dir}/agent-locks`,
   ];
   if (options.providerConfig !== undefined) {
     const file = `${dir}/provider.json`;

@@ -6,13 +6,21 @@
 import { assertEquals, assertStringIncludes } from "../_harness/assert.ts";
 import { agentEntry } from "../_harness/agent.ts";
 
+const lockDir = Deno.makeTempDirSync({ prefix: "vkedge-cli-locks-" });
+
 async function runAgentCli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", agentEntry(), ...args],
-    env: { NO_COLOR: "1", KUBECONFIG: "/nonexistent/kubeconfig", ...env },
+    // A lock folder of its own, so that runs beside this one never meet on node "vkedge".
+    env: {
+      NO_COLOR: "1",
+      KUBECONFIG: "/nonexistent/kubeconfig",
+      RUNTIME_DIRECTORY: lockDir,
+      ...env,
+    },
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();

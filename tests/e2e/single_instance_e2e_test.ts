@@ -9,6 +9,7 @@
 import type { Lease } from "kubernetes-types/coordination/v1.d.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_harness/assert.ts";
 import {
+  cluster,
   freshNamespace,
   kubectl,
   kubectlJson,
@@ -68,7 +69,7 @@ Deno.test("a second start for the same node on the same host exits 0 at once wit
         `--nodename=${nodeName}`,
         `--kubelet-port=${freePort()}`,
         `--lock-dir=${lockDir}`,
-        "--kubeconfig=/nonexistent/not-even-read",
+        `--kubeconfig=${(await cluster()).kubeconfig}`,
       ],
       env: { NO_COLOR: "1" },
       stdin: "null",
