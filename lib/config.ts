@@ -468,6 +468,7 @@ export function describeSettings(config: AgentConfig): string {
         : address(config.metricsAddress.hostname, config.metricsAddress.port),
     ],
     ["provider-config", config.providerConfigFile ?? "none"],
+    ["kubeconfig", config.kubeconfig ?? "default"],
     ["os", config.operatingSystem],
     ["node-ip", config.nodeIp ?? "auto"],
     [
@@ -495,7 +496,12 @@ export function describeSettings(config: AgentConfig): string {
     );
   }
   words.push(
+    ["tls-cert", config.tls.certFile ?? "self-signed"],
+    ["client-ca", config.tls.clientCaFile ?? "published"],
     ["anonymous-auth", config.anonymousAuth],
+    ["stream-idle-timeout", formatDuration(config.streamIdleTimeoutMs)],
+    ["stream-creation-timeout", formatDuration(config.streamCreationTimeoutMs)],
+    ["extend-websockets-to-kubelet", config.extendWebSocketsToKubelet],
     ["install-crds", config.installCrds],
     ["log-level", config.logLevel],
     ["log-format", config.logFormat],
