@@ -168,19 +168,23 @@ Deno.test("a leader whose Lease is taken from it stops driving the node and exit
   const agent = await startAgent({ nodeName, extraArgs: [`--lock-dir=${lockDir}`, ...ELECTION] });
   try {
     await waitForNodeReady(agent);
-    const lease = await kubectlJson<Lease>([
-      "get",
-      "lease",
-      `vkedge-${nodeName}`,
-      "-n",
-      "kube-node-lease",
-    ]);
-    await kubectl(["replace", "-f", "-"], {
-      stdin: JSON.stringify({
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: "another-host_1_00000000" },
-      }),
-    });
+    // Another holder writes the Lease; the leader renews every second, so retry on conflict.
+    await waitFor("the Lease taken by another holder", async () => {
+      const lease = await kubectlJson<Lease>([
+        "get",
+        "lease",
+        `vkedge-${nodeName}`,
+        "-n",
+        "kube-node-lease",
+      ]);
+      const replaced = await kubectlResult(["replace", "-f", "-"], {
+        stdin: JSON.stringify({
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: "another-host_1_00000000" },
+        }),
+      });
+      return replaced.code === 0;
+    }, { timeoutMs: 10_000, intervalMs: 100 });
     const code = await Promise.race([
       agent.child.status.then((s) => s.code),
       new Promise<string>((resolve) => setTimeout(() => resolve("still running"), 15_000)),
