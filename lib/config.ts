@@ -121,7 +121,8 @@ const FLAGS = {
   },
   "leader-elect-renew-deadline": {
     type: "string",
-    help: "the leader stops (exit 1) when it cannot renew for this long (default 30s)",
+    help:
+      "how long one lease renewal may take (default 30s); the leader steps down only when another holds the lease",
   },
   "leader-elect-retry-period": {
     type: "string",

@@ -313,33 +313,50 @@ export class LeaderElector {
 
   /**
    * Renews every retry period while leading. Resolves when `signal` aborts; rejects with
-   * {@linkcode LeadershipLostError} as soon as another holder has the Lease, or when no
-   * renewal succeeded for the renew deadline.
+   * {@linkcode LeadershipLostError} as soon as the API server says another holder has the
+   * Lease. A renewal that fails because the API server cannot be reached is retried for as
+   * long as it takes, without stepping down: an agent must ride out API server outages of
+   * any length (it exits only when it learns it lost), and while the API server is away
+   * nobody else can take the Lease either.
    */
   async renewWhileLeading(signal: AbortSignal): Promise<void> {
     const { retryPeriodMs, renewDeadlineMs } = this.#options;
-    let lastError = "";
+    let warnedLate = false;
     while (!signal.aborted) {
-      const deadline = this.#lastRenewAt + renewDeadlineMs;
-      await abortableSleep(Math.max(0, Math.min(retryPeriodMs, deadline - this.#now())), signal);
+      await abortableSleep(retryPeriodMs, signal);
       if (signal.aborted) return;
-      const left = deadline - this.#now();
-      if (left <= 0) this.#lost(`not renewed for ${renewDeadlineMs / 1000}s${lastError}`);
       let held: boolean;
       try {
-        held = await this.tryAcquireOrRenew(AbortSignal.any([signal, AbortSignal.timeout(left)]));
-        lastError = "";
+        held = await this.tryAcquireOrRenew(
+          AbortSignal.any([signal, AbortSignal.timeout(renewDeadlineMs)]),
+        );
       } catch (error) {
         if (signal.aborted) return;
-        lastError = ` (last error: ${errorMessage(error)})`;
-        this.#log.warn("cannot renew the lease {lease}: {error}; {seconds}s left", {
-          lease: this.leaseKey,
-          error: errorMessage(error),
-          seconds: Math.max(0, Math.round((deadline - this.#now()) / 1000)),
-        });
+        const late = this.#now() - this.#lastRenewAt > renewDeadlineMs;
+        if (late && !warnedLate) {
+          warnedLate = true;
+          this.#log.warn(
+            "the lease {lease} was not renewed for {seconds}s ({error}); going on as the holder and retrying every {retry}s: it is stepped down from only when the API server says someone else holds it",
+            {
+              lease: this.leaseKey,
+              seconds: Math.round((this.#now() - this.#lastRenewAt) / 1000),
+              error: errorMessage(error),
+              retry: retryPeriodMs / 1000,
+            },
+          );
+        } else if (!late) {
+          this.#log.warn("cannot renew the lease {lease}: {error}; retrying", {
+            lease: this.leaseKey,
+            error: errorMessage(error),
+          });
+        }
         continue;
       }
       if (!held) this.#lost(`now held by ${this.#lastHolder ?? "someone else"}`);
+      if (warnedLate) {
+        warnedLate = false;
+        this.#log.info("the lease {lease} is renewed again", { lease: this.leaseKey });
+      }
     }
   }
 
