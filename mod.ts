@@ -275,10 +275,12 @@ async function main(): Promise<void> {
       }
       if (unreachable.signal.aborted && !stop.signal.aborted) {
         fail(
-          `not ready within --startup-timeout=${config.startupTimeoutMs / 1000}s: cannot ` +
-            `take the lease ${election.leaseKey} at ${serverForLog(clientConfig.server)}: ${
+          `not ready within --startup-timeout=${config.startupTimeoutMs / 1000}s: the API ` +
+            `server ${
+              serverForLog(clientConfig.server)
+            } is unavailable (cannot take the lease ${election.leaseKey}: ${
               election.lastError ?? "no answer"
-            }`,
+            })`,
           1,
         );
       }
