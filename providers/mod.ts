@@ -10,6 +10,7 @@ import type { ProviderModule } from "../lib/provider.ts";
 
 const registry: Record<string, () => Promise<{ default: ProviderModule }>> = {
   mock: () => import("./mock/mod.ts"),
+  swarm: () => import("./swarm/mod.ts"),
   vsphere: () => import("./vsphere/mod.ts"),
   zstack: () => import("./zstack/mod.ts"),
 };
