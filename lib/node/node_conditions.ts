@@ -6,7 +6,8 @@
  * health is a condition of its own, `ProviderAvailable` (False with the reason: the IaaS
  * unreachable, or refusing our credentials), which the node controller pairs with a
  * `NoSchedule` taint so nothing new lands meanwhile. The pressure conditions come from the
- * provider when it reports them; each keeps its last transition time.
+ * provider when it reports them, and so do conditions of the provider's own types (such as
+ * the swarm provider's `SwarmNodesReady`); each keeps its last transition time.
  *
  * @module
  */
@@ -46,7 +47,7 @@ function capitalized(name: string): string {
 export interface NodeHealth {
   /** Why the provider's last ping failed, or undefined when it answered. */
   pingError?: Error;
-  /** Conditions the provider reported (pressure only; Ready is never taken from it). */
+  /** Conditions the provider reported (pressure and its own types; never Ready). */
   providerConditions?: NodeCondition[];
 }
 
@@ -111,9 +112,13 @@ export class NodeConditions {
     const stamp = formatTime(now);
     let readyChanged: string | undefined;
     let providerChanged: string | undefined;
-    const conditions = OWN_CONDITIONS.map((type) => {
-      // A provider may report pressure conditions; Ready is always the agent's.
-      const base = type !== "Ready" && fromProvider.has(type) ? fromProvider.get(type)! : own[type];
+    const owned = new Set<string>(OWN_CONDITIONS);
+    const providerTypes = [...fromProvider.keys()].filter((type) => !owned.has(type)).sort();
+    const conditions = [...OWN_CONDITIONS, ...providerTypes].map((type) => {
+      // A provider may report pressure conditions and its own; Ready is always the agent's.
+      const base = type !== "Ready" && fromProvider.has(type)
+        ? fromProvider.get(type)!
+        : own[type as (typeof OWN_CONDITIONS)[number]];
       const previous = this.#transitions.get(type);
       const status = base.status;
       if (!previous || previous.status !== status) {

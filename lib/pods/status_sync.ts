@@ -20,6 +20,14 @@ export const PROVIDER_FAILED = "ProviderFailed";
 /** Reasons of statuses the controller itself wrote, replaced once the provider runs the pod. */
 const OWN_REASONS = new Set([PROVIDER_FAILED, "CreateContainerConfigError"]);
 
+/**
+ * A list for a strategic-merge patch that replaces the object's list instead of merging
+ * into it by key (`$patch: replace`), when `list` is set.
+ */
+function replacedList(field: string, list: unknown[] | undefined): Record<string, unknown[]> {
+  return list === undefined ? {} : { [field]: [{ $patch: "replace" }, ...list] };
+}
+
 /** Writes the provider's latest report of `key` to the API object, if it differs. */
 export async function syncPodStatus(
   context: PodContext,
@@ -49,6 +57,9 @@ export async function syncPodStatus(
             reason: condition.reason ?? null,
             message: condition.message ?? null,
           })),
+          // IP lists merge by ip: replace them, or a changed IP would be added to the old one.
+          ...replacedList("podIPs", status.podIPs),
+          ...replacedList("hostIPs", status.hostIPs),
         },
       },
       { type: "strategic", signal },

@@ -29,7 +29,7 @@ import {
   versionSchema,
 } from "./api_types.ts";
 import type { HijackedStream } from "./transport.ts";
-import { EngineTransport, type EngineTransportOptions } from "./transport.ts";
+import { chunksUntil, EngineTransport, type EngineTransportOptions } from "./transport.ts";
 
 /** Engine list filters: each key ORs its values, keys AND. */
 export type Filters = Record<string, string[]>;
@@ -220,7 +220,7 @@ export class EngineClient {
     });
     let buffered = "";
     const lines = response.body!.pipeThrough(new TextDecoderStream());
-    for await (const text of lines) {
+    for await (const text of chunksUntil(lines, signal)) {
       buffered += text;
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {

@@ -71,6 +71,11 @@ export async function taskLogStream(
     );
   }
   const reader = upstream.getReader();
+  const stopped = new Promise<ReadableStreamReadResult<Uint8Array>>((resolve) => {
+    const done = () => resolve({ done: true, value: undefined });
+    if (upstreamSignal.aborted) done();
+    else upstreamSignal.addEventListener("abort", done, { once: true });
+  });
   const frames = new FrameDecoder();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
@@ -111,10 +116,12 @@ export async function taskLogStream(
         if (remaining <= 0) return finish(controller);
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
-          chunk = await reader.read();
+          // An abort does not always end a pending read of the body: race it.
+          chunk = await Promise.race([reader.read(), stopped]);
         } catch {
-          chunk = { done: true, value: undefined }; // aborted: the task ended or the client left
+          chunk = { done: true, value: undefined }; // the task ended or the client left
         }
+        if (chunk.done) reader.cancel().catch(() => undefined);
         if (chunk.done) return finish(controller);
         const decoded = tty ? [{ stream: 1, bytes: chunk.value }] : frames.push(chunk.value);
         let wrote = false;

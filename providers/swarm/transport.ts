@@ -66,6 +66,31 @@ export interface HijackedStream {
   close(): void;
 }
 
+/**
+ * The chunks of `stream` until it ends or `signal` aborts: an abort does not always end a
+ * pending read of a fetch body, so each read is raced with it.
+ */
+export async function* chunksUntil<T>(
+  stream: ReadableStream<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T> {
+  const reader = stream.getReader();
+  const aborted = new Promise<ReadableStreamReadResult<T>>((resolve) => {
+    const done = () => resolve({ done: true, value: undefined });
+    if (signal.aborted) done();
+    else signal.addEventListener("abort", done, { once: true });
+  });
+  try {
+    while (true) {
+      const chunk = await Promise.race([reader.read(), aborted]);
+      if (chunk.done) return;
+      yield chunk.value;
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}
+
 /** Query string of `query`, without undefined values. */
 export function queryString(query: EngineRequest["query"]): string {
   const params = new URLSearchParams();
