@@ -10,7 +10,7 @@ DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
 CP_BIN := $(CURDIR)/.local/control-plane-bin
 CLUSTER_DIR := $(CURDIR)/.local/cluster
 
-.PHONY: help setup deno deps control-plane vcsim conformance fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
+.PHONY: help setup deno deps control-plane vcsim conformance swarm-deps fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -32,7 +32,10 @@ conformance: ## download and compile virtual-kubelet's published e2e suite (test
 vcsim: ## build (or reuse) the vSphere simulator launcher over govmomi's simulator (tests/vcsim)
 	bash tests/vcsim/build.sh
 
-setup: deps control-plane vcsim conformance ## everything the tests need
+swarm-deps: ## Debian's docker.io, busybox-static and iptables for the swarm provider's tests (when missing)
+	bash tests/_harness/install_swarm_deps.sh
+
+setup: deps control-plane vcsim conformance swarm-deps ## everything the tests need
 
 fmt-check: deno
 	$(DENO) fmt --check
@@ -58,11 +61,12 @@ compile: deps ## single binary at dist/vkedge (needs the denort runtime: Deno's 
 demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up vcsim ## pod creation → Running for 1, 10, 100 pods, mock and zstack, 1 and 20 vsphere; the agent's watches; port-forward MiB/s (figures in the README)
+bench: deps cluster-up vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock and zstack, 1 and 20 vsphere, 20 on a real Swarm; the agent's watches; port-forward MiB/s (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
 	$(DENO) run -A bench/zstack_pod_startup.ts
 	$(DENO) run -A bench/vsphere_pod_startup.ts
+	$(DENO) run -A bench/swarm_pod_startup.ts
 	$(DENO) run -A bench/port_forward_throughput.ts
 
 cluster-up: deno control-plane ## start the local control plane in the background

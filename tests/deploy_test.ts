@@ -7,6 +7,7 @@ import { parseCommandLine } from "../lib/config.ts";
 import { parseMockConfig } from "../providers/mock/config.ts";
 import { parseZStackConfig } from "../providers/zstack/config.ts";
 import { parseVsphereConfig } from "../providers/vsphere/config.ts";
+import { parseSwarmConfig } from "../providers/swarm/config.ts";
 import { crdManifests } from "../lib/vm/crd_install.ts";
 
 function flagsOf(commandLine: string): string[] {
@@ -45,6 +46,16 @@ Deno.test("deploy/vsphere-provider.yaml is a valid vsphere provider config", asy
   );
   assertEquals(config.endpoint, "https://vcenter.example/sdk");
   assertEquals(config.placement.cluster, "DC0_C0");
+});
+
+Deno.test("deploy/swarm-provider.yaml is a valid swarm provider config", async () => {
+  const config = parseSwarmConfig(
+    parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/swarm-provider.yaml`)),
+  );
+  assertEquals([config.endpoint.text, config.clusterName], [
+    "unix:///var/run/docker.sock",
+    "edge-prod",
+  ]);
 });
 
 Deno.test("deploy/crds/ holds exactly the CRDs of lib/vm/crds.ts ('deno task crds' writes them)", async () => {

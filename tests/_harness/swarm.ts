@@ -197,14 +197,12 @@ export async function startSwarm(options: StartSwarmOptions): Promise<SwarmDaemo
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    for (const stream of [daemon.stdout, daemon.stderr]) {
-      const file = await Deno.open(`${dir}/dockerd.log`, {
-        write: true,
-        create: true,
-        append: true,
-      });
-      void stream.pipeTo(file.writable).catch(() => undefined);
-    }
+    const log = await Deno.open(`${dir}/dockerd.log`, { write: true, create: true, append: true });
+    const copies = [daemon.stdout, daemon.stderr].map((stream) =>
+      stream.pipeTo(new WritableStream({ write: (chunk) => void log.writeSync(chunk) }))
+        .catch(() => undefined)
+    );
+    void Promise.all(copies).finally(() => log.close());
     await waitUntil("dockerd to answer /_ping", async () => {
       const response = await api("/_ping");
       await response.body?.cancel();
