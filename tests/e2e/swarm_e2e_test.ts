@@ -196,12 +196,6 @@ Deno.test("swarm: pods as Swarm services on a real dockerd, through kubectl", as
 
     await t.step("kubectl exec -- cat /etc/hostname", async () => {
       const result = await kubectlResult(["exec", "-n", ns, "web", "--", "cat", "/etc/hostname"]);
-      if (result.stderr.includes("streaming protocols are not implemented")) {
-        console.log(
-          "skipped: this kubelet API answers exec with 'streaming protocols are not implemented' (the streaming work has not landed); the provider's exec is tested in tests/providers/swarm",
-        );
-        return;
-      }
       assertEquals([result.code, result.stdout], [0, "web\n"], result.stderr);
     });
 

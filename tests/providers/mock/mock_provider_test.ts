@@ -501,7 +501,7 @@ Deno.test("stats and metrics cover every running container with monotonic cpu an
 });
 
 Deno.test("the registry loads the mock module and names the known providers otherwise", async () => {
-  assert.deepEqual(knownProviders(), ["mock", "vsphere", "zstack"]);
+  assert.deepEqual(knownProviders(), ["mock", "swarm", "vsphere", "zstack"]);
   const module = await loadProvider("mock");
   assert.equal(module, mockModule);
   const provider = await module.create({
