@@ -59,6 +59,7 @@ export {
   watchWithResume,
 } from "./watch.ts";
 export { metaKey, type ReplaceDiff, splitMetaKey, Store } from "./store.ts";
+export { OwnWrites } from "./own_writes.ts";
 export {
   type ListerWatcher,
   Reflector,

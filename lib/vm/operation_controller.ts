@@ -12,6 +12,7 @@ import {
   type Informer,
   KubeConflictError,
   KubeNotFoundError,
+  OwnWrites,
   type ResourceDescriptor,
   runWorkers,
   type SharedInformerFactory,
@@ -96,9 +97,13 @@ export class OperationController<T extends OperationObject> implements Controlle
     const keyOf = (object: { metadata?: ObjectMeta }) =>
       `${object.metadata?.namespace}/${object.metadata?.name}`;
     const queue = this.#queue;
+    // A reconcile must never act on a version its own writes replaced (a restore would be
+    // reverted twice): the watch brings the newer one and queues the key again.
+    const writes = new OwnWrites();
     objects.addHandlers({
       onAdd: (object) => queue.add(keyOf(object)),
       onUpdate: (_old, object) => queue.add(keyOf(object)),
+      onDelete: (object) => writes.forget(keyOf(object)),
     });
     const onVm = (vm: VirtualMachine) => {
       for (const object of objects.store.list()) {
@@ -115,19 +120,25 @@ export class OperationController<T extends OperationObject> implements Controlle
       store: objects.store,
       vms: vms.store,
       requeue: (key, delayMs) => queue.addAfter(key, delayMs),
-      writeStatus: async (object, status, s) =>
-        await runtime.client.resource<T>(this.#definition.descriptor, object.metadata!.namespace)
-          .updateStatus({ ...object, status }, { signal: s }),
+      writeStatus: async (object, status, s) => {
+        const written = await runtime.client
+          .resource<T>(this.#definition.descriptor, object.metadata!.namespace)
+          .updateStatus({ ...object, status }, { signal: s });
+        writes.replaced(keyOf(object), object);
+        return written;
+      },
       setFinalizer: async (object, name, present, s) => {
         const finalizers = (object.metadata?.finalizers ?? []).filter((f) => f !== name);
         if (present) finalizers.push(name);
         try {
-          return await runtime.client.resource<T>(
+          const written = await runtime.client.resource<T>(
             this.#definition.descriptor,
             object.metadata!.namespace,
           ).patch(object.metadata!.name!, {
             metadata: { finalizers, resourceVersion: object.metadata!.resourceVersion },
           }, { type: "merge", signal: s });
+          writes.replaced(keyOf(object), object);
+          return written;
         } catch (error) {
           if (error instanceof KubeNotFoundError) return object;
           throw error;
@@ -137,6 +148,10 @@ export class OperationController<T extends OperationObject> implements Controlle
     await Promise.all([
       runWorkers(queue, async (key, s) => {
         const object = objects.store.get(key);
+        if (object && writes.isStale(key, object)) {
+          queue.addAfter(key, 1000); // the watch's event for the newer version usually comes first
+          return;
+        }
         try {
           if (object) await this.#definition.reconcile(context, object, s);
         } catch (error) {

@@ -18,6 +18,8 @@ import {
   KubeAlreadyExistsError,
   KubeConflictError,
   KubeNotFoundError,
+  metaKey,
+  OwnWrites,
   PODS,
   runWorkers,
   type SharedInformerFactory,
@@ -75,6 +77,8 @@ export class VirtualMachineController implements Controller {
   readonly #options: VirtualMachineControllerOptions;
   readonly #queue = new WorkQueue({ name: "virtual-machines", maxDelayMs: 2 * 60_000 });
   readonly #readiness = readiness();
+  /** Versions this controller's own writes replaced: never acted on from the cache. */
+  readonly #writes = new OwnWrites();
   #vms: Informer<VirtualMachine> | undefined;
 
   /** A controller over `runtime`, asking `informers` for the VirtualMachine cache. */
@@ -106,7 +110,10 @@ export class VirtualMachineController implements Controller {
     vms.addHandlers({
       onAdd: (vm) => this.#queue.add(keyOf(vm)),
       onUpdate: (_old, vm) => this.#queue.add(keyOf(vm)),
-      onDelete: (vm) => this.#queue.add(keyOf(vm)),
+      onDelete: (vm) => {
+        this.#writes.forget(keyOf(vm));
+        this.#queue.add(keyOf(vm));
+      },
     });
     const onPod = (pod: Pod) => {
       if (pod.metadata?.ownerReferences?.some((owner) => owner.kind === "VirtualMachine")) {
@@ -155,6 +162,10 @@ export class VirtualMachineController implements Controller {
     const runtime = this.#runtime;
     let vm = this.#vms?.store.get(key);
     if (!vm) return;
+    if (this.#writes.isStale(key, vm)) {
+      this.#queue.addAfter(key, 1000); // the watch's event for the newer version usually comes first
+      return;
+    }
     const node = servingNode(vm);
     if (node !== undefined && node !== runtime.nodeName) return;
     const parsed = virtualMachineSpecSchema.safeParse(vm.spec ?? {});
@@ -421,7 +432,7 @@ export class VirtualMachineController implements Controller {
   async #ensureFinalizer(vm: VirtualMachine, signal: AbortSignal): Promise<VirtualMachine> {
     const finalizers = vm.metadata?.finalizers ?? [];
     if (finalizers.includes(VM_FINALIZER)) return vm;
-    return await this.#runtime.client.resource<VirtualMachine>(
+    const written = await this.#runtime.client.resource<VirtualMachine>(
       VIRTUAL_MACHINES,
       vm.metadata!.namespace,
     ).patch(vm.metadata!.name!, {
@@ -430,6 +441,8 @@ export class VirtualMachineController implements Controller {
         resourceVersion: vm.metadata!.resourceVersion,
       },
     }, { type: "merge", signal });
+    this.#writes.replaced(metaKey(vm), vm);
+    return written;
   }
 
   /** Deletion: the VM-Pod goes (and with it the VM), then the finalizer. */
@@ -488,9 +501,11 @@ export class VirtualMachineController implements Controller {
   ): Promise<VirtualMachine> {
     const current = virtualMachineStatusSchema.safeParse(vm.status ?? {});
     if (current.success && canonicalJson(current.data) === canonicalJson(status)) return vm;
-    return await this.#runtime.client.resource<VirtualMachine>(
+    const written = await this.#runtime.client.resource<VirtualMachine>(
       VIRTUAL_MACHINES,
       vm.metadata!.namespace,
     ).updateStatus({ ...vm, status }, { signal });
+    this.#writes.replaced(metaKey(vm), vm);
+    return written;
   }
 }

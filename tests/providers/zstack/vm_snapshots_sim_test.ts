@@ -16,6 +16,15 @@ import {
 import type { ZStackClient } from "../../../providers/zstack/client.ts";
 import { podOf, providerFor, signal, withSimulator } from "./_sim_harness.ts";
 
+/** Resolves once `condition` holds, looking every 5 ms: no test here depends on timing. */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function vmUuidOf(pod: Pod): string {
   return pod.metadata!.uid!.replaceAll("-", "");
 }
@@ -112,7 +121,9 @@ Deno.test("a snapshot create interrupted mid-job and repeated while the job runs
         { name: "nightly" },
         crash.signal,
       );
-      setTimeout(() => crash.abort(new Error("agent killed")), 150);
+      // Killed while the job runs.
+      await until(() => sim.snapshots().length === 1);
+      crash.abort(new Error("agent killed"));
       await assertRejects(() => interrupted);
       assertEquals(sim.snapshots().map((s) => s.status), ["Creating"]);
       const taken = await provider.createVirtualMachineSnapshot(pod, { name: "nightly" }, signal);
@@ -123,7 +134,7 @@ Deno.test("a snapshot create interrupted mid-job and repeated while the job runs
     } finally {
       harness.stop.abort();
     }
-  }, { jobDurationMs: 20, transitionMs: 500 });
+  }, { jobDurationMs: 20, transitionMs: 3000 });
 });
 
 Deno.test("a snapshot create interrupted while its job waits in the VM's queue and repeated yields one snapshot", async () => {
@@ -139,7 +150,7 @@ Deno.test("a snapshot create interrupted while its job waits in the VM's queue a
         schema: emptyReplySchema,
         signal,
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => sim.vms()[0].state === "Rebooting");
       sim.resetStats();
       const crash = new AbortController();
       const interrupted = provider.createVirtualMachineSnapshot(
@@ -147,7 +158,10 @@ Deno.test("a snapshot create interrupted while its job waits in the VM's queue a
         { name: "queued" },
         crash.signal,
       );
-      setTimeout(() => crash.abort(new Error("agent killed")), 100);
+      // Killed once the job is submitted, while it still waits behind the reboot.
+      await until(() => (sim.stats().apis.CreateVolumeSnapshot ?? 0) === 1);
+      assertEquals(sim.vms()[0].state, "Rebooting", "the reboot still holds the VM's queue");
+      crash.abort(new Error("agent killed"));
       await assertRejects(() => interrupted);
       assertEquals(sim.snapshots(), []);
       const taken = await provider.createVirtualMachineSnapshot(pod, { name: "queued" }, signal);
@@ -158,7 +172,7 @@ Deno.test("a snapshot create interrupted while its job waits in the VM's queue a
     } finally {
       harness.stop.abort();
     }
-  }, { vmBootMs: 400 });
+  }, { vmBootMs: 3000 });
 });
 
 Deno.test("snapshot names must be usable and unknown snapshot ids are NotFoundError naming the VM's snapshots", async () => {
