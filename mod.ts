@@ -12,7 +12,12 @@ import { getLogger } from "@logtape/logtape";
 import { ConfigError, describeSettings, parseCommandLine, usage } from "./lib/config.ts";
 import type { AgentConfig } from "./lib/config.ts";
 import { setupLogging } from "./lib/log.ts";
-import { KubeClient, KubeConfigError, loadClientConfig } from "./lib/kube/mod.ts";
+import {
+  KubeClient,
+  KubeConfigError,
+  loadClientConfig,
+  SharedInformerFactory,
+} from "./lib/kube/mod.ts";
 import { isInvalidInput, type Provider, type ProviderModule } from "./lib/provider.ts";
 import { runAgent } from "./lib/agent.ts";
 import { EventRecorder } from "./lib/events.ts";
@@ -30,6 +35,7 @@ import {
   runAsLeader,
 } from "./lib/instance/mod.ts";
 import { type AgentReadiness, serveMetrics } from "./lib/metrics/mod.ts";
+import { informerClusterReader } from "./lib/pods/cluster_reader.ts";
 
 const EXIT_BAD_INPUT = 2;
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -95,6 +101,8 @@ interface DriveOptions {
   events: EventRecorder;
   provider: Provider;
   nodeIp: string;
+  /** The agent's shared informers (the provider's view of the cluster reads them too). */
+  informers: SharedInformerFactory;
   onReady: () => void;
 }
 
@@ -113,7 +121,13 @@ async function driveNode(options: DriveOptions, signal: AbortSignal): Promise<vo
  */
 async function createProvider(
   config: AgentConfig,
-  options: { module: ProviderModule; raw: unknown; nodeIp: string; events: EventRecorder },
+  options: {
+    module: ProviderModule;
+    raw: unknown;
+    nodeIp: string;
+    events: EventRecorder;
+    informers: SharedInformerFactory;
+  },
   signal: AbortSignal,
 ): Promise<Provider> {
   try {
@@ -126,6 +140,7 @@ async function createProvider(
       signal,
       recordEvent: (pod, type, reason, message) =>
         options.events.record(pod, type, reason, message),
+      cluster: informerClusterReader(options.informers, config.nodeName),
     });
   } catch (error) {
     fail(
@@ -239,14 +254,20 @@ async function main(): Promise<void> {
     burst: config.kubeApiBurst,
   });
   const events = new EventRecorder(client, { component: "vkedge", host: config.nodeName });
+  // One factory for the agent and the provider's view of the cluster: no second watch.
+  const informers = new SharedInformerFactory(client);
   const provider = await createProvider(config, {
     module,
     raw: rawProviderConfig,
     nodeIp,
     events,
+    informers,
   }, stop.signal);
   const drive = (signal: AbortSignal) =>
-    driveNode({ config, client, events, provider, nodeIp, onReady: () => (ready = true) }, signal);
+    driveNode(
+      { config, client, events, provider, nodeIp, informers, onReady: () => (ready = true) },
+      signal,
+    );
   try {
     if (!config.leaderElection.enabled) {
       await drive(stop.signal);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Node, Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
+import type { ConfigMap, Node, Pod, PodStatus, Secret } from "kubernetes-types/core/v1.d.ts";
 
 export * from "./provider_capabilities.ts";
 export * from "./provider_errors.ts";
@@ -97,6 +97,39 @@ export interface ProviderCreateOptions {
    * provider observed); never blocks, never throws.
    */
   recordEvent?: PodEventRecorder;
+  /**
+   * Read access to the node's own cluster (its pods as the API server has them, ConfigMaps,
+   * Secrets), for a provider that must copy what pods reference to its backend.
+   */
+  cluster?: ClusterReader;
+}
+
+/** A ConfigMap or Secret of the node's cluster that was added, changed or deleted. */
+export interface ClusterObjectChange {
+  /** Which kind of object. */
+  kind: "ConfigMap" | "Secret";
+  /** Its namespace. */
+  namespace: string;
+  /** Its name. */
+  name: string;
+}
+
+/**
+ * What a provider may read of the cluster its node belongs to, from the agent's own caches
+ * (the informers the pod controller reads), as upstream virtual-kubelet hands providers its
+ * resource manager. Reading adds no request and no watch.
+ */
+export interface ClusterReader {
+  /** The pod bound to this node as the API server has it (env unresolved), or `undefined`. */
+  getPod(namespace: string, name: string): Pod | undefined;
+  /** The ConfigMap `namespace/name`, or `undefined`. */
+  getConfigMap(namespace: string, name: string): ConfigMap | undefined;
+  /** The Secret `namespace/name`, or `undefined`. */
+  getSecret(namespace: string, name: string): Secret | undefined;
+  /** Resolves true once the caches hold the cluster's objects, false if `signal` aborts first. */
+  waitForSync(signal: AbortSignal): Promise<boolean>;
+  /** Calls `callback` on every change of a ConfigMap or Secret until `signal` aborts. */
+  onChange(signal: AbortSignal, callback: (change: ClusterObjectChange) => void): void;
 }
 
 /** Records an event about a pod: Normal or Warning, a CamelCase reason, a message. */

@@ -12,7 +12,9 @@
  * - `workloadUid`: the identity a VM-Pod's backend resource is keyed by, which outlives
  *   the pod object;
  * - small helpers every provider wants: error text, canonical JSON, sleeps, times,
- *   quantities, QoS class, resource metrics from a stats summary.
+ *   quantities, QoS class, resource metrics from a stats summary;
+ * - the agent's Kubernetes client (`KubeClient`, kubeconfig loading, informers, typed
+ *   errors), for a provider whose backend is itself a cluster.
  *
  * The kit imports only from `lib/`; it never imports a provider.
  *
@@ -57,3 +59,32 @@ export { parseQuantity, quantityMilliValue, quantityValue } from "../quantity.ts
 export { resourceMetricsFromSummary } from "../kubelet_api/resource_metrics.ts";
 export type * from "../stats_types.ts";
 export { counter, gauge, histogram } from "../metrics/mod.ts";
+export {
+  type ClientConfig,
+  CONFIG_MAPS,
+  Informer,
+  type InformerHandlers,
+  KubeAlreadyExistsError,
+  KubeApiError,
+  KubeBadRequestError,
+  KubeClient,
+  type KubeClientOptions,
+  KubeConfigError,
+  KubeConflictError,
+  KubeForbiddenError,
+  KubeInvalidError,
+  type KubeList,
+  KubeNotFoundError,
+  type KubeObject,
+  KubeTooManyRequestsError,
+  KubeUnauthorizedError,
+  KubeUnavailableError,
+  loadInClusterConfig,
+  loadKubeConfig,
+  NAMESPACES,
+  NODES,
+  PODS,
+  type ResourceDescriptor,
+  SECRETS,
+  type Store,
+} from "../kube/mod.ts";
