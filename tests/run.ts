@@ -11,6 +11,7 @@
  */
 
 import { repoRoot } from "./_harness/cluster.ts";
+import { stopLowerCluster } from "./_harness/lower_cluster.ts";
 
 // Overridable so that several runs (one per work tree or helper) can share a machine.
 const clusterDir = Deno.env.get("VKEDGE_TEST_CLUSTER_DIR") ?? `${repoRoot}/.local/test-cluster`;
@@ -40,7 +41,11 @@ async function main(): Promise<number> {
     return bundled;
   }
   const controlplane = `${bin}/controlplane`;
-  const stop = () => run(controlplane, ["down", "--dir", clusterDir]);
+  // The kubernetes provider's tests start a lower cluster beside it (tests/_harness/lower_cluster.ts).
+  const stop = async () => {
+    await stopLowerCluster(`${clusterDir}-lower`);
+    return await run(controlplane, ["down", "--dir", clusterDir]);
+  };
   const onSignal = async () => {
     await stop();
     Deno.exit(130);
