@@ -8,6 +8,7 @@ import { parseMockConfig } from "../providers/mock/config.ts";
 import { parseZStackConfig } from "../providers/zstack/config.ts";
 import { parseVsphereConfig } from "../providers/vsphere/config.ts";
 import { parseSwarmConfig } from "../providers/swarm/config.ts";
+import { parseKubernetesConfig } from "../providers/kubernetes/config.ts";
 import { crdManifests } from "../lib/vm/crd_install.ts";
 
 function flagsOf(commandLine: string): string[] {
@@ -56,6 +57,14 @@ Deno.test("deploy/swarm-provider.yaml is a valid swarm provider config", async (
     "unix:///var/run/docker.sock",
     "edge-prod",
   ]);
+});
+
+Deno.test("deploy/kubernetes-provider.yaml is a valid kubernetes provider config", async () => {
+  const config = parseKubernetesConfig(
+    parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/kubernetes-provider.yaml`)),
+  );
+  assertEquals(config.namespaces, { prefix: "central-", suffix: "" });
+  assertEquals(config.kubeconfig, "/etc/vkedge/lower.kubeconfig");
 });
 
 Deno.test("deploy/crds/ holds exactly the CRDs of lib/vm/crds.ts ('deno task crds' writes them)", async () => {

@@ -60,7 +60,7 @@ Deno.test("layering: a provider imports of lib/ only the contract and the provid
   });
   assertEquals(describe(bad), []);
   // The check reads real imports: every provider does use the contract.
-  for (const provider of ["mock", "zstack"]) {
+  for (const provider of ["kubernetes", "mock", "zstack"]) {
     const used = imports.some(({ from, to }) =>
       from.startsWith(`providers/${provider}/`) && to === "lib/provider.ts"
     );
