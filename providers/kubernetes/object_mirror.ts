@@ -41,7 +41,10 @@ const log = getLogger(["vkedge", "provider", "kubernetes", "mirror"]);
 const NOT_COPIED_CONFIG_MAPS = new Set(["kube-root-ca.crt"]);
 const NOT_COPIED_SECRET_TYPES = new Set(["kubernetes.io/service-account-token"]);
 
-/** How long an object made for a pod being created is kept without a pod using it. */
+/**
+ * How long an object made for a pod being created is kept without a pod using it (until the
+ * pod shows up below, or a failed create is retried).
+ */
 const PIN_MS = 120_000;
 
 type Kind = ObjectRef["kind"];
@@ -237,7 +240,10 @@ export class ObjectMirror {
       // Let a burst of pod events settle into one pass.
       await sleep(100, signal).catch(() => undefined);
       const wanted = this.#wanted();
-      for (const [key, target] of wanted) this.#targets.set(key, target);
+      for (const [key, target] of wanted) {
+        this.#targets.set(key, target);
+        this.#pinned.delete(key); // a pod uses it now: no longer pinned for its creation
+      }
       const keys = new Set(this.#pending);
       this.#pending.clear();
       if (this.#fullPass) {
