@@ -50,6 +50,45 @@ export const KWOK_TOLERATION = {
   effect: "NoSchedule" as const,
 };
 
+/**
+ * A stage of our own: a Running pod whose Ready condition someone else turned False (the
+ * node-lifecycle controller does so while a node's kubelet is unheard of, as during an API
+ * server outage) is Ready again, as a real kubelet reports it once it is heard again.
+ */
+const POD_READY_AGAIN_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-ready-again
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Running'
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: 'In'
+      values:
+      - 'False'
+    - key: '.status.containerStatuses.[].state.running.startedAt'
+      operator: 'Exists'
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: ContainersReady
+`;
+
 /** Lines every pod's log starts with (the default log file). */
 export const DEFAULT_LOG_LINES = [
   "lower log line one",
@@ -236,6 +275,7 @@ export async function startLowerCluster(dir: string, nodes = 2): Promise<LowerCl
       stages.push(await Deno.readTextFile(`${bins.kwok}/stages/${part}/${entry.name}`));
     }
   }
+  stages.push(POD_READY_AGAIN_STAGE);
   await Deno.writeTextFile(`${dir}/kwok.yaml`, stages.map((s) => `---\n${s}`).join("\n"));
   await lowerKubectl(lower, ["apply", "-f", `${bins.kwok}/crds/`]);
   const names = Array.from({ length: nodes }, (_, i) => `lower-node-${i + 1}`);
