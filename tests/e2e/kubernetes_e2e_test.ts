@@ -81,6 +81,7 @@ Deno.test("kubernetes e2e: a Deployment of 5 runs as 5 lower pods, statuses and 
 });
 
 Deno.test("kubernetes e2e: ConfigMap and Secret env are copied below with their values and removed with the pod", async () => {
+  // The agent reaches the lower cluster with only deploy/kubernetes-lower-rbac.yaml.
   await withKubernetesNode("k8s-config", async (node) => {
     await node.start();
     await kubectl(["create", "configmap", "settings", "-n", node.ns, "--from-literal=color=blue"]);
@@ -171,7 +172,7 @@ Deno.test("kubernetes e2e: ConfigMap and Secret env are copied below with their 
       ]);
       return left.code === 0 && left.stdout.trim() === "";
     }, { timeoutMs: 30_000 });
-  });
+  }, { lowerRbac: true });
 });
 
 Deno.test("kubernetes e2e: a lower pod deleted below or failed by kwok shows in the upper status", async () => {
@@ -321,7 +322,7 @@ Deno.test("kubernetes e2e: kubectl logs -f reads the lower pod's log through bot
     await follow.status;
     await follow.stderr.cancel().catch(() => undefined);
     assertEquals(streamed, "hello from below\na line written later\n");
-  });
+  }, { lowerRbac: true });
 });
 
 Deno.test("kubernetes e2e: kubectl exec runs in the lower pod through both API servers", async () => {

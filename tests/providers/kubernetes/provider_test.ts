@@ -9,10 +9,12 @@ import { waitFor } from "../../_harness/cluster.ts";
 import {
   criLogLine,
   LOWER_NODE_ALLOCATABLE,
+  lowerCluster,
   lowerKubectl,
   lowerKubectlJson,
   lowerKubectlResult,
 } from "../../_harness/lower_cluster.ts";
+import { lowerRbacKubeconfig } from "../../_harness/kubernetes.ts";
 import { backend, upperPod } from "./_backend.ts";
 
 const signal = new AbortController().signal;
@@ -447,6 +449,48 @@ Deno.test("kubernetes provider: an update changes labels and the image below, an
       return view?.metadata?.labels?.tier === "back" &&
         view.spec?.containers[0].image === "busybox:1.37";
     }, { timeoutMs: 10_000 });
+  } finally {
+    await test.close();
+  }
+});
+
+Deno.test("kubernetes provider: the rules of deploy/kubernetes-lower-rbac.yaml are enough to run, exec, read logs and delete", async () => {
+  const lower = await lowerCluster();
+  const kubeconfig = await lowerRbacKubeconfig(
+    lower,
+    await Deno.makeTempFile({ suffix: ".kubeconfig" }),
+  );
+  const test = await backend({ kubeconfig });
+  try {
+    const provider = await test.provider();
+    test.cluster.put({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { namespace: "default", name: "token" },
+      data: { value: btoa("x") },
+    });
+    const pod = upperPod("limited", { nodeName: test.nodeName });
+    pod.spec!.priorityClassName = "no-such-class";
+    pod.spec!.volumes = [{ name: "t", secret: { secretName: "token" } }];
+    await provider.createPod(pod, signal);
+    await running(provider, "limited");
+    const node = await provider.configureNode({ metadata: { name: test.nodeName } }, signal);
+    assert(Number(node.status?.allocatable?.pods) > 0, "nodes readable");
+    const out = collector();
+    const code = await provider.runInContainer(
+      { namespace: "default", pod: "limited", container: "app" },
+      { command: ["echo", "allowed"], streams: { tty: false, stdout: out.stream } },
+      signal,
+    );
+    assertEquals([code, out.text()], [0, "allowed\n"]);
+    const log = await new Response(
+      await provider.getContainerLogs({ namespace: "default", pod: "limited", container: "app" }, {
+        tail: 1,
+      }, signal),
+    ).text();
+    assertEquals(log.endsWith("\n"), true);
+    await provider.deletePod(pod, signal);
+    assertEquals((await provider.getPods(signal)).filter((p) => p.status?.phase === "Running"), []);
   } finally {
     await test.close();
   }
