@@ -10,7 +10,7 @@ DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
 CP_BIN := $(CURDIR)/.local/control-plane-bin
 CLUSTER_DIR := $(CURDIR)/.local/cluster
 
-.PHONY: help setup deno deps control-plane vcsim conformance swarm-deps fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
+.PHONY: help setup deno deps control-plane kwok vcsim conformance swarm-deps fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -26,6 +26,9 @@ deps: deno ## fetch the npm dependencies pinned in deno.lock
 control-plane: ## build (or reuse) the test control plane binaries
 	bash tests/control_plane/build.sh
 
+kwok: ## build (or reuse) kwok, the node and pod simulator of the kubernetes provider's lower cluster
+	bash tests/kwok/build.sh
+
 conformance: ## download and compile virtual-kubelet's published e2e suite (tests/conformance)
 	cd tests/conformance && go test -count=1 -run '^$$' ./... >/dev/null
 
@@ -35,7 +38,7 @@ vcsim: ## build (or reuse) the vSphere simulator launcher over govmomi's simulat
 swarm-deps: ## Debian's docker.io, busybox-static and iptables for the swarm provider's tests (when missing)
 	bash tests/_harness/install_swarm_deps.sh
 
-setup: deps control-plane vcsim conformance swarm-deps ## everything the tests need
+setup: deps control-plane kwok vcsim conformance swarm-deps ## everything the tests need
 
 fmt-check: deno
 	$(DENO) fmt --check
@@ -61,10 +64,11 @@ compile: deps ## single binary at dist/vkedge (needs the denort runtime: Deno's 
 demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock and zstack, 1 and 20 vsphere, 20 on a real Swarm; the agent's watches; port-forward MiB/s (figures in the README)
+bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere, 20 on a real Swarm; the agent's watches; port-forward MiB/s (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
 	$(DENO) run -A bench/zstack_pod_startup.ts
+	$(DENO) run -A bench/kubernetes_pod_startup.ts
 	$(DENO) run -A bench/vsphere_pod_startup.ts
 	$(DENO) run -A bench/swarm_pod_startup.ts
 	$(DENO) run -A bench/port_forward_throughput.ts

@@ -78,10 +78,14 @@ export interface KubernetesProviderOptions extends ProviderRuntimeOptions {
   cluster: ClusterReader;
 }
 
+/** The HTTP client of exec's WebSocket: the lower cluster's CA, client certificate and proxy. */
 function createHttpClient(config: ClientConfig): Deno.HttpClient | undefined {
-  if (config.caPem === undefined && config.certPem === undefined) return undefined;
+  if (
+    config.caPem === undefined && config.certPem === undefined && config.proxyUrl === undefined
+  ) return undefined;
   return Deno.createHttpClient({
     ...(config.caPem === undefined ? {} : { caCerts: [config.caPem] }),
+    ...(config.proxyUrl === undefined ? {} : { proxy: { url: config.proxyUrl } }),
     ...(config.certPem !== undefined && config.keyPem !== undefined
       ? { cert: config.certPem, key: config.keyPem }
       : {}),
@@ -482,7 +486,14 @@ export class KubernetesProvider
         if (error instanceof KubeAlreadyExistsError) {
           return await this.#adoptExisting(key, namespace, name, uid, signal);
         }
-        if (error instanceof KubeNotFoundError) this.#namespaces.forget(namespace);
+        if (error instanceof KubeNotFoundError) {
+          // The namespace was deleted below since it was made: make it again next time.
+          this.#namespaces.forget(namespace);
+          throw new UnavailableError(
+            `create lower pod ${namespace}/${name}: the lower namespace ${namespace} is gone; making it again`,
+            { cause: error },
+          );
+        }
         const failure = toProviderError(error, `create lower pod ${namespace}/${name}`);
         if (!(failure instanceof UnavailableError) || Date.now() > deadline || signal.aborted) {
           throw failure;

@@ -37,6 +37,8 @@ export class LowerNamespaces {
   readonly #client: KubeClient;
   readonly #ownership: Ownership;
   readonly #known = new Set<string>();
+  /** Namespaces being looked up or made now, so that concurrent creates ask once. */
+  readonly #pending = new Map<string, Promise<void>>();
 
   /** Namespaces made through `client`, labelled for `ownership`'s cluster. */
   constructor(client: KubeClient, ownership: Ownership) {
@@ -47,6 +49,15 @@ export class LowerNamespaces {
   /** Makes sure the lower namespace `name` exists. */
   async ensure(name: string, signal: AbortSignal): Promise<void> {
     if (this.#known.has(name)) return;
+    let pending = this.#pending.get(name);
+    if (pending === undefined) {
+      pending = this.#make(name, signal).finally(() => this.#pending.delete(name));
+      this.#pending.set(name, pending);
+    }
+    await pending;
+  }
+
+  async #make(name: string, signal: AbortSignal): Promise<void> {
     const namespaces = this.#client.resource<Namespace>(NAMESPACES);
     try {
       const existing = await namespaces.get(name, { signal });

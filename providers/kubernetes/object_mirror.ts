@@ -17,6 +17,7 @@
 import type { ConfigMap, Secret } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
+  abortableSleep,
   canonicalJson,
   CONFIG_MAPS,
   errorMessage,
@@ -27,7 +28,6 @@ import {
   KubeInvalidError,
   KubeNotFoundError,
   SECRETS,
-  sleep,
 } from "../../lib/provider_kit/mod.ts";
 import { type ClusterReader, UnavailableError } from "../../lib/provider.ts";
 import { toProviderError } from "./errors.ts";
@@ -234,11 +234,11 @@ export class ObjectMirror {
         continue;
       }
       if (!this.#options.pods.informer.hasSynced() || !this.hasSynced()) {
-        await sleep(200, signal).catch(() => undefined);
+        await abortableSleep(200, signal);
         continue;
       }
       // Let a burst of pod events settle into one pass.
-      await sleep(100, signal).catch(() => undefined);
+      await abortableSleep(100, signal);
       const wanted = this.#wanted();
       for (const [key, target] of wanted) {
         this.#targets.set(key, target);

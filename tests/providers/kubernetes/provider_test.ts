@@ -79,6 +79,26 @@ Deno.test("kubernetes provider: exec runs in the lower pod with stdout, stderr, 
     );
     assertEquals(echoed.text(), "got through stdin\n");
 
+    // A terminal, as kubectl exec -it asks for it (kwok needs stdin with a TTY): stdout
+    // carries both streams, and the client's size reaches it.
+    const terminal = collector();
+    async function* sizes() {
+      yield { width: 123, height: 45 };
+    }
+    assertEquals(
+      await provider.runInContainer(ref, {
+        command: ["sh", "-c", "sleep 1; stty size; echo oops >&2"],
+        streams: {
+          tty: true,
+          stdin: new ReadableStream({ start: (controller) => controller.close() }),
+          stdout: terminal.stream,
+          resize: sizes(),
+        },
+      }, signal),
+      0,
+    );
+    assertEquals(terminal.text().replaceAll("\r", ""), "45 123\noops\n");
+
     assertEquals(
       await provider.runInContainer(ref, {
         command: ["no-such-command-here"],
