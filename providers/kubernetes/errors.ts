@@ -2,7 +2,8 @@
  * Errors of the lower cluster's API as the provider contract's typed errors, in one place:
  * a missing object is `NotFoundError`, a taken name `AlreadyExistsError`, a request the
  * lower API server rejects `InvalidInputError` (with its message), an exceeded quota
- * `ResourceExhaustedError`, and everything transient (unreachable, 5xx, 429, a conflict,
+ * `ResourceExhaustedError`, refused credentials `UnauthenticatedError`, and everything
+ * transient (unreachable, 5xx, 429, a conflict,
  * a namespace being deleted, a ServiceAccount not made yet) `UnavailableError`.
  *
  * @module
@@ -14,6 +15,7 @@ import {
   NotFoundError,
   type ProviderError,
   ResourceExhaustedError,
+  UnauthenticatedError,
   UnavailableError,
 } from "../../lib/provider.ts";
 import {
@@ -59,8 +61,8 @@ export function toProviderError(error: unknown, what: string): ProviderError {
     );
   }
   if (error instanceof KubeUnauthorizedError) {
-    return new UnavailableError(
-      `${message} (the lower cluster does not accept the configured credentials)`,
+    return new UnauthenticatedError(
+      `${message} (the lower cluster does not accept the credentials of the configured kubeconfig)`,
       options,
     );
   }

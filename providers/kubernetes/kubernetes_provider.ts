@@ -108,6 +108,7 @@ export class KubernetesProvider
   readonly #httpClient: Deno.HttpClient | undefined;
   readonly #priorityClasses = new Map<string, { exists: boolean; at: number }>();
   readonly #stopped: Promise<void>;
+  readonly #stop = new AbortController();
 
   private constructor(
     config: KubernetesConfig,
@@ -137,7 +138,10 @@ export class KubernetesProvider
     });
     this.#namespaces = new LowerNamespaces(this.#client, ownership);
     this.#httpClient = createHttpClient(this.#client.config);
-    const signal = options.signal ?? new AbortController().signal;
+    const signal = AbortSignal.any([
+      this.#stop.signal,
+      ...(options.signal === undefined ? [] : [options.signal]),
+    ]);
     this.#stopped = Promise.all([
       this.#pods.run(signal),
       this.#nodes.run(signal),
@@ -160,6 +164,12 @@ export class KubernetesProvider
   /** Resolves once every watch stopped (after the signal aborted) and the client is closed. */
   stopped(): Promise<void> {
     return this.#stopped;
+  }
+
+  /** Stops the watches and closes the lower cluster's client; the lower pods keep running. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#stopped;
   }
 
   /** Who owns this provider's lower objects. */

@@ -1,7 +1,8 @@
 /**
  * `--provider=kubernetes` while the lower cluster's API server is down for 60 s (a lower
  * cluster of the test's own, whose kube-apiserver is killed and started again): the upper
- * node turns NotReady with the reason, nothing is deleted on either level, a pod created
+ * node says so (ProviderAvailable False with the reason, tainted NoSchedule, but Ready, so
+ * the control plane evicts nothing), nothing is deleted on either level, a pod created
  * meanwhile waits, and everything recovers once the API is back.
  */
 
@@ -30,7 +31,16 @@ function podOn(name: string, nodeName: string): Pod {
   };
 }
 
-Deno.test("kubernetes e2e: the lower API down for 60 s makes the node NotReady with the reason, deletes nothing, and recovers", async () => {
+async function taints(nodeName: string): Promise<string[]> {
+  const node = await kubectlJson<{ spec?: { taints?: { key: string; effect: string }[] } }>([
+    "get",
+    "node",
+    nodeName,
+  ]);
+  return (node.spec?.taints ?? []).map((taint) => `${taint.key}:${taint.effect}`);
+}
+
+Deno.test("kubernetes e2e: the lower API down for 60 s makes the node say so and taint itself, deletes nothing, and recovers", async () => {
   const dir = `${(await cluster()).dir}-lower-outage-${Deno.pid}`;
   const lower = await startLowerCluster(dir, 1);
   try {
@@ -43,12 +53,18 @@ Deno.test("kubernetes e2e: the lower API down for 60 s makes the node NotReady w
 
       const restart = await stopLowerApiServer(lower);
       const downAt = Date.now();
-      await waitFor("the node NotReady with the reason", async () => {
-        const ready = await nodeCondition(node.nodeName);
-        return ready?.status === "False" && ready.reason === "KubernetesProviderUnreachable";
+      await waitFor("the node saying the provider is unavailable", async () => {
+        const available = await nodeCondition(node.nodeName, "ProviderAvailable");
+        return available?.status === "False" &&
+          available.reason === "KubernetesProviderUnreachable";
       }, { timeoutMs: 45_000, intervalMs: 1000 });
-      const ready = await nodeCondition(node.nodeName);
-      assertStringIncludes(ready?.message ?? "", new URL(lower.server).host);
+      const available = await nodeCondition(node.nodeName, "ProviderAvailable");
+      assertStringIncludes(available?.message ?? "", new URL(lower.server).host);
+      assertEquals((await nodeCondition(node.nodeName))?.status, "True", "Ready: nothing evicted");
+      assert(
+        (await taints(node.nodeName)).includes("vkedge.io/provider-unavailable:NoSchedule"),
+        "tainted NoSchedule",
+      );
       await apply(node.ns, podOn("during", node.nodeName));
       while (Date.now() - downAt < 60_000) {
         const pods = (await kubectlJson<{ items: Pod[] }>(["get", "pods", "-n", node.ns])).items;
@@ -63,8 +79,9 @@ Deno.test("kubernetes e2e: the lower API down for 60 s makes the node NotReady w
       }
       await restart();
 
-      await waitFor("the node Ready again", async () => {
-        return (await nodeCondition(node.nodeName))?.status === "True";
+      await waitFor("the provider available again, the taint gone", async () => {
+        return (await nodeCondition(node.nodeName, "ProviderAvailable"))?.status === "True" &&
+          !(await taints(node.nodeName)).includes("vkedge.io/provider-unavailable:NoSchedule");
       }, { timeoutMs: 90_000, intervalMs: 1000 });
       await waitRunning(node.ns, "during", 90_000);
       const after = await node.lowerPods();

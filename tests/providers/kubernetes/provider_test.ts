@@ -3,7 +3,7 @@
 // upper clusters, pods deleted or failed below, capacity changes, updates.
 
 import type { ConfigMap, Node, Pod, Secret } from "kubernetes-types/core/v1.d.ts";
-import { AlreadyExistsError } from "../../../lib/provider.ts";
+import { AlreadyExistsError, UnauthenticatedError } from "../../../lib/provider.ts";
 import { assert, assertEquals, assertRejects } from "../../_harness/assert.ts";
 import { waitFor } from "../../_harness/cluster.ts";
 import {
@@ -30,6 +30,10 @@ function collector(): { stream: WritableStream<Uint8Array>; text(): string } {
     stream: new WritableStream({ write: (chunk) => void chunks.push(chunk) }),
     text: () => text(chunks),
   };
+}
+
+async function* oneSize(size: { width: number; height: number }) {
+  yield size;
 }
 
 async function running(
@@ -82,9 +86,6 @@ Deno.test("kubernetes provider: exec runs in the lower pod with stdout, stderr, 
     // A terminal, as kubectl exec -it asks for it (kwok needs stdin with a TTY): stdout
     // carries both streams, and the client's size reaches it.
     const terminal = collector();
-    async function* sizes() {
-      yield { width: 123, height: 45 };
-    }
     assertEquals(
       await provider.runInContainer(ref, {
         command: ["sh", "-c", "sleep 1; stty size; echo oops >&2"],
@@ -92,7 +93,7 @@ Deno.test("kubernetes provider: exec runs in the lower pod with stdout, stderr, 
           tty: true,
           stdin: new ReadableStream({ start: (controller) => controller.close() }),
           stdout: terminal.stream,
-          resize: sizes(),
+          resize: oneSize({ width: 123, height: 45 }),
         },
       }, signal),
       0,
@@ -513,5 +514,21 @@ Deno.test("kubernetes provider: the rules of deploy/kubernetes-lower-rbac.yaml a
     assertEquals((await provider.getPods(signal)).filter((p) => p.status?.phase === "Running"), []);
   } finally {
     await test.close();
+  }
+});
+
+Deno.test("kubernetes provider: refused credentials fail the health check as UnauthenticatedError", async () => {
+  const lower = await lowerCluster();
+  const text = await Deno.readTextFile(lower.tokenKubeconfig);
+  const kubeconfig = await Deno.makeTempFile({ suffix: ".kubeconfig" });
+  await Deno.writeTextFile(kubeconfig, text.replace(/token: .*/, "token: not-a-valid-token"));
+  const test = await backend({ kubeconfig });
+  try {
+    const provider = await test.provider();
+    const error = await assertRejects(() => provider.ping(signal), UnauthenticatedError);
+    assert(error.message.includes("does not accept the credentials"), error.message);
+  } finally {
+    await test.close();
+    await Deno.remove(kubeconfig);
   }
 });
