@@ -4,7 +4,7 @@
  * Checked with kubectl on both levels: a Deployment's pods run below with their status
  * and IPs mirrored up; ConfigMaps and Secrets are copied below and removed with the pod;
  * a lower pod deleted or failed below shows up; a kill -9 and restart recreates nothing;
- * `kubectl logs -f` and `kubectl exec` go through both API servers.
+ * `kubectl logs -f` and `kubectl exec` (exit code, stdin) go through both API servers.
  */
 
 import type { ConfigMap, Pod, Secret } from "kubernetes-types/core/v1.d.ts";
@@ -340,12 +340,19 @@ Deno.test("kubernetes e2e: kubectl exec runs in the lower pod through both API s
       "-c",
       "echo from-below; exit 3",
     ]);
-    if (result.stderr.includes("streaming protocols are not implemented")) {
-      // The agent's kubelet API serves exec once the streaming work lands (issue 11);
-      // until then it refuses at once, which lib/kubelet_api's own tests pin.
-      console.log(`skipped: the agent's kubelet API has no exec yet: ${result.stderr.trim()}`);
-      return;
-    }
     assertEquals([result.code, result.stdout], [3, "from-below\n"]);
+    // stdin through both levels (kwok never closes a command's stdin: read one line).
+    const echoed = await kubectlResult([
+      "exec",
+      "-i",
+      "shell",
+      "-n",
+      node.ns,
+      "--",
+      "sh",
+      "-c",
+      'read line; echo "got $line"',
+    ], { stdin: "typed above\n" });
+    assertEquals([echoed.code, echoed.stdout], [0, "got typed above\n"]);
   });
 });
