@@ -501,7 +501,7 @@ Deno.test("stats and metrics cover every running container with monotonic cpu an
 });
 
 Deno.test("the registry loads the mock module and names the known providers otherwise", async () => {
-  assert.deepEqual(knownProviders(), ["mock", "swarm", "vsphere", "zstack"]);
+  assert.deepEqual(knownProviders(), ["kubernetes", "mock", "swarm", "vsphere", "zstack"]);
   const module = await loadProvider("mock");
   assert.equal(module, mockModule);
   const provider = await module.create({
@@ -524,7 +524,10 @@ Deno.test("the registry loads the mock module and names the known providers othe
   assert.ok(hasVirtualMachineSnapshots(provider));
   assert.ok(hasVirtualMachineMigration(provider));
   assert.ok(hasVolumeProvisioner(provider));
-  await assert.rejects(loadProvider("zstak"), /unknown provider "zstak": expected one of "mock"/);
+  await assert.rejects(
+    loadProvider("zstak"),
+    /unknown provider "zstak": expected one of "kubernetes", "mock"/,
+  );
   await assert.rejects(
     module.create({
       nodeName: "n",
