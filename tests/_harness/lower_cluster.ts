@@ -396,40 +396,15 @@ export function lowerCluster(): Promise<LowerCluster> {
   return shared;
 }
 
-/** The pid of the lower cluster's kube-apiserver and its command line. */
-async function apiServerProcess(dir: string): Promise<{ pid: number; args: string[] }> {
-  const plane = JSON.parse(await Deno.readTextFile(`${dir}/cluster.json`)) as {
-    pids: Record<string, number>;
-  };
-  const pid = plane.pids["kube-apiserver"];
-  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-  return { pid, args: cmdline.split("\0").filter((part) => part !== "") };
-}
-
 /**
- * Kills the lower cluster's kube-apiserver (its clients see refused connections) and
- * returns a function that starts it again with the same flags.
+ * Stops the lower cluster's kube-apiserver alone (`controlplane apiserver-stop`: its
+ * clients see refused connections; etcd, the controllers and kwok keep running) and
+ * returns a function that starts it again with the same flags, port and certificates.
  */
 export async function stopLowerApiServer(lower: LowerCluster): Promise<() => Promise<void>> {
-  const { pid, args } = await apiServerProcess(lower.dir);
-  Deno.kill(pid, "SIGKILL");
-  await waitFor("the lower kube-apiserver gone", () => !alive(pid), { timeoutMs: 10_000 });
+  const { controlPlane } = await binaries();
+  await mustRun(`${controlPlane}/controlplane`, ["apiserver-stop", "--dir", lower.dir]);
   return async () => {
-    const quoted = args.map((arg) => `'${arg.replaceAll("'", `'"'"'`)}'`).join(" ");
-    const script =
-      `setsid ${quoted} >>'${lower.dir}/logs/kube-apiserver.log' 2>&1 < /dev/null & echo $!`;
-    const newPid = Number((await mustRun("bash", ["-c", script])).trim());
-    const statePath = `${lower.dir}/cluster.json`;
-    const plane = JSON.parse(await Deno.readTextFile(statePath)) as {
-      pids: Record<string, number>;
-    };
-    plane.pids["kube-apiserver"] = newPid;
-    await Deno.writeTextFile(statePath, JSON.stringify(plane, null, 2));
-    await waitFor("the lower kube-apiserver ready", async () => {
-      const ready = await run("kubectl", ["get", "--raw", "/readyz"], {
-        KUBECONFIG: lower.kubeconfig,
-      });
-      return ready.code === 0;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await mustRun(`${controlPlane}/controlplane`, ["apiserver-start", "--dir", lower.dir]);
   };
 }

@@ -8,7 +8,8 @@
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { assert, assertEquals } from "../_harness/assert.ts";
 import { type AgentProcess, startAgent } from "../_harness/agent.ts";
-import { cluster, kubectl, kubectlResult, repoRoot, waitFor } from "../_harness/cluster.ts";
+import { type Cluster, cluster, kubectl, kubectlResult, waitFor } from "../_harness/cluster.ts";
+import { startPrivateCluster } from "../_harness/private_cluster.ts";
 import { isRunning, PROVIDER_TOLERATION } from "../_harness/pods.ts";
 import {
   KWOK_TOLERATION,
@@ -19,6 +20,7 @@ import {
 
 interface Upper {
   name: string;
+  cluster: Cluster;
   kubeconfig: string;
   agent?: AgentProcess;
 }
@@ -34,25 +36,17 @@ async function podOf(upper: Upper, ns: string, name: string): Promise<Pod | unde
   return result.code === 0 ? JSON.parse(result.stdout) as Pod : undefined;
 }
 
-async function startSecondUpper(dir: string): Promise<Upper> {
-  const bin = `${repoRoot}/.local/control-plane-bin`;
-  const up = await new Deno.Command(`${bin}/controlplane`, {
-    args: ["up", "--dir", dir, "--bin", bin],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (up.code !== 0) {
-    throw new Error(`second control plane: ${new TextDecoder().decode(up.stderr)}`);
-  }
-  return { name: "second", kubeconfig: `${dir}/kubeconfig` };
-}
-
 Deno.test("kubernetes e2e: two upper clusters sharing one lower cluster never touch each other's pods", async () => {
   const lower = await lowerCluster();
   const id = crypto.randomUUID().slice(0, 6);
-  const secondDir = `${(await cluster()).dir}-second-${Deno.pid}`;
-  const first: Upper = { name: `alpha-${id}`, kubeconfig: (await cluster()).kubeconfig };
-  const second: Upper = { ...await startSecondUpper(secondDir), name: `beta-${id}` };
+  const shared = await cluster();
+  const secondPlane = await startPrivateCluster("vkedge-k8s-second-upper");
+  const first: Upper = { name: `alpha-${id}`, cluster: shared, kubeconfig: shared.kubeconfig };
+  const second: Upper = {
+    name: `beta-${id}`,
+    cluster: secondPlane,
+    kubeconfig: secondPlane.kubeconfig,
+  };
   const ns = `twins-${id}`;
   const nodeName = `twin-${id}`;
   const uppers = [first, second];
@@ -75,7 +69,7 @@ Deno.test("kubernetes e2e: two upper clusters sharing one lower cluster never to
           kubeconfig: lower.kubeconfig,
           tolerations: [KWOK_TOLERATION],
         },
-        extraArgs: [`--kubeconfig=${upper.kubeconfig}`],
+        cluster: upper.cluster,
       });
     };
     for (const upper of uppers) await start(upper);
@@ -164,8 +158,6 @@ Deno.test("kubernetes e2e: two upper clusters sharing one lower cluster never to
         "--wait=false",
       ]);
     }
-    await new Deno.Command(`${repoRoot}/.local/control-plane-bin/controlplane`, {
-      args: ["down", "--dir", secondDir],
-    }).output();
+    await secondPlane.down();
   }
 });
