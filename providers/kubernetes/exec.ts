@@ -115,12 +115,13 @@ export async function execInLowerPod(
   const where =
     `exec in ${target.namespace}/${target.pod} (${target.container}) of the lower cluster`;
 
+  const sessionEnded = new AbortController();
   const ended = new Promise<number>((resolve, reject) => {
     const onAbort = () => socket.close();
     signal.addEventListener("abort", onAbort, { once: true });
     socket.onopen = () => {
       opened = true;
-      void pumpInput(socket, options, signal);
+      void pumpInput(socket, options, signal, sessionEnded.signal);
     };
     socket.onmessage = (event) => {
       if (!(event.data instanceof ArrayBuffer) || event.data.byteLength === 0) return;
@@ -142,6 +143,7 @@ export async function execInLowerPod(
       // The close event that follows says what happened.
     };
     socket.onclose = async (event) => {
+      sessionEnded.abort();
       signal.removeEventListener("abort", onAbort);
       try {
         await output;
@@ -176,8 +178,16 @@ export async function execInLowerPod(
   return await ended;
 }
 
-/** Sends the client's input and terminal sizes until they end or the session does. */
-async function pumpInput(socket: WebSocket, options: ExecOptions, signal: AbortSignal) {
+/**
+ * Sends the client's input and terminal sizes until they end or `ended` aborts (the
+ * session is over: input still open is let go of, not read further).
+ */
+async function pumpInput(
+  socket: WebSocket,
+  options: ExecOptions,
+  signal: AbortSignal,
+  ended: AbortSignal,
+) {
   const { streams } = options;
   const send = (channel: number, bytes: Uint8Array) => {
     if (socket.readyState === WebSocket.OPEN) socket.send(framed(channel, bytes));
@@ -197,6 +207,8 @@ async function pumpInput(socket: WebSocket, options: ExecOptions, signal: AbortS
   }
   if (!streams.stdin) return;
   const reader = streams.stdin.getReader();
+  const release = () => void reader.cancel().catch(() => undefined);
+  ended.addEventListener("abort", release, { once: true });
   try {
     while (socket.readyState === WebSocket.OPEN) {
       const { value, done } = await reader.read();
@@ -207,6 +219,7 @@ async function pumpInput(socket: WebSocket, options: ExecOptions, signal: AbortS
   } catch {
     // The client went away.
   } finally {
+    ended.removeEventListener("abort", release);
     reader.releaseLock();
   }
 }

@@ -83,15 +83,17 @@ Deno.test("kubernetes provider: exec runs in the lower pod with stdout, stderr, 
     );
     assertEquals(echoed.text(), "got through stdin\n");
 
-    // A terminal, as kubectl exec -it asks for it (kwok needs stdin with a TTY): stdout
-    // carries both streams, and the client's size reaches it.
+    // A terminal, as kubectl exec -it asks for it (kwok needs stdin with a TTY, open for the
+    // whole session): stdout carries both streams, and the client's size reaches it. The
+    // provider lets go of input still open when the session ends.
     const terminal = collector();
     assertEquals(
       await provider.runInContainer(ref, {
-        command: ["sh", "-c", "sleep 1; stty size; echo oops >&2"],
+        // kwok's terminal drops what a command writes just before it exits: hence the sleeps.
+        command: ["sh", "-c", "sleep 1; stty size; echo oops >&2; sleep 1"],
         streams: {
           tty: true,
-          stdin: new ReadableStream({ start: (controller) => controller.close() }),
+          stdin: new ReadableStream<Uint8Array>(),
           stdout: terminal.stream,
           resize: oneSize({ width: 123, height: 45 }),
         },
