@@ -236,5 +236,6 @@ try {
   await kubectlResult(["delete", "flowschema", FLOW_SCHEMA]);
   kube.close();
   await stopLowerCluster(lowerDir);
+  await Deno.remove(lowerDir, { recursive: true }).catch(() => undefined);
   await Deno.remove(dir, { recursive: true }).catch(() => undefined);
 }

@@ -100,5 +100,6 @@ Deno.test("kubernetes e2e: the lower API down for 60 s makes the node say so and
     }, { lower });
   } finally {
     await stopLowerCluster(dir);
+    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
   }
 });
