@@ -174,6 +174,49 @@ export interface PortForwarder {
   portForward(ref: PodRef, options: PortForwardOptions, signal: AbortSignal): Promise<void>;
 }
 
+/** How to restart a container. */
+export interface RestartOptions {
+  /** Why, in the kubelet's words (`failed liveness probe`, `restart policy Always`), for logs. */
+  reason: string;
+  /**
+   * How long a run that still goes on may take to stop before it is killed (the probe's
+   * or the pod's `terminationGracePeriodSeconds`); the provider's default when absent.
+   */
+  gracePeriodSeconds?: number;
+}
+
+/** Restarts containers: after a liveness or startup probe failure, and as `restartPolicy` asks. */
+export interface ContainerRestarter {
+  /**
+   * Ends the container's current run if it still goes on, starts a new one, and resolves
+   * once it started. From then on the provider's status shows `restartCount` one higher
+   * and the ended run as `lastState.terminated`. `NotFoundError` for an unknown pod or
+   * container, `InvalidInputError` when the container cannot run again.
+   */
+  restartContainer(ref: ContainerRef, options: RestartOptions, signal: AbortSignal): Promise<void>;
+}
+
+/** Where to connect for a probe. */
+export interface DialOptions {
+  /** Port of the pod (1 to 65535). */
+  port: number;
+}
+
+/**
+ * Opens connections to the ports of pods for the agent's `httpGet`, `tcpSocket` and `grpc`
+ * probes, for a provider whose pod IPs the agent cannot dial itself. Without this
+ * capability the agent dials the pod IP (an edge host reaches its VMs' network).
+ */
+export interface PodDialer {
+  /**
+   * A connection to `options.port` of the pod; the agent closes it. `UnavailableError` when
+   * nothing listens there (the probe fails with the message), `NotImplementedError` when the
+   * agent cannot reach this pod's network at all (the probe is unsupported: the agent says
+   * so in an event and never counts it as passed).
+   */
+  dialPod(ref: PodRef, options: DialOptions, signal: AbortSignal): Promise<ByteStream>;
+}
+
 /** Serves the kubelet's `/stats/summary`. */
 export interface StatsSummary {
   /** Returns node and per-pod usage; container counts must match the running containers. */
@@ -399,6 +442,12 @@ export const hasAttachToContainer = capability<AttachToContainer>("attachToConta
 
 /** Tells whether the provider forwards connections to ports of pods. */
 export const hasPortForwarder = capability<PortForwarder>("portForward");
+
+/** Tells whether the provider restarts containers. */
+export const hasContainerRestarter = capability<ContainerRestarter>("restartContainer");
+
+/** Tells whether the provider opens connections to pod ports for probes. */
+export const hasPodDialer = capability<PodDialer>("dialPod");
 
 /** Tells whether the provider serves `/stats/summary`. */
 export const hasStatsSummary = capability<StatsSummary>("getStatsSummary");

@@ -13,6 +13,8 @@ import type { KubeClient, Store, WorkQueue } from "../kube/mod.ts";
 import { isNotFound, type Provider } from "../provider.ts";
 import type { EventRecorder } from "../events.ts";
 import type { EnvSources } from "./env.ts";
+import type { ProbeManager } from "../probes/mod.ts";
+import type { ContainerRestarts } from "./container_restarts.ts";
 
 /** The three queues of the pod controller. */
 export interface PodQueues {
@@ -66,6 +68,10 @@ export interface PodContext {
   retention: WorkloadRetention;
   /** Keys whose last sync failed for want of a ConfigMap or Secret, by namespace. */
   waitingForEnv: Map<string, Set<string>>;
+  /** The probes of the node's pods. */
+  probes: ProbeManager;
+  /** Restarts of ended and unhealthy containers. */
+  restarts: ContainerRestarts;
 }
 
 /** Env sources over the stores of the shared informers. */

@@ -6,6 +6,9 @@
  *   resolve env → provider create/update only when the provider-relevant spec changed;
  * - status path (`status_sync.ts`): provider notifications (or, for a provider without
  *   them, one `getPods` per poll interval) → status queue → patch of `pods/<name>/status`;
+ * - probes (`lib/probes/`) and restarts (`container_restarts.ts`): probe results and the
+ *   restart policy are laid over the provider's status (`effective_status.ts`); a probe
+ *   result that changes queues a status sync, a liveness failure restarts the container;
  * - deletion (`deletion.ts`): provider first, then the API object with a UID precondition;
  * - start-up and periodic reconcile (`startup_reconcile.ts`).
  *
@@ -46,6 +49,8 @@ import { syncPodSpec } from "./spec_sync.ts";
 import { restoreDriftedStatus, syncPodStatus } from "./status_sync.ts";
 import { timedPodSync } from "./sync_metrics.ts";
 import { checkProviderPods, reconcileAtStart } from "./startup_reconcile.ts";
+import { ProbeManager } from "../probes/mod.ts";
+import { ContainerRestarts } from "./container_restarts.ts";
 
 /** Options of {@linkcode PodController}. */
 export interface PodControllerOptions {
@@ -84,6 +89,8 @@ export class PodController implements Controller {
   /** Status changes of a provider without `PodNotifier`, from polling. */
   readonly #polled = new PodStatusReporter();
   readonly #readiness = readiness();
+  /** Aborted when the controller stops: ends the probes and restart timers. */
+  readonly #stopped = new AbortController();
 
   /** A controller for the pods of `options.nodeName`; it asks `deps.informers` for its informers. */
   constructor(deps: PodControllerDeps, options: PodControllerOptions) {
@@ -96,11 +103,34 @@ export class PodController implements Controller {
     const secrets = this.#secrets = deps.informers.informer<Secret>(SECRETS);
     const services = this.#services = deps.informers.informer<Service>(SERVICES);
     const maxDelayMs = options.maxRetryDelayMs ?? 5 * 60_000;
+    const log = getLogger(["vkedge", "pods"]);
+    const status = new WorkQueue({ name: "pod-status", maxDelayMs });
+    const restarts = new ContainerRestarts({
+      provider: deps.provider,
+      events: options.events,
+      log,
+      resync: (key) => status.add(key),
+      signal: this.#stopped.signal,
+    });
+    const probes = new ProbeManager({
+      provider: deps.provider,
+      recordEvent: (pod, type, reason, message) =>
+        options.events.record(pod, type, reason, message),
+      onChange: (key) => status.add(key),
+      onUnhealthy: (unhealthy) => {
+        const reported = this.#context.reported.get(podKey(unhealthy.pod));
+        const current = reported?.status?.containerStatuses?.find((each) =>
+          each.name === unhealthy.container
+        );
+        restarts.unhealthy(unhealthy, current);
+      },
+      signal: this.#stopped.signal,
+    });
     this.#context = {
       client: deps.client,
       provider: deps.provider,
       events: options.events,
-      log: getLogger(["vkedge", "pods"]),
+      log,
       nodeName: options.nodeName,
       pods: this.#pods.store,
       envSources: storeEnvSources({
@@ -110,13 +140,15 @@ export class PodController implements Controller {
       }),
       queues: {
         sync: new WorkQueue({ name: "pod-sync", maxDelayMs }),
-        status: new WorkQueue({ name: "pod-status", maxDelayMs }),
+        status,
         delete: new WorkQueue({ name: "pod-delete", maxDelayMs }),
       },
       applied: new Map(),
       reported: new Map(),
       retention: options.retention ?? NO_RETENTION,
       waitingForEnv: new Map(),
+      probes,
+      restarts,
     };
   }
 
@@ -127,6 +159,8 @@ export class PodController implements Controller {
 
   /** Waits for the informers, reconciles, then runs workers until the signal aborts. */
   async start(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) this.#stopped.abort();
+    else signal.addEventListener("abort", () => this.#stopped.abort(), { once: true });
     const informers = [this.#pods, this.#configMaps, this.#secrets, this.#services];
     for (const informer of informers) {
       if (!(await informer.waitForSync(signal))) return;
@@ -163,14 +197,20 @@ export class PodController implements Controller {
   }
 
   #registerHandlers(): void {
-    const { queues, waitingForEnv } = this.#context;
+    const { queues, waitingForEnv, probes, restarts } = this.#context;
     this.#pods.addHandlers({
       onAdd: (pod) => queues.sync.add(podKey(pod)),
       onUpdate: (oldPod, newPod) => {
         if (oldPod === newPod || podNeedsSync(oldPod, newPod)) queues.sync.add(podKey(newPod));
         if (oldPod !== newPod) restoreDriftedStatus(this.#context, newPod);
+        // The probes read the pod (its IP, its deletion); a pod gone terminal stops them.
+        if (oldPod.status?.phase !== newPod.status?.phase) queues.status.add(podKey(newPod));
       },
-      onDelete: (pod) => queues.sync.add(podKey(pod)),
+      onDelete: (pod) => {
+        queues.sync.add(podKey(pod));
+        probes.remove(pod.metadata?.uid ?? "");
+        restarts.forget(pod.metadata?.uid ?? "");
+      },
     }, { resyncMs: this.#options.resyncMs ?? 60_000 });
     const retryWaiting = (object: { metadata?: { namespace?: string } }) => {
       const namespace = object.metadata?.namespace ?? "";

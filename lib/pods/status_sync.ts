@@ -1,8 +1,10 @@
 /**
- * The status path of the pod controller: what the provider reported becomes the pod's
- * status (a strategic-merge patch of `pods/<name>/status`, only when it differs), and why a
- * pod does not run (a provider failure, a missing ConfigMap or Secret) is written to its
- * status as Pending, or Failed for a final refusal of a `restartPolicy: Never` pod.
+ * The status path of the pod controller: what the provider reported, with what the probes
+ * and the restart policy add (`effective_status.ts`), becomes the pod's status (a
+ * strategic-merge patch of `pods/<name>/status`, only when it differs); containers that
+ * ended are restarted as the policy says (`container_restarts.ts`). Why a pod does not run
+ * (a provider failure, a missing ConfigMap or Secret) is written to its status as Pending,
+ * or Failed for a final refusal of a `restartPolicy: Never` pod.
  *
  * @module
  */
@@ -11,8 +13,10 @@ import type { Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { formatTime, KubeNotFoundError, PODS } from "../kube/mod.ts";
 import { errorMessage } from "../errors.ts";
 import { isTerminal, podKey, statusEqual } from "./compare.ts";
-import { sameWorkload } from "../provider_kit/workload.ts";
+import { sameWorkload, WORKLOAD_UID_ANNOTATION } from "../provider_kit/workload.ts";
 import type { PodContext } from "./context.ts";
+import { effectivePodStatus } from "./effective_status.ts";
+import { VM_POD_LABEL } from "../vm/vm_pod.ts";
 
 /** Why a pod is not running, written to its status after a provider failure. */
 export const PROVIDER_FAILED = "ProviderFailed";
@@ -28,6 +32,33 @@ function replacedList(field: string, list: unknown[] | undefined): Record<string
   return list === undefined ? {} : { [field]: [{ $patch: "replace" }, ...list] };
 }
 
+/**
+ * Whether the pod is a VirtualMachine's VM-Pod, whose containers' ends and restarts its
+ * VirtualMachine's run strategy decides (a stopped VM is a terminated container by design).
+ */
+export function isVmPod(pod: Pod): boolean {
+  return pod.metadata?.annotations?.[WORKLOAD_UID_ANNOTATION] !== undefined ||
+    pod.metadata?.labels?.[VM_POD_LABEL] !== undefined;
+}
+
+/** The status to write for `apiPod` from the provider's `reported` status. */
+function statusToWrite(context: PodContext, apiPod: Pod, reported: PodStatus): PodStatus {
+  const uid = apiPod.metadata?.uid ?? "";
+  const ownsLifecycle = !isVmPod(apiPod);
+  const statuses = reported.containerStatuses ?? [];
+  context.probes.sync(apiPod, statuses);
+  if (ownsLifecycle && !apiPod.metadata?.deletionTimestamp) {
+    context.restarts.apply(apiPod, statuses);
+  }
+  return effectivePodStatus(apiPod, reported, {
+    probes: (container, status) => context.probes.view(uid, container, status),
+    backOff: (status) => context.restarts.backOff(apiPod, status),
+    ended: (container) => context.restarts.ended(apiPod, container),
+    ownsLifecycle,
+    now: new Date(),
+  });
+}
+
 /** Writes the provider's latest report of `key` to the API object, if it differs. */
 export async function syncPodStatus(
   context: PodContext,
@@ -36,11 +67,17 @@ export async function syncPodStatus(
 ): Promise<void> {
   const apiPod = context.pods.get(key);
   const reported = context.reported.get(key);
-  if (!apiPod || !reported?.status || isTerminal(apiPod)) return;
+  if (apiPod && isTerminal(apiPod)) {
+    context.probes.remove(apiPod.metadata?.uid ?? "");
+    context.restarts.forget(apiPod.metadata?.uid ?? "");
+    return;
+  }
+  if (!apiPod || !reported?.status) return;
   // A report for the previous object of the same workload (a re-created VM-Pod) counts.
   if (!sameWorkload(reported, apiPod)) return;
-  if (statusEqual(reported.status, apiPod.status)) return;
-  const status: PodStatus = { ...reported.status };
+  const effective = statusToWrite(context, apiPod, reported.status);
+  if (statusEqual(effective, apiPod.status)) return;
+  const status: PodStatus = { ...effective };
   if (!status.reason) status.reason = undefined;
   try {
     await context.client.resource<Pod>(PODS, apiPod.metadata!.namespace).patchStatus(

@@ -1,11 +1,15 @@
 /**
- * What `kubectl exec` runs in a mock container: a small built-in command set interpreted
- * inside the agent, never the host's shell. `echo [-n]`, `cat` (stdin to stdout), `env`,
- * `hostname`, `pwd`, `sleep N`, `exit N`, `true`, `false`, `stty size` (the terminal size
- * the client last sent) and `sh`: `sh -c SCRIPT` runs commands joined by `;`, `&&`, `||`
- * or newlines, with '…', "…", backslash quoting and `$VAR`/`$?` expansion, and `sh` alone
- * reads such lines from stdin (with a `$ ` prompt on a terminal). Anything else is exit
- * code 127 with a message that lists the built-ins. With a TTY, input is echoed and cooked
+ * What a mock container runs, as its main process (`command` and `args`) and for
+ * `kubectl exec` and exec probes: a small built-in command set interpreted inside the agent,
+ * never the host's shell. `echo [-n]`, `cat` (stdin, or files), `env`, `hostname`, `pwd`,
+ * `sleep N` (or `infinity`), `exit N`, `true`, `false`, `stty size` (the terminal size the
+ * client last sent), `touch`, `rm [-f]`, `test`/`[` (`-e`/`-f` FILE, `=`, `!=`) over the
+ * container's in-memory files (`> FILE` and `>> FILE` write them), and `sh`: `sh -c SCRIPT`
+ * runs commands joined by `;`, `&&`, `||` or newlines, `NAME=value`, `while`/`until`
+ * (at most 100 rounds a second), `for NAME in …` and `if … then … else … fi`, with '…',
+ * "…", backslash quoting and `$VAR`/`$?` expansion; `sh` alone reads such lines from stdin
+ * (with a `$ ` prompt on a terminal). A command named by a path (`/bin/sh`) is its last
+ * part. Anything else is exit code 127 with a message that lists the built-ins. With a TTY, input is echoed and cooked
  * (Enter ends a line, Backspace erases, Ctrl-C interrupts, Ctrl-D ends input) and output
  * newlines become CR LF, as a terminal's line discipline does.
  *
@@ -28,8 +32,15 @@ export const builtinCommands = [
   "true",
   "false",
   "stty",
+  "touch",
+  "rm",
+  "test",
+  "[",
   "sh",
 ] as const;
+
+/** The shortest round of a `while` or `until` loop, so that a busy loop cannot spin the agent. */
+const LOOP_ROUND_MS = 10;
 
 /** What a command sees of its container. */
 export interface CommandEnvironment {
@@ -37,6 +48,8 @@ export interface CommandEnvironment {
   env: Record<string, string>;
   /** What `hostname` prints. */
   hostname: string;
+  /** The container's files by path, shared by its process and every exec into it. */
+  files?: Map<string, string>;
 }
 
 const encoder = new TextEncoder();
@@ -230,9 +243,9 @@ function splitWords(text: string, lookup: (name: string) => string): string[] {
 }
 
 /** A script cut into commands and the operators before each (`;`, `&&`, `||`). */
-function splitCommands(script: string): { op: ";" | "&&" | "||"; text: string }[] {
-  const commands: { op: ";" | "&&" | "||"; text: string }[] = [];
-  let op: ";" | "&&" | "||" = ";";
+function splitCommands(script: string): Piece[] {
+  const commands: Piece[] = [];
+  let op: Operator = ";";
   let current = "";
   let quote: string | undefined;
   for (let index = 0; index < script.length; index++) {
@@ -262,6 +275,135 @@ function splitCommands(script: string): { op: ";" | "&&" | "||"; text: string }[
   return commands.filter((command) => command.text.trim() !== "");
 }
 
+/** How a command joins the one before it. */
+type Operator = ";" | "&&" | "||";
+
+/** One command of a script, as cut at its operators. */
+interface Piece {
+  op: Operator;
+  text: string;
+}
+
+/** A parsed command: a simple one, or a loop or `if` made of lists of them. */
+type Node =
+  | { kind: "simple"; op: Operator; text: string }
+  | { kind: "while"; op: Operator; until: boolean; condition: Node[]; body: Node[] }
+  | { kind: "for"; op: Operator; name: string; words: string; body: Node[] }
+  | {
+    kind: "if";
+    op: Operator;
+    branches: { condition: Node[]; body: Node[] }[];
+    otherwise: Node[];
+  };
+
+const KEYWORDS = new Set([
+  "while",
+  "until",
+  "for",
+  "if",
+  "do",
+  "done",
+  "then",
+  "elif",
+  "else",
+  "fi",
+]);
+
+/** Reads pieces as a list of nodes; a piece may start with a keyword followed by a command. */
+class Parser {
+  readonly #pieces: Piece[];
+  #index = 0;
+
+  constructor(pieces: Piece[]) {
+    this.#pieces = pieces.map((piece) => ({ ...piece, text: piece.text.trim() }));
+  }
+
+  /** The keyword the current piece starts with, if any. */
+  #keyword(): string | undefined {
+    const piece = this.#pieces[this.#index];
+    if (piece === undefined) return undefined;
+    const word = /^\S+/.exec(piece.text)?.[0] ?? "";
+    return KEYWORDS.has(word) ? word : undefined;
+  }
+
+  /** Drops the keyword from the current piece (moving on when nothing follows it). */
+  #consume(keyword: string): void {
+    const piece = this.#pieces[this.#index];
+    const rest = piece.text.slice(keyword.length).trim();
+    if (rest === "") this.#index++;
+    else this.#pieces[this.#index] = { op: ";", text: rest };
+  }
+
+  #expect(keyword: string): void {
+    if (this.#keyword() !== keyword) {
+      const found = this.#pieces[this.#index]?.text ?? "the end of the script";
+      throw new Error(`expected "${keyword}", found "${found}"`);
+    }
+    this.#consume(keyword);
+  }
+
+  /** Nodes up to one of `stops` (not consumed) or the end. */
+  list(stops: string[]): Node[] {
+    const nodes: Node[] = [];
+    while (this.#index < this.#pieces.length) {
+      const keyword = this.#keyword();
+      if (keyword !== undefined && stops.includes(keyword)) return nodes;
+      const op = this.#pieces[this.#index].op;
+      if (keyword === "while" || keyword === "until") {
+        this.#consume(keyword);
+        const condition = this.list(["do"]);
+        this.#expect("do");
+        const body = this.list(["done"]);
+        this.#expect("done");
+        nodes.push({ kind: "while", op, until: keyword === "until", condition, body });
+      } else if (keyword === "for") {
+        this.#consume("for");
+        const header = this.#pieces[this.#index]?.text ?? "";
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:\s+in\s+(.*))?$/.exec(header);
+        if (match === null) throw new Error(`expected "for NAME in WORDS", found "for ${header}"`);
+        this.#index++;
+        this.#expect("do");
+        const body = this.list(["done"]);
+        this.#expect("done");
+        nodes.push({ kind: "for", op, name: match[1], words: match[2] ?? "", body });
+      } else if (keyword === "if") {
+        this.#consume("if");
+        const branches: { condition: Node[]; body: Node[] }[] = [];
+        let otherwise: Node[] = [];
+        while (true) {
+          const condition = this.list(["then"]);
+          this.#expect("then");
+          const body = this.list(["elif", "else", "fi"]);
+          branches.push({ condition, body });
+          const next = this.#keyword();
+          if (next === "elif") {
+            this.#consume("elif");
+            continue;
+          }
+          if (next === "else") {
+            this.#consume("else");
+            otherwise = this.list(["fi"]);
+          }
+          this.#expect("fi");
+          break;
+        }
+        nodes.push({ kind: "if", op, branches, otherwise });
+      } else if (keyword !== undefined) {
+        throw new Error(`unexpected "${keyword}"`);
+      } else {
+        nodes.push({ kind: "simple", op, text: this.#pieces[this.#index++].text });
+      }
+    }
+    if (stops.length > 0) throw new Error(`expected "${stops.join('" or "')}" before the end`);
+    return nodes;
+  }
+}
+
+/** Parses a script into nodes; throws with a syntax message. */
+function parseScript(script: string): Node[] {
+  return new Parser(splitCommands(script)).list([]);
+}
+
 /** The state of one exec session. */
 class Session {
   lastStatus = 0;
@@ -272,7 +414,7 @@ class Session {
   constructor(
     readonly environment: CommandEnvironment,
     readonly input: Input,
-    readonly stdout: Output,
+    public stdout: Output,
     readonly stderr: Output,
     readonly tty: boolean,
     readonly signal: AbortSignal,
@@ -287,32 +429,121 @@ class Session {
 
   lookup(name: string): string {
     if (name === "?") return String(this.lastStatus);
-    return this.environment.env[name] ?? "";
+    return this.variables.get(name) ?? this.environment.env[name] ?? "";
+  }
+
+  readonly variables = new Map<string, string>();
+
+  get files(): Map<string, string> {
+    return this.environment.files ?? (this.environment.files = new Map());
   }
 
   async script(text: string): Promise<number> {
+    let nodes: Node[];
+    try {
+      nodes = parseScript(text);
+    } catch (error) {
+      await this.stderr.write(`sh: syntax error: ${(error as Error).message}\n`);
+      this.lastStatus = 2;
+      return 2;
+    }
+    return await this.nodes(nodes);
+  }
+
+  async nodes(nodes: Node[]): Promise<number> {
     let status = this.lastStatus;
-    for (const { op, text: commandText } of splitCommands(text)) {
-      if (op === "&&" && status !== 0) continue;
-      if (op === "||" && status === 0) continue;
-      let words: string[];
-      try {
-        words = splitWords(commandText.trim(), (name) => this.lookup(name));
-      } catch (error) {
-        await this.stderr.write(`sh: syntax error: ${(error as Error).message}\n`);
-        status = 2;
-        this.lastStatus = status;
-        continue;
-      }
-      if (words.length === 0) continue;
-      status = await this.run(words);
+    for (const node of nodes) {
+      if (node.op === "&&" && status !== 0) continue;
+      if (node.op === "||" && status === 0) continue;
+      status = await this.node(node);
       this.lastStatus = status;
     }
     return status;
   }
 
+  async node(node: Node): Promise<number> {
+    switch (node.kind) {
+      case "simple":
+        return await this.simple(node.text);
+      case "while": {
+        let status = 0;
+        while (true) {
+          this.signal.throwIfAborted();
+          const round = abortableSleep(LOOP_ROUND_MS, this.signal);
+          const condition = await this.nodes(node.condition);
+          if ((condition === 0) === node.until) return status;
+          status = await this.nodes(node.body);
+          await round;
+        }
+      }
+      case "for": {
+        let status = 0;
+        for (const word of splitWords(node.words, (name) => this.lookup(name))) {
+          this.signal.throwIfAborted();
+          this.variables.set(node.name, word);
+          status = await this.nodes(node.body);
+        }
+        return status;
+      }
+      case "if": {
+        for (const branch of node.branches) {
+          if (await this.nodes(branch.condition) === 0) return await this.nodes(branch.body);
+        }
+        return await this.nodes(node.otherwise);
+      }
+    }
+  }
+
+  async simple(text: string): Promise<number> {
+    let words: string[];
+    try {
+      words = splitWords(text, (name) => this.lookup(name));
+    } catch (error) {
+      await this.stderr.write(`sh: syntax error: ${(error as Error).message}\n`);
+      return 2;
+    }
+    if (words.length === 0) return this.lastStatus;
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(words[0]);
+    if (assignment !== null && words.length === 1) {
+      this.variables.set(assignment[1], assignment[2]);
+      return 0;
+    }
+    return await this.redirected(words);
+  }
+
+  /** Runs `argv` with `> FILE` or `>> FILE` writing its output to a file. */
+  async redirected(argv: string[]): Promise<number> {
+    const at = argv.findIndex((word) => /^>>?/.test(word));
+    if (at < 0) return await this.run(argv);
+    const word = argv[at];
+    const append = word.startsWith(">>");
+    const inline = word.slice(append ? 2 : 1);
+    const file = inline !== "" ? inline : argv[at + 1];
+    const rest = [...argv.slice(0, at), ...argv.slice(at + (inline !== "" ? 1 : 2))];
+    if (file === undefined) {
+      await this.stderr.write("sh: syntax error: expected a file after >\n");
+      return 2;
+    }
+    const captured: string[] = [];
+    const stdout = this.stdout;
+    this.stdout = {
+      write: (data: string | Uint8Array) => {
+        captured.push(typeof data === "string" ? data : decoder.decode(data));
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    } as Output;
+    try {
+      return await this.run(rest);
+    } finally {
+      this.stdout = stdout;
+      this.files.set(file, (append ? this.files.get(file) ?? "" : "") + captured.join(""));
+    }
+  }
+
   async run(argv: string[]): Promise<number> {
-    const [name, ...args] = argv;
+    const [path, ...args] = argv;
+    const name = path.includes("/") ? path.slice(path.lastIndexOf("/") + 1) : path;
     switch (name) {
       case "echo": {
         const noNewline = args[0] === "-n";
@@ -362,6 +593,19 @@ class Session {
         }
         await this.stderr.write(`stty: only "stty size" is built in, found "${args.join(" ")}"\n`);
         return 1;
+      case "touch":
+        for (const file of args) if (!this.files.has(file)) this.files.set(file, "");
+        return 0;
+      case "rm":
+        return await this.rm(args);
+      case "test":
+        return this.test(args);
+      case "[":
+        if (args.at(-1) !== "]") {
+          await this.stderr.write("sh: [: missing ]\n");
+          return 2;
+        }
+        return this.test(args.slice(0, -1));
       case "sh":
         return await this.sh(args);
       default:
@@ -374,13 +618,43 @@ class Session {
     }
   }
 
+  async rm(args: string[]): Promise<number> {
+    const force = args.includes("-f");
+    let status = 0;
+    for (const file of args.filter((arg) => !arg.startsWith("-"))) {
+      if (this.files.delete(file) || force) continue;
+      await this.stderr.write(`rm: cannot remove '${file}': No such file or directory\n`);
+      status = 1;
+    }
+    return status;
+  }
+
+  test(args: string[]): number {
+    if (args.length === 0) return 1;
+    if (args[0] === "!") return this.test(args.slice(1)) === 0 ? 1 : 0;
+    if (args.length === 2 && (args[0] === "-e" || args[0] === "-f")) {
+      return this.files.has(args[1]) ? 0 : 1;
+    }
+    if (args.length === 2 && args[0] === "-n") return args[1] !== "" ? 0 : 1;
+    if (args.length === 2 && args[0] === "-z") return args[1] === "" ? 0 : 1;
+    if (args.length === 3 && args[1] === "=") return args[0] === args[2] ? 0 : 1;
+    if (args.length === 3 && args[1] === "!=") return args[0] !== args[2] ? 0 : 1;
+    return args.length === 1 && args[0] !== "" ? 0 : 1;
+  }
+
   async cat(args: string[]): Promise<number> {
     const files = args.filter((arg) => arg !== "-");
     if (files.length > 0) {
-      await this.stderr.write(
-        files.map((file) => `cat: ${file}: No such file or directory\n`).join(""),
-      );
-      return 1;
+      let status = 0;
+      for (const file of files) {
+        const content = this.files.get(file);
+        if (content !== undefined) await this.stdout.write(content);
+        else {
+          await this.stderr.write(`cat: ${file}: No such file or directory\n`);
+          status = 1;
+        }
+      }
+      return status;
     }
     while (true) {
       const bytes = await this.input.read(this.signal);
@@ -390,7 +664,7 @@ class Session {
   }
 
   async sleep(args: string[]): Promise<number> {
-    const seconds = Number(args[0]);
+    const seconds = args[0] === "infinity" ? 2_147_483 : Number(args[0]);
     if (args.length !== 1 || !Number.isFinite(seconds) || seconds < 0) {
       await this.stderr.write(`sleep: expected one number of seconds, found "${args.join(" ")}"\n`);
       return 1;

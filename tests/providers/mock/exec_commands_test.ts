@@ -147,3 +147,56 @@ Deno.test("mock exec: the environment is the container's env values, HOSTNAME an
   assert.equal(env.TERM, "xterm");
   assert.ok(env.PATH.includes("/bin"));
 });
+
+Deno.test("mock exec: while, until, for and if run as in sh; NAME=value sets a variable", async () => {
+  const loop = await run([
+    "sh",
+    "-c",
+    "for i in 1 2 3; do echo line $i; done; n=x; while test $n != xxx; do n=${n}x; done; echo $n",
+  ]);
+  assert.deepEqual(loop, { code: 0, stdout: "line 1\nline 2\nline 3\nxxx\n", stderr: "" });
+  const branches = await run([
+    "sh",
+    "-c",
+    "if false; then echo no; elif true; then echo yes; else echo never; fi; until true; do echo x; done",
+  ]);
+  assert.equal(branches.stdout, "yes\n");
+  const broken = await run(["sh", "-c", "while true; do echo x"]);
+  assert.deepEqual([broken.code, broken.stderr], [
+    2,
+    'sh: syntax error: expected "done" before the end\n',
+  ]);
+});
+
+Deno.test("mock exec: a loop that never ends stops when the signal aborts, pacing its rounds", async () => {
+  const stop = new AbortController();
+  const started = Date.now();
+  setTimeout(() => stop.abort(), 300);
+  const result = await run(["/bin/sh", "-c", "while true; do echo tick; done"], {
+    signal: stop.signal,
+  });
+  assert.equal(result.code, 137);
+  const ticks = result.stdout.split("\n").filter((line) => line === "tick").length;
+  assert.ok(ticks >= 10 && ticks <= 40, `${ticks} rounds in ${Date.now() - started} ms`);
+});
+
+Deno.test("mock exec: touch, rm, test -f, cat FILE and > FILE share the container's files", async () => {
+  const files = new Map<string, string>();
+  const shared = { ...environment, files };
+  const decoder = new TextDecoder();
+  const exec = async (script: string) => {
+    const out: string[] = [];
+    const code = await runBuiltinCommand(["sh", "-c", script], {
+      tty: false,
+      stdout: new WritableStream({ write: (chunk) => void out.push(decoder.decode(chunk)) }),
+      stderr: new WritableStream(),
+    }, { environment: shared, signal: new AbortController().signal });
+    return { code, stdout: out.join("") };
+  };
+  assert.equal((await exec("touch /tmp/healthy; echo ok > /tmp/state")).code, 0);
+  assert.deepEqual(await exec("cat /tmp/healthy /tmp/state"), { code: 0, stdout: "ok\n" });
+  assert.equal((await exec("[ -f /tmp/healthy ]")).code, 0);
+  assert.equal((await exec("rm -f /tmp/healthy; test -e /tmp/healthy")).code, 1);
+  assert.equal((await exec("cat /tmp/healthy")).code, 1);
+  assert.equal((await exec("echo more >> /tmp/state; cat /tmp/state")).stdout, "ok\nmore\n");
+});
