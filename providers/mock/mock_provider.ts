@@ -22,15 +22,19 @@ import { getLogger } from "@logtape/logtape";
 import {
   type AttachOptions,
   type AttachToContainer,
+  type ByteStream,
   type ContainerLogOptions,
   type ContainerLogs,
   type ContainerRef,
+  type ContainerRestarter,
+  type DialOptions,
   type ExecInContainer,
   type ExecOptions,
   InvalidInputError,
   type MetricsResource,
   type NodeStatusNotifier,
   NotFoundError,
+  type PodDialer,
   type PodNotifier,
   type PodRef,
   type PortForwarder,
@@ -38,6 +42,7 @@ import {
   type Provider,
   type ProviderRuntimeOptions,
   type ProvisionedVolume,
+  type RestartOptions,
   type StatsSummary,
   type StopOptions,
   UnavailableError,
@@ -69,12 +74,18 @@ import { formatIpv4 } from "./ip_pool.ts";
 import { mockNodeDescription } from "./node_description.ts";
 import {
   type ContainerChangeOptions,
+  type ContainerRun,
+  exitContainerRun,
   type PodRecord,
   PodRecords,
+  restartContainerRun,
   terminateContainers,
   updateRecord,
   validatePod,
 } from "./pod_records.ts";
+import { mainCommandOf, startProcess } from "./container_process.ts";
+import { dialPodPort, refuseUndeclared } from "./pod_endpoint.ts";
+import type { ContainerRecord } from "./state_file.ts";
 import { podStatusOf } from "./pod_status.ts";
 import {
   readState,
@@ -124,7 +135,9 @@ export class MockProvider
     VolumeProvisioner,
     ExecInContainer,
     AttachToContainer,
-    PortForwarder {
+    PortForwarder,
+    ContainerRestarter,
+    PodDialer {
   /** Provider name. */
   readonly name = "mock";
   readonly #config: MockConfig;
@@ -177,7 +190,11 @@ export class MockProvider
     const stateFile = config.stateFile;
     if (stateFile !== undefined) {
       const saved = readState(stateFile);
-      for (const pod of saved.pods) this.#vms.resume(this.#pods.restore(pod, stateFile));
+      for (const pod of saved.pods) {
+        const record = this.#pods.restore(pod, stateFile);
+        this.#vms.resume(record);
+        this.#endOrphanedRuns(record);
+      }
       this.#volumes.restore(saved.volumes, saved.volumeOperations);
       this.#stateFile = new StateFileWriter(stateFile, () => ({
         pods: this.#pods.saved(),
@@ -254,6 +271,7 @@ export class MockProvider
       pod: podKey(pod),
       ip: formatIpv4(record.ip),
     });
+    this.#syncRuns(record);
     await this.#save();
     this.#reporter.report(this.#podOf(record));
   }
@@ -285,6 +303,7 @@ export class MockProvider
     const record = this.#pods.find(namespace, name, pod.metadata?.uid);
     const options = this.#changeOptions(record);
     terminateContainers(record, options);
+    this.#syncRuns(record);
     this.#usage.retirePod(record, options.now);
     this.#pods.remove(record);
     this.#volumes.detachAll(record.vm.id);
@@ -353,6 +372,9 @@ export class MockProvider
           `previous terminated container "${ref.container}" in pod "${key}" not found`,
         );
       }
+      const run = record.runs.get(container.name);
+      const processLog = options.previous ? run?.previousLog : run?.process?.log;
+      if (processLog !== undefined) return streamLogLines(processLog, options, signal);
       const lines = syntheticLogLines(instance, {
         container: container.name,
         pod: key,
@@ -520,10 +542,11 @@ export class MockProvider
     signal: AbortSignal,
   ): Promise<number> {
     signal.throwIfAborted();
-    const { record } = this.#runningContainer(ref);
-    const environment = commandEnvironment(record.pod, ref.container, {
-      tty: options.streams.tty,
-    });
+    const { record, container } = this.#runningContainer(ref);
+    const environment = {
+      ...commandEnvironment(record.pod, ref.container, { tty: options.streams.tty }),
+      files: this.#runOf(record, container).files,
+    };
     return await runBuiltinCommand(options.command, options.streams, { environment, signal });
   }
 
@@ -535,13 +558,14 @@ export class MockProvider
   ): Promise<void> {
     signal.throwIfAborted();
     const { record, container } = this.#runningContainer(ref);
-    const lines = syntheticLogLines(container.current, {
-      container: container.name,
-      pod: podKey(record.pod),
-      heartbeatMs: this.#config.logHeartbeatSeconds * 1000,
-      now: this.#now,
-      gone: AbortSignal.any([record.deleted.signal, this.#stopped]),
-    });
+    const lines = record.runs.get(container.name)?.process?.log ??
+      syntheticLogLines(container.current, {
+        container: container.name,
+        pod: podKey(record.pod),
+        heartbeatMs: this.#config.logHeartbeatSeconds * 1000,
+        now: this.#now,
+        gone: AbortSignal.any([record.deleted.signal, this.#stopped]),
+      });
     await attachToConsole(lines, options, AbortSignal.any([signal, record.deleted.signal]));
   }
 
@@ -552,7 +576,54 @@ export class MockProvider
     if (record === undefined) {
       throw new NotFoundError(`pod "${ref.namespace}/${ref.pod}" not found in the mock provider`);
     }
-    await echoPortForward(record.pod, options, AbortSignal.any([signal, record.deleted.signal]));
+    await echoPortForward(
+      () => record.pod,
+      options,
+      AbortSignal.any([signal, record.deleted.signal]),
+    );
+  }
+
+  // -- Restarts and probes ------------------------------------------------------
+
+  /**
+   * Ends the container's run (a process still running exits 137) and starts the next one:
+   * `restartCount` one higher, the ended run as `lastState`, its main process run again.
+   */
+  async restartContainer(
+    ref: ContainerRef,
+    options: RestartOptions,
+    signal: AbortSignal,
+  ): Promise<void> {
+    signal.throwIfAborted();
+    const { record, container } = this.#pods.container(ref);
+    if (container.kind === "init") {
+      throw new InvalidInputError(
+        `container "${ref.container}" in pod "${ref.namespace}/${ref.pod}" is an init container, which runs once`,
+      );
+    }
+    restartContainerRun(container, { ...this.#changeOptions(record), reason: options.reason });
+    logger.debug("pod {pod}: restarted container {container} ({reason})", {
+      pod: podKey(record.pod),
+      container: container.name,
+      reason: options.reason,
+    });
+    await this.#changed(record);
+  }
+
+  /**
+   * A connection to a declared port of the pod, served in process (`pod_endpoint.ts`): the
+   * mock's pod IPs exist nowhere, so the agent's probes come here instead of the network.
+   */
+  dialPod(ref: PodRef, options: DialOptions, signal: AbortSignal): Promise<ByteStream> {
+    return Promise.try(() => {
+      signal.throwIfAborted();
+      const record = this.#pods.get(ref.namespace, ref.pod);
+      if (record === undefined) {
+        throw new NotFoundError(`pod "${ref.namespace}/${ref.pod}" not found in the mock provider`);
+      }
+      refuseUndeclared(record.pod, options.port);
+      return dialPodPort(() => record.pod, options.port, record.deleted.signal);
+    });
   }
 
   // -- StatsSummary and MetricsResource -------------------------------------
@@ -595,6 +666,77 @@ export class MockProvider
     return found;
   }
 
+  /** The in-memory run of `container` (its files, its process), made anew for a new run. */
+  #runOf(record: PodRecord, container: ContainerRecord): ContainerRun {
+    const runKey = `${container.current.startedAt}/${container.restartCount}`;
+    const run = record.runs.get(container.name);
+    if (run?.runKey === runKey) return run;
+    const next: ContainerRun = {
+      runKey,
+      files: new Map(),
+      ...(run?.process === undefined ? {} : { previousLog: run.process.log }),
+    };
+    run?.process?.stop();
+    record.runs.set(container.name, next);
+    return next;
+  }
+
+  /**
+   * Keeps the main processes in line with the container runs: a running container with
+   * `command` or `args` has its process; a run that ended (power-off, deletion) stops it;
+   * a process that exits ends its run with its exit code.
+   */
+  #syncRuns(record: PodRecord): void {
+    for (const container of record.containers.values()) {
+      if (container.kind === "init") continue;
+      const spec = record.pod.spec?.containers?.find((each) => each.name === container.name);
+      const command = mainCommandOf(spec);
+      if (command === undefined) continue;
+      const running = container.current.finishedAt === undefined;
+      const run = this.#runOf(record, container);
+      if (!running) {
+        run.process?.stop();
+        continue;
+      }
+      if (run.process !== undefined) continue;
+      const environment = {
+        ...commandEnvironment(record.pod, container.name, { tty: false }),
+        files: run.files,
+      };
+      const process = startProcess(command, { environment, now: this.#now });
+      run.process = process;
+      const instance = container.current;
+      void process.exited.then(async (exitCode) => {
+        if (container.current !== instance || record.deleted.signal.aborted) return;
+        exitContainerRun(container, { ...this.#changeOptions(record), exitCode });
+        await this.#changed(record).catch((error) =>
+          logger.warn("pod {pod}: cannot save the end of container {container}: {error}", {
+            pod: podKey(record.pod),
+            container: container.name,
+            error: errorMessage(error),
+          })
+        );
+      });
+    }
+  }
+
+  /**
+   * After a restart of the agent: a running container with a main process ran it inside
+   * the previous agent process, so that run ended with it (exit code 137).
+   */
+  #endOrphanedRuns(record: PodRecord): void {
+    for (const container of record.containers.values()) {
+      if (container.kind === "init" || container.current.finishedAt !== undefined) continue;
+      const spec = record.pod.spec?.containers?.find((each) => each.name === container.name);
+      if (mainCommandOf(spec) === undefined) continue;
+      exitContainerRun(container, {
+        ...this.#changeOptions(record),
+        exitCode: 137,
+        message: "mock provider: the container's process ran inside the previous agent process",
+      });
+    }
+  }
+
   #changeOptions(record: PodRecord): ContainerChangeOptions {
     const now = this.#now();
     return {
@@ -627,6 +769,7 @@ export class MockProvider
 
   /** Saves and reports `record` after a change (of its pod or its VM). */
   async #changed(record: PodRecord): Promise<void> {
+    this.#syncRuns(record);
     await this.#save();
     if (!record.deleted.signal.aborted) this.#reporter.report(this.#podOf(record));
   }

@@ -26,6 +26,19 @@ import { defaultVmHosts, type Ipv4Cidr } from "./config.ts";
 import { formatIpv4, Ipv4Pool } from "./ip_pool.ts";
 import type { ContainerRecord, SavedPod, VirtualMachineRecord } from "./state_file.ts";
 import { newVirtualMachine } from "./virtual_machine.ts";
+import type { ContainerProcess, ProcessLog } from "./container_process.ts";
+
+/** What runs in memory for one container: its run's files, main process and last log. */
+export interface ContainerRun {
+  /** The run these belong to (`startedAt` and restart count). */
+  runKey: string;
+  /** The run's files, shared with exec sessions. */
+  files: Map<string, string>;
+  /** The main process of a container with `command` or `args`. */
+  process?: ContainerProcess;
+  /** The output of the previous run's process, for `--previous`. */
+  previousLog?: ProcessLog;
+}
 
 /** One pod of the mock provider. */
 export interface PodRecord {
@@ -50,6 +63,8 @@ export interface PodRecord {
   vm: VirtualMachineRecord;
   /** Aborted when the pod is deleted. */
   deleted: AbortController;
+  /** In memory only: each container's run (files, process), by container name. */
+  runs: Map<string, ContainerRun>;
 }
 
 /** Options of the container changes: when they happen, and what to do before a run ends. */
@@ -219,6 +234,49 @@ export function bootContainers(
   }
 }
 
+/**
+ * Ends the current run of `container` if it still goes on (exit code 137, as a killed
+ * process) and starts the next one: one restart more, the ended run as the previous.
+ */
+export function restartContainerRun(
+  container: ContainerRecord,
+  options: ContainerChangeOptions & { reason: string },
+): void {
+  const { now } = options;
+  if (container.current.finishedAt === undefined) {
+    options.retire(container);
+    container.previous = {
+      ...container.current,
+      finishedAt: now,
+      exitCode: 137,
+      exitReason: "Error",
+      exitMessage: `mock provider restarted the container: ${options.reason}`,
+    };
+  } else {
+    container.previous = container.current;
+  }
+  container.current = {
+    image: container.current.image,
+    imageId: container.current.imageId,
+    containerId: container.current.containerId,
+    startedAt: now,
+  };
+  container.restartCount++;
+}
+
+/** Ends the current run of `container` with its main process's `exitCode`. */
+export function exitContainerRun(
+  container: ContainerRecord,
+  options: ContainerChangeOptions & { exitCode: number; message?: string },
+): void {
+  if (container.current.finishedAt !== undefined) return;
+  options.retire(container);
+  container.current.finishedAt = options.now;
+  container.current.exitCode = options.exitCode;
+  container.current.exitReason = options.exitCode === 0 ? "Completed" : "Error";
+  if (options.message !== undefined) container.current.exitMessage = options.message;
+}
+
 /** Ends the current run of every container of `record` still running, for the pod's deletion. */
 export function terminateContainers(record: PodRecord, options: ContainerChangeOptions): void {
   for (const container of record.containers.values()) {
@@ -375,6 +433,7 @@ export class PodRecords {
       retiredCpuNanoSeconds: 0,
       vm: newVirtualMachine(seed, { hosts: this.#hosts, now }),
       deleted: new AbortController(),
+      runs: new Map(),
     };
     this.#records.set(key, record);
     return record;
@@ -416,6 +475,7 @@ export class PodRecords {
       retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
       vm: saved.vm ?? newVirtualMachine(seed, { hosts: this.#hosts, now: saved.startTime }),
       deleted: new AbortController(),
+      runs: new Map(),
     };
     this.#records.set(key, record);
     return record;

@@ -35,7 +35,7 @@ function timeOf(ms: number): string {
 
 function terminated(instance: ContainerInstance): ContainerStateTerminated {
   return {
-    exitCode: 0,
+    exitCode: instance.exitCode ?? 0,
     reason: instance.exitReason ?? "Completed",
     ...(instance.exitMessage === undefined ? {} : { message: instance.exitMessage }),
     startedAt: timeOf(instance.startedAt),

@@ -23,6 +23,8 @@ export interface ContainerInstance {
   startedAt: number;
   /** Milliseconds since the epoch; absent while running. */
   finishedAt?: number;
+  /** The exit code of a run that ended (0 when absent). */
+  exitCode?: number;
   exitReason?: string;
   exitMessage?: string;
 }
@@ -154,6 +156,7 @@ const instanceSchema = z.strictObject({
   containerId: z.string(),
   startedAt: timestamp,
   finishedAt: timestamp.optional(),
+  exitCode: z.number().int().min(0).max(255).optional(),
   exitReason: z.string().optional(),
   exitMessage: z.string().optional(),
 });
@@ -253,6 +256,7 @@ function instanceJson(instance: ContainerInstance): z.input<typeof instanceSchem
     containerId: instance.containerId,
     startedAt: timeText(instance.startedAt),
     ...(instance.finishedAt === undefined ? {} : { finishedAt: timeText(instance.finishedAt) }),
+    ...(instance.exitCode === undefined ? {} : { exitCode: instance.exitCode }),
     ...(instance.exitReason === undefined ? {} : { exitReason: instance.exitReason }),
     ...(instance.exitMessage === undefined ? {} : { exitMessage: instance.exitMessage }),
   };

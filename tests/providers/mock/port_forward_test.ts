@@ -36,14 +36,18 @@ Deno.test("mock port-forward: the declared TCP ports, each once", () => {
 Deno.test("mock port-forward: a declared port echoes every byte and ends with the client", async () => {
   const chunks = [new Uint8Array([1, 2, 3]), crypto.getRandomValues(new Uint8Array(60_000))];
   const { received, stream } = connection(chunks);
-  await echoPortForward(pod, { port: 8080, connection: stream }, new AbortController().signal);
+  await echoPortForward(
+    () => pod,
+    { port: 8080, connection: stream },
+    new AbortController().signal,
+  );
   assert.deepEqual(received, chunks);
 });
 
 Deno.test("mock port-forward: an undeclared port is refused naming the ports that echo", async () => {
   const { stream } = connection([new Uint8Array([1])]);
   await assert.rejects(
-    echoPortForward(pod, { port: 53, connection: stream }, new AbortController().signal),
+    echoPortForward(() => pod, { port: 53, connection: stream }, new AbortController().signal),
     (error: unknown) =>
       error instanceof UnavailableError &&
       error.message ===
