@@ -79,7 +79,7 @@ async function serveGrpcHealth(
   connection: Duplex,
 ): Promise<void> {
   const server = http2.createServer();
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     if (headers[":path"] !== "/grpc.health.v1.Health/Check") {
       stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "12" }, {
         endStream: true,
