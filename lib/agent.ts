@@ -19,6 +19,7 @@ import { PROVIDER_UNAVAILABLE_TAINT } from "./node/node_conditions.ts";
 import { VirtualMachineRetention } from "./vm/retention.ts";
 import { type ControllerEntry, controllersFor } from "./controllers.ts";
 import { instrumentProvider } from "./provider_metrics.ts";
+import { AgentHealth } from "./health.ts";
 
 /** Where the agent runs, resolved from the config at start-up. */
 export interface AgentOptions {
@@ -35,6 +36,8 @@ export interface AgentOptions {
   controllers?: readonly ControllerEntry[];
   /** Called once every controller is ready (for `/readyz`). */
   onReady?: () => void;
+  /** What `/healthz` and `/readyz` report (default: a new one). */
+  health?: AgentHealth;
 }
 
 /** Thrown when the agent is not ready within `--startup-timeout`. */
@@ -93,6 +96,11 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
   const events = options.events ??
     new EventRecorder(client, { component: "vkedge", host: config.nodeName });
   const manager = new ControllerManager(informers);
+  const health = options.health ?? new AgentHealth();
+  health.register("controllers", () => {
+    const stopped = manager.stoppedControllers;
+    return stopped.length === 0 ? undefined : `controllers stopped: ${stopped.join(", ")}`;
+  });
   if (config.installCrds) {
     await installCrds(client, { signal });
     log.info("VirtualMachine CRDs installed");
@@ -105,12 +113,16 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
     events,
     nodeIp: options.nodeIp,
     retention: new VirtualMachineRetention(),
+    health,
   };
   for (const controller of controllersFor(runtime, options.controllers)) manager.add(controller);
   log.debug("controllers: {names}", { names: manager.names.join(", ") });
 
   const stop = new AbortController();
-  const onAbort = () => stop.abort(signal.reason);
+  const onAbort = () => {
+    health.markStopping();
+    stop.abort(signal.reason);
+  };
   signal.addEventListener("abort", onAbort, { once: true });
   const running = manager.run(stop.signal);
   try {
@@ -127,9 +139,10 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
     signal.removeEventListener("abort", onAbort);
   }
   if (!signal.aborted) {
-    const health = await provider.ping(AbortSignal.any([signal, AbortSignal.timeout(10_000)]))
+    health.markReady();
+    const pingFailure = await provider.ping(AbortSignal.any([signal, AbortSignal.timeout(10_000)]))
       .then(() => undefined, (error: unknown) => error);
-    if (health === undefined) {
+    if (pingFailure === undefined) {
       log.info("node {node} is ready (provider {provider})", {
         node: config.nodeName,
         provider: config.provider,
@@ -140,7 +153,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal): Prom
         {
           node: config.nodeName,
           provider: config.provider,
-          error: errorMessage(health),
+          error: errorMessage(pingFailure),
           taint: PROVIDER_UNAVAILABLE_TAINT.key,
         },
       );

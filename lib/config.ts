@@ -34,7 +34,20 @@ const FLAGS = {
   },
   os: {
     type: "string",
-    help: "operating system the node reports: linux or windows (default linux)",
+    help: "operating system the node reports: Linux or Windows, in any case (default Linux)",
+  },
+  "node-labels": {
+    type: "string",
+    help: "labels of the Node, key=value,key2=value2 (kubernetes.io and k8s.io keys only " +
+      "as the kubelet allows them)",
+  },
+  "register-with-taints": {
+    type: "string",
+    help: "taints of the Node besides the provider taint, key=value:Effect,key2:Effect",
+  },
+  "max-pods": {
+    type: "string",
+    help: "pods the Node takes: its pods capacity and allocatable (default: the provider's)",
   },
   "node-ip": { type: "string", help: "InternalIP address of the node [$VKUBELET_POD_IP]" },
   address: { type: "string", help: "address the kubelet API listens on (default 0.0.0.0)" },
@@ -207,6 +220,101 @@ function oneOf<T extends readonly [string, ...string[]]>(flag: FlagName, values:
   });
 }
 
+/** Label keys of the kubernetes.io and k8s.io namespaces a kubelet may set on its Node. */
+const KUBELET_LABEL_KEYS = new Set([
+  "kubernetes.io/hostname",
+  "kubernetes.io/instance-type",
+  "kubernetes.io/os",
+  "kubernetes.io/arch",
+  "beta.kubernetes.io/instance-type",
+  "beta.kubernetes.io/os",
+  "beta.kubernetes.io/arch",
+  "failure-domain.beta.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/region",
+  "failure-domain.kubernetes.io/zone",
+  "failure-domain.kubernetes.io/region",
+  "topology.kubernetes.io/zone",
+  "topology.kubernetes.io/region",
+  "node.kubernetes.io/instance-type",
+]);
+
+/** Whether the kubelet lets itself set label `key` (its rule for `--node-labels`). */
+function kubeletMaySet(key: string): boolean {
+  const slash = key.indexOf("/");
+  if (slash < 0) return true;
+  const prefix = key.slice(0, slash);
+  const restricted = prefix === "kubernetes.io" || prefix === "k8s.io" ||
+    prefix.endsWith(".kubernetes.io") || prefix.endsWith(".k8s.io");
+  if (!restricted) return true;
+  return KUBELET_LABEL_KEYS.has(key) || prefix === "kubelet.kubernetes.io" ||
+    prefix.endsWith(".kubelet.kubernetes.io") || prefix === "node.kubernetes.io" ||
+    prefix.endsWith(".node.kubernetes.io");
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function nodeLabels(flag: FlagName) {
+  return z.string().transform((text, ctx) => {
+    const labels: Record<string, string> = {};
+    for (const pair of text.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+      const equals = pair.indexOf("=");
+      const key = equals < 0 ? pair : pair.slice(0, equals);
+      const value = equals < 0 ? undefined : pair.slice(equals + 1);
+      let problem: string | undefined;
+      if (value === undefined) problem = "key=value pairs";
+      else if (!TAINT_KEY.test(key) || key.length > 317) {
+        problem = "label keys like example.com/name";
+      } else if (!LABEL_VALUE.test(value) || value.length > 63) {
+        problem = "label values of at most 63 letters, digits, '-', '_' and '.'";
+      } else if (!kubeletMaySet(key)) {
+        problem = "no kubernetes.io or k8s.io key a kubelet may not set (allowed: " +
+          "kubelet.kubernetes.io/*, node.kubernetes.io/*, topology.kubernetes.io/zone|region, …)";
+      }
+      if (problem !== undefined) {
+        ctx.addIssue({ code: "custom", message: flagError(flag, problem, pair) });
+        return z.NEVER;
+      }
+      labels[key] = value!;
+    }
+    return labels;
+  });
+}
+
+function taintList(flag: FlagName) {
+  return z.string().transform((text, ctx) => {
+    const taints: { key: string; value?: string; effect: (typeof TAINT_EFFECTS)[number] }[] = [];
+    for (const item of text.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+      const match = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(item);
+      const key = match?.[1] ?? "";
+      const value = match?.[2];
+      const effect = match?.[3] ?? "";
+      if (
+        match === null || !TAINT_KEY.test(key) ||
+        !(TAINT_EFFECTS as readonly string[]).includes(effect) ||
+        (value !== undefined && !LABEL_VALUE.test(value))
+      ) {
+        ctx.addIssue({
+          code: "custom",
+          message: flagError(
+            flag,
+            `taints like key=value:Effect or key:Effect with Effect one of ${
+              TAINT_EFFECTS.join(", ")
+            }`,
+            item,
+          ),
+        });
+        return z.NEVER;
+      }
+      taints.push({
+        key,
+        ...(value === undefined || value === "" ? {} : { value }),
+        effect: effect as (typeof TAINT_EFFECTS)[number],
+      });
+    }
+    return taints;
+  });
+}
+
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const TAINT_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -254,7 +362,15 @@ export const agentConfigSchema = z.object({
     253,
   ).default("vkedge"),
   kubeconfig: z.string().optional(),
-  operatingSystem: oneOf("os", ["linux", "windows"] as const).default("linux"),
+  // Upstream spells it Linux (its default) or Windows; the Node says linux or windows.
+  operatingSystem: z.string().transform((text) => text.toLowerCase()).pipe(
+    z.enum(["linux", "windows"], {
+      error: (issue) => flagError("os", "Linux or Windows (in any case)", issue.input),
+    }),
+  ).default("linux"),
+  nodeLabels: nodeLabels("node-labels").default({}),
+  registerWithTaints: taintList("register-with-taints").default([]),
+  maxPods: integer("max-pods", 0, 1_000_000).optional(),
   nodeIp: ipAddress("node-ip").optional(),
   address: ipAddress("address").default("0.0.0.0"),
   kubeletPort: integer("kubelet-port", 1, 65535).default(10250),
@@ -320,6 +436,37 @@ export type Command =
   | { kind: "help" }
   | { kind: "version" };
 
+const BOOLEAN_FLAGS = new Set(
+  Object.entries(FLAGS).filter(([, flag]) => flag.type === "boolean").map(([name]) => name),
+);
+
+/**
+ * Takes `--flag=true` and `--flag=false` of boolean flags out of `args`, as Go's flag
+ * package accepts them (also `1`, `0`, `t`, `f` in any case); other values are an error.
+ */
+function booleanValues(
+  args: string[],
+): { args: string[]; explicit: Partial<Record<FlagName, boolean>> } {
+  const explicit: Partial<Record<FlagName, boolean>> = {};
+  const rest: string[] = [];
+  for (const arg of args) {
+    const match = /^--([a-z-]+)=(.*)$/.exec(arg);
+    if (match === null || !BOOLEAN_FLAGS.has(match[1])) {
+      rest.push(arg);
+      continue;
+    }
+    const value = match[2].toLowerCase();
+    if (["true", "t", "1"].includes(value)) explicit[match[1] as FlagName] = true;
+    else if (["false", "f", "0"].includes(value)) explicit[match[1] as FlagName] = false;
+    else {
+      throw new ConfigError(
+        `--${match[1]}: expected true or false, found ${JSON.stringify(match[2])}`,
+      );
+    }
+  }
+  return { args: rest, explicit };
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
@@ -359,6 +506,8 @@ export function parseCommandLine(
 ): Command {
   if (args[0] === "version") return { kind: "version" };
   let values: Partial<Record<FlagName, string | boolean>>;
+  const { args: plain, explicit } = booleanValues(args);
+  args = plain;
   try {
     const options = Object.fromEntries(
       Object.entries(FLAGS).map(([name, flag]) => [
@@ -370,6 +519,7 @@ export function parseCommandLine(
   } catch (error) {
     throw new ConfigError(errorMessage(error).split("\n")[0]);
   }
+  values = { ...values, ...explicit };
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   const str = (flag: FlagName): string | undefined => {
@@ -382,6 +532,9 @@ export function parseCommandLine(
     nodeName: str("nodename") ?? nonEmpty(env.DEFAULT_NODE_NAME),
     kubeconfig: str("kubeconfig"),
     operatingSystem: str("os"),
+    nodeLabels: str("node-labels"),
+    registerWithTaints: str("register-with-taints"),
+    maxPods: str("max-pods"),
     nodeIp: str("node-ip") ?? nonEmpty(env.VKUBELET_POD_IP),
     address: str("address"),
     kubeletPort: str("kubelet-port") ?? nonEmpty(env.KUBELET_PORT),

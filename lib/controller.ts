@@ -47,6 +47,8 @@ export class ControllerManager {
   readonly #controllers: Controller[] = [];
   readonly #log = getLogger(["vkedge", "controllers"]);
   readonly #all = readiness();
+  readonly #ended = new Set<string>();
+  #stopping = false;
 
   /** A manager over `informers`; controllers are added with `add` before `run`. */
   constructor(informers: SharedInformerFactory) {
@@ -56,6 +58,11 @@ export class ControllerManager {
   /** The names of the added controllers, in order. */
   get names(): string[] {
     return this.#controllers.map((controller) => controller.name);
+  }
+
+  /** The controllers that stopped although the manager was not asked to stop. */
+  get stoppedControllers(): string[] {
+    return this.#stopping ? [] : [...this.#ended];
   }
 
   /** Resolves once every controller is ready. */
@@ -78,7 +85,10 @@ export class ControllerManager {
    */
   async run(signal: AbortSignal): Promise<void> {
     const stop = new AbortController();
-    const onAbort = () => stop.abort(signal.reason);
+    const onAbort = () => {
+      this.#stopping = true;
+      stop.abort(signal.reason);
+    };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     let failure: { error: unknown } | undefined;
@@ -86,7 +96,9 @@ export class ControllerManager {
     const runs = this.#controllers.map(async (controller) => {
       try {
         await controller.start(stop.signal);
+        if (!stop.signal.aborted) this.#ended.add(controller.name);
       } catch (error) {
+        this.#ended.add(controller.name);
         if (stop.signal.aborted) return; // stopping anyway: an abort is no failure
         failure = { error };
         this.#log.error("controller {name} failed: {error}; stopping the agent", {

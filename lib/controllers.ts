@@ -31,6 +31,8 @@ import type { VmRuntime } from "./vm/vm_runtime.ts";
 import { VmEndpointsController } from "./endpoints/endpoints_controller.ts";
 import { VolumeController } from "./storage/volume_controller.ts";
 import { hasVolumeProvisioner } from "./provider.ts";
+import type { AgentHealth } from "./health.ts";
+import { errorMessage } from "./errors.ts";
 
 /** What every controller may use: the agent's configuration, clients and shared caches. */
 export interface AgentRuntime {
@@ -48,7 +50,12 @@ export interface AgentRuntime {
    * the pod controller.
    */
   retention: VirtualMachineRetention;
+  /** What `/healthz` and `/readyz` report; controllers register their checks here. */
+  health: AgentHealth;
 }
+
+/** How long the API server may go without taking a write of the node's before it is unhealthy. */
+const API_SERVER_SILENCE_MS = 40_000;
 
 /** The VM lifecycle controllers' view of the runtime. */
 function vmRuntime(runtime: AgentRuntime): VmRuntime {
@@ -86,8 +93,8 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   },
   {
     name: "node",
-    create: ({ config, client, provider, informers, events, nodeIp }) =>
-      new NodeController({ client, provider, informers }, {
+    create: ({ config, client, provider, informers, events, nodeIp, health }) => {
+      const node = new NodeController({ client, provider, informers }, {
         nodeName: config.nodeName,
         providerName: config.provider,
         operatingSystem: config.operatingSystem,
@@ -102,10 +109,30 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
             effect: config.taint.effect,
           }
           : undefined,
+        extraTaints: config.registerWithTaints,
+        labels: config.nodeLabels,
+        maxPods: config.maxPods,
         pingIntervalMs: config.providerPingIntervalMs,
         statusIntervalMs: config.nodeStatusUpdateMs,
         events,
-      }),
+      });
+      health.register(
+        "apiserver",
+        () =>
+          node.apiServerReachable(API_SERVER_SILENCE_MS)
+            ? undefined
+            : `the API server took no status or Lease write of node ${config.nodeName} within ${
+              API_SERVER_SILENCE_MS / 1000
+            }s`,
+      );
+      health.register("provider", () => {
+        const error = node.providerError;
+        return error === undefined
+          ? undefined
+          : `provider ${config.provider} did not answer its health check: ${errorMessage(error)}`;
+      });
+      return node;
+    },
   },
   {
     name: "pods",

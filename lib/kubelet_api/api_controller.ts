@@ -23,6 +23,7 @@ import { type Controller, readiness } from "../controller.ts";
 import { createAuthenticator, createWebhookAuthorizer } from "./auth.ts";
 import { apiSubjectAccessReviewer, apiTokenReviewer, publishedClientCa } from "./delegated_auth.ts";
 import { KubeletApiServer } from "./server.ts";
+import type { AgentHealth } from "../health.ts";
 
 /** What the kubelet API controller needs of the agent. */
 export interface KubeletApiControllerDeps {
@@ -33,6 +34,8 @@ export interface KubeletApiControllerDeps {
   nodeIp: string;
   /** The shared informers: `/pods` and `/runningpods/` serve the node's pods from them. */
   informers?: SharedInformerFactory;
+  /** What `/healthz` and `/readyz` report. */
+  health?: AgentHealth;
 }
 
 async function readOptionalFile(
@@ -71,7 +74,7 @@ export class KubeletApiController implements Controller {
 
   /** Listens until `signal` aborts, then closes; rejects when it cannot listen. */
   async start(signal: AbortSignal): Promise<void> {
-    const { config, client, provider, nodeIp } = this.#deps;
+    const { config, client, provider, nodeIp, health } = this.#deps;
     const pods = this.#pods;
     const certPem = await readOptionalFile(config.tls.certFile, "tls-cert");
     const keyPem = await readOptionalFile(config.tls.keyFile, "tls-key");
@@ -95,6 +98,7 @@ export class KubeletApiController implements Controller {
       tls: certPem && keyPem ? { certPem, keyPem } : undefined,
       clientCaPem,
       certificateAddresses: [nodeIp],
+      health,
       streaming: {
         timeouts: {
           idleTimeoutMs: config.streamIdleTimeoutMs,

@@ -1,5 +1,5 @@
 /**
- * The kubelet API's route table: `/healthz` (public), container logs, `/pods`,
+ * The kubelet API's route table: `/healthz` and `/readyz` (public), container logs, `/pods`,
  * `/runningpods/`, `/stats/summary`, `/metrics/resource`, and the streaming endpoints
  * (exec, attach, portForward, run) from `streaming.ts`. Pods are served as the API server
  * holds them (`valueFrom` references, not the values the agent resolved for the provider).
@@ -10,6 +10,7 @@
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { Provider } from "../provider.ts";
 import { textResponse } from "./http_errors.ts";
+import type { AgentHealth, HealthReport } from "../health.ts";
 import { serveContainerLogs } from "./logs.ts";
 import type { Route } from "./routes.ts";
 import { serveMetricsResource, serveStatsSummary } from "./stats.ts";
@@ -27,6 +28,16 @@ export interface KubeletRoutesOptions {
   apiPods?: () => Pod[];
   /** Timeouts and protocols of the streaming endpoints (kubelet defaults when absent). */
   streaming?: StreamingOptions;
+  /** What `/healthz` and `/readyz` report; without it `/healthz` says ok. */
+  health?: AgentHealth;
+}
+
+/** A health answer as the Kubernetes components write it: `ok`, or the failed checks (500). */
+function healthResponse(report: HealthReport): Response {
+  return new Response(report.text, {
+    status: report.healthy ? 200 : 500,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" },
+  });
 }
 
 function podList(items: Pod[]): Record<string, unknown> {
@@ -83,7 +94,24 @@ export function kubeletRoutes(options: KubeletRoutesOptions): Route[] {
       paths: ["/healthz"],
       methods: get,
       public: true,
-      handle: () => Promise.resolve(textResponse(200, "ok")),
+      handle: ({ url }) =>
+        Promise.resolve(
+          options.health === undefined
+            ? textResponse(200, "ok")
+            : healthResponse(options.health.healthz({ verbose: url.searchParams.has("verbose") })),
+        ),
+    },
+    {
+      name: "readyz",
+      paths: ["/readyz"],
+      methods: get,
+      public: true,
+      handle: ({ url }) =>
+        Promise.resolve(
+          options.health === undefined
+            ? textResponse(200, "ok")
+            : healthResponse(options.health.readyz({ verbose: url.searchParams.has("verbose") })),
+        ),
     },
     {
       name: "containerLogs",

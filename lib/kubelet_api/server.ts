@@ -32,6 +32,7 @@ import {
   textResponse,
 } from "./http_errors.ts";
 import { kubeletRoutes } from "./kubelet_routes.ts";
+import type { AgentHealth } from "../health.ts";
 import { type Route, type RouteContext, routeRefusal, RouteTable } from "./routes.ts";
 import { endSocket, writeSocketResponse, writeSwitchingProtocols } from "./socket_response.ts";
 import type { StreamingOptions } from "./streaming.ts";
@@ -65,6 +66,8 @@ export interface KubeletApiServerOptions {
   routes?: Route[];
   /** Timeouts and WebSocket protocols of exec, attach and port-forward (kubelet defaults). */
   streaming?: StreamingOptions;
+  /** What `/healthz` and `/readyz` report (without it, `/healthz` says ok). */
+  health?: AgentHealth;
 }
 
 /** Where to listen. */
@@ -123,6 +126,7 @@ export class KubeletApiServer {
         provider: options.provider,
         apiPods: options.apiPods,
         streaming: options.streaming,
+        health: options.health,
       }),
     ]);
   }

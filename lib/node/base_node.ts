@@ -20,6 +20,12 @@ export interface NodeSpecOptions {
   kubeletVersion: string;
   /** The provider taint, or undefined when disabled. */
   taint?: Taint;
+  /** More taints (`--register-with-taints`). */
+  extraTaints?: Taint[];
+  /** More labels (`--node-labels`); the agent's own labels win over them. */
+  labels?: Record<string, string>;
+  /** The pods capacity and allocatable (`--max-pods`), whatever the provider says. */
+  maxPods?: number;
   /**
    * Features the node declares in `status.declaredFeatures` (Kubernetes 1.35+), such as
    * `ExtendWebSocketsToKubelet`; the API server routes requests by them.
@@ -43,6 +49,7 @@ export function baseNode(options: NodeSpecOptions): Node {
     metadata: {
       name: options.nodeName,
       labels: {
+        ...options.labels,
         "type": "virtual-kubelet",
         "kubernetes.io/role": "agent",
         "kubernetes.io/hostname": options.nodeName,
@@ -52,7 +59,7 @@ export function baseNode(options: NodeSpecOptions): Node {
         "beta.kubernetes.io/arch": nodeArch(),
       },
     },
-    spec: { taints: options.taint ? [options.taint] : [] },
+    spec: { taints: [...(options.taint ? [options.taint] : []), ...(options.extraTaints ?? [])] },
     status: {
       ...(options.declaredFeatures?.length ? { declaredFeatures: options.declaredFeatures } : {}),
       phase: "Running",
@@ -92,7 +99,7 @@ export function withAgentFields(node: Node, options: NodeSpecOptions): Node {
     },
     spec: { ...node.spec, taints: base.spec!.taints },
     status: {
-      ...node.status,
+      ...withMaxPods(node.status ?? {}, options.maxPods),
       addresses: base.status!.addresses,
       daemonEndpoints: base.status!.daemonEndpoints,
       ...(options.declaredFeatures?.length ? { declaredFeatures: options.declaredFeatures } : {}),
@@ -102,5 +109,16 @@ export function withAgentFields(node: Node, options: NodeSpecOptions): Node {
         kubeletVersion: options.kubeletVersion,
       },
     },
+  };
+}
+
+/** `status` with its pods capacity and allocatable set to `maxPods`, when given. */
+export function withMaxPods(status: NodeStatus, maxPods: number | undefined): NodeStatus {
+  if (maxPods === undefined) return status;
+  const pods = String(maxPods);
+  return {
+    ...status,
+    capacity: { ...status.capacity, pods },
+    allocatable: { ...status.allocatable, pods },
   };
 }

@@ -25,7 +25,7 @@ import type { EventRecorder } from "../events.ts";
 import { asError, errorMessage } from "../errors.ts";
 import { abortableSleep } from "../sleep.ts";
 import { type Controller, readiness } from "../controller.ts";
-import { baseNode, type NodeSpecOptions, withAgentFields } from "./base_node.ts";
+import { baseNode, type NodeSpecOptions, withAgentFields, withMaxPods } from "./base_node.ts";
 import { LeaseController } from "./lease_controller.ts";
 import { NodeConditions, PROVIDER_UNAVAILABLE_TAINT } from "./node_conditions.ts";
 import { nodeReady } from "./node_metrics.ts";
@@ -70,6 +70,10 @@ export class NodeController implements Controller {
   #wake: (() => void) | undefined;
   #dirty = false;
   #needsRegister = true;
+  /** `spec.unschedulable` as last seen, to tell cordon and uncordon apart. */
+  #unschedulable: boolean | undefined;
+  /** When the API server last took a write of this controller (status patch or Lease). */
+  #lastApiSuccess: number | undefined;
 
   /** A controller for `options.nodeName` backed by `deps.provider`. */
   constructor(deps: NodeControllerDeps, options: NodeControllerOptions) {
@@ -151,6 +155,38 @@ export class NodeController implements Controller {
     // after an API server outage): say at once that the agent runs, not at the next period.
     const ready = node.status?.conditions?.find((condition) => condition.type === "Ready");
     if (!this.#needsRegister && ready !== undefined && ready.status !== "True") this.#trigger();
+    this.#observeSchedulable(node);
+  }
+
+  /** Records `NodeSchedulable` or `NodeNotSchedulable` when the node is uncordoned or cordoned. */
+  #observeSchedulable(node: Node): void {
+    const unschedulable = node.spec?.unschedulable === true;
+    const previous = this.#unschedulable;
+    this.#unschedulable = unschedulable;
+    if (previous === undefined || previous === unschedulable) return;
+    const name = this.#options.nodeName;
+    const reason = unschedulable ? "NodeNotSchedulable" : "NodeSchedulable";
+    this.#log.info("node {node} is now {reason}", { node: name, reason });
+    this.#options.events?.record(
+      { kind: "Node", metadata: { name, uid: node.metadata?.uid } },
+      "Normal",
+      reason,
+      `Node ${name} status is now: ${reason}`,
+    );
+  }
+
+  /**
+   * Whether the API server took one of this controller's writes (status, Lease) within
+   * `withinMs`, and if not, since when it did not.
+   */
+  apiServerReachable(withinMs: number, now = Date.now()): boolean {
+    const last = Math.max(this.#lastApiSuccess ?? 0, this.#lease.lastRenew?.getTime() ?? 0);
+    return last > 0 && now - last <= withinMs;
+  }
+
+  /** Why the provider's last ping failed, or `undefined` when it answered (or was not pinged yet). */
+  get providerError(): Error | undefined {
+    return this.#pingError;
   }
 
   #nodeGone(): void {
@@ -210,6 +246,7 @@ export class NodeController implements Controller {
       try {
         if (this.#needsRegister) await this.#register(signal);
         await this.#patchStatus(signal);
+        this.#lastApiSuccess = Date.now();
         this.#readiness.markReady();
         failures = 0;
       } catch (error) {
@@ -359,7 +396,10 @@ export class NodeController implements Controller {
     if (readyChanged !== undefined) this.#recordReadyChange(readyChanged);
     if (providerChanged !== undefined) this.#recordProviderChange(providerChanged);
     await this.#syncUnavailableTaint(this.#pingError !== undefined, signal);
-    const status: NodeStatus = { ...desired.status, conditions };
+    const status: NodeStatus = {
+      ...withMaxPods(desired.status ?? {}, this.#options.maxPods),
+      conditions,
+    };
     delete status.phase;
     const node = await this.#nodes.patchStatus(this.#options.nodeName, { status }, {
       type: "strategic",
