@@ -7,7 +7,12 @@
  * @module
  */
 
-import type { Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.d.ts";
+import type {
+  ContainerStateTerminated,
+  Pod,
+  PodCondition,
+  PodStatus,
+} from "kubernetes-types/core/v1.d.ts";
 import { formatTime, qosClassOf } from "../../lib/provider_kit/mod.ts";
 import type { VmInstance } from "./api_types.ts";
 
@@ -42,6 +47,8 @@ export interface VmStatusContext {
     /** Set when vkedge left the VM running (`onPodDelete: keep`) and released it. */
     kept?: boolean;
   };
+  /** Restarts of the container vkedge did (reboots), and the run the last one ended. */
+  restarts?: { count: number; last: ContainerStateTerminated };
 }
 
 type ContainerView =
@@ -175,9 +182,9 @@ export function podStatusFromVm(vm: VmInstance, context: VmStatusContext): PodSt
       containerID: containerId,
       ready,
       started: view.kind === "running",
-      restartCount: 0,
+      restartCount: context.restarts?.count ?? 0,
       state,
-      lastState: {},
+      lastState: context.restarts === undefined ? {} : { terminated: context.restarts.last },
     }],
   };
 }

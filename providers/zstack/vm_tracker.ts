@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { ContainerStateTerminated, Pod } from "kubernetes-types/core/v1.d.ts";
 import { NotFoundError, type PodEventRecorder } from "../../lib/provider.ts";
 import type { VmInstance } from "./api_types.ts";
 import type { ZStackClient } from "./client.ts";
@@ -53,6 +53,12 @@ export interface TrackedVm {
   requestedStates?: ReadonlySet<string>;
   /** When tracking began (milliseconds). */
   addedAt: number;
+  /**
+   * Restarts of its container this agent did (`restartContainer`: a reboot, or a start of
+   * a stopped VM), and the run the last one ended; in memory only (the agent keeps the
+   * count it wrote to the pod from going down after a restart).
+   */
+  restarts?: { count: number; last: ContainerStateTerminated };
   /** Its lifecycle log. */
   log: LifecycleLog;
 }
@@ -170,6 +176,7 @@ export class VmTracker {
       stateSince: tracked.stateSince,
       runningSince: tracked.runningSince,
       deleted: tracked.deleted,
+      restarts: tracked.restarts,
     });
     return { ...structuredClone(tracked.pod), status };
   }

@@ -29,6 +29,7 @@ import {
   type ContainerLogOptions,
   type ContainerLogs,
   type ContainerRef,
+  type ContainerRestarter,
   type ExecInContainer,
   InvalidInputError,
   isInvalidInput,
@@ -42,6 +43,7 @@ import {
   type Provider,
   type ProviderRuntimeOptions,
   type ProvisionedVolume,
+  type RestartOptions,
   type StopOptions,
   UnavailableError,
   type VirtualMachineMigration,
@@ -57,6 +59,7 @@ import {
   describeNode,
   errorMessage,
   evictionOf,
+  formatTime,
   PodStatusReporter,
   pollPodStatus,
   streamLogLines,
@@ -124,7 +127,8 @@ export class ZStackProvider
     VolumeProvisioner,
     PortForwarder,
     ExecInContainer,
-    AttachToContainer {
+    AttachToContainer,
+    ContainerRestarter {
   /** Provider name. */
   readonly name = "zstack";
   readonly #config: ZStackConfig;
@@ -637,6 +641,64 @@ export class ZStackProvider
       if (!(error instanceof NotFoundError)) throw error;
     }
     await detachVolume(this.#volumes, volumeId, { tracked, signal });
+  }
+
+  // -- Restarts ------------------------------------------------------------------
+
+  /**
+   * Restarts the pod's one container the only way a VM can: a reboot of the running VM
+   * (a cold one for a grace period of 0), or a start of a stopped or crashed one. The pod
+   * then shows one restart more and the run that ended as the last state. The agent's
+   * probes dial the VM's IP themselves, so this provider opens no connections for them.
+   */
+  async restartContainer(
+    ref: ContainerRef,
+    options: RestartOptions,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.#tracker.ensureFresh(signal);
+    const key = `${ref.namespace}/${ref.pod}`;
+    const tracked = this.#tracker.get(ref.namespace, ref.pod);
+    if (tracked === undefined || tracked.deleted !== undefined) {
+      throw new NotFoundError(`pod "${key}" not found in the zstack provider`);
+    }
+    const container = tracked.pod.spec?.containers?.[0]?.name ?? "vm";
+    if (ref.container !== container) {
+      throw new NotFoundError(
+        `container "${ref.container}" not found in pod "${key}": expected "${container}"`,
+      );
+    }
+    const before = this.#tracker.fullPod(tracked).status?.containerStatuses?.[0];
+    const running = tracked.vm.state === "Running";
+    if (running) {
+      await reboot(this.#vmActions, tracked, {
+        ...(options.gracePeriodSeconds === 0 ? { force: true } : {}),
+        signal,
+      });
+    } else {
+      await powerOn(this.#vmActions, tracked, { signal });
+    }
+    const now = new Date(this.#now());
+    const ended = before?.state?.terminated ?? {
+      exitCode: 137,
+      reason: "Error",
+      message: `${describeVm(tracked)} was rebooted by vkedge: ${options.reason}`,
+      ...(before?.state?.running?.startedAt ? { startedAt: before.state.running.startedAt } : {}),
+      finishedAt: formatTime(now),
+      containerID: `zstack://${tracked.vm.uuid}`,
+    };
+    tracked.restarts = { count: (tracked.restarts?.count ?? 0) + 1, last: ended };
+    tracked.log.append(
+      now,
+      `container restarted (${options.reason}): VM ${running ? "rebooted" : "started"}`,
+    );
+    logger.info("pod {pod}: VM {uuid} {what} to restart its container ({reason})", {
+      pod: key,
+      uuid: tracked.vm.uuid,
+      what: running ? "rebooted" : "started",
+      reason: options.reason,
+    });
+    this.#report(tracked);
   }
 
   // -- Port-forward, exec and attach ------------------------------------------

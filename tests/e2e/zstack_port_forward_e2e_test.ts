@@ -17,77 +17,9 @@ import {
   startPortForward,
 } from "../_harness/streaming.ts";
 import { vmPod, withZStackNode } from "../_harness/zstack.ts";
+import { serveIn, vmNetwork } from "../_harness/vm_network.ts";
 
 const isRoot = Deno.uid() === 0;
-
-async function ip(...args: string[]): Promise<void> {
-  const output = await new Deno.Command("ip", { args, stdout: "piped", stderr: "piped" }).output();
-  if (output.code !== 0) {
-    throw new Error(`ip ${args.join(" ")}: ${new TextDecoder().decode(output.stderr)}`);
-  }
-}
-
-/** A network namespace holding `vmIp` on a veth pair whose host end has `hostIp`. */
-async function vmNetwork(tag: string, hostIp: string, vmIp: string) {
-  const netns = `vkpf-${tag}`;
-  const hostIf = `vkpfh${tag}`;
-  const nsIf = `vkpfn${tag}`;
-  await ip("netns", "add", netns);
-  try {
-    await ip("link", "add", hostIf, "type", "veth", "peer", "name", nsIf, "netns", netns);
-    await ip("addr", "add", `${hostIp}/30`, "dev", hostIf);
-    await ip("link", "set", hostIf, "up");
-    await ip("netns", "exec", netns, "ip", "addr", "add", `${vmIp}/30`, "dev", nsIf);
-    await ip("netns", "exec", netns, "ip", "link", "set", nsIf, "up");
-    await ip("netns", "exec", netns, "ip", "link", "set", "lo", "up");
-  } catch (error) {
-    await ip("netns", "del", netns).catch(() => {});
-    throw error;
-  }
-  return {
-    netns,
-    /** Deleting the namespace deletes the pair too. */
-    remove: () => ip("netns", "del", netns).catch(() => {}),
-  };
-}
-
-/** Starts the echo server inside `netns` on `host:port`; resolves once it listens. */
-async function echoServerIn(netns: string, host: string, port: number) {
-  const child = new Deno.Command("ip", {
-    args: [
-      "netns",
-      "exec",
-      netns,
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      `${repoRoot}/tests/_harness/echo_server.ts`,
-      host,
-      String(port),
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("listening")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`the echo server in ${netns} exited: ${text}`);
-    text += value;
-  }
-  void reader.cancel().catch(() => {});
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // exited meanwhile
-      }
-      await child.status;
-    },
-  };
-}
 
 Deno.test({
   name:
@@ -110,7 +42,7 @@ Deno.test({
     const seedFile = await Deno.makeTempFile({ prefix: "vkedge-pf-seed-", suffix: ".yaml" });
     await Deno.writeTextFile(seedFile, stringify(seed));
     const network = await vmNetwork(tag, hostIp, vmIp);
-    const server = await echoServerIn(network.netns, vmIp, port);
+    const server = await serveIn(network.netns, "echo_server.ts", [vmIp, String(port)]);
     try {
       await withZStackNode("zs-pf", async (node) => {
         await node.start();
