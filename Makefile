@@ -64,7 +64,7 @@ compile: deps ## single binary at dist/vkedge (needs the denort runtime: Deno's 
 demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere, 20 on a real Swarm; the agent's watches; port-forward MiB/s (figures in the README)
+bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere, 20 on a real Swarm; the agent's watches; port-forward MiB/s; probe cost (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
 	$(DENO) run -A bench/zstack_pod_startup.ts
@@ -72,6 +72,7 @@ bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 
 	$(DENO) run -A bench/vsphere_pod_startup.ts
 	$(DENO) run -A bench/swarm_pod_startup.ts
 	$(DENO) run -A bench/port_forward_throughput.ts
+	$(DENO) run -A bench/probe_cost.ts
 
 cluster-up: deno control-plane ## start the local control plane in the background
 	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)

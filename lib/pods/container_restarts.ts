@@ -104,6 +104,7 @@ export class ContainerRestarts {
     for (const map of [this.#entries, this.#ended]) {
       for (const id of [...map.keys()]) if (id.startsWith(`${uid}/`)) map.delete(id);
     }
+    for (const id of [...this.#warned]) if (id.startsWith(`${uid}/`)) this.#warned.delete(id);
     for (const [id, timer] of this.#timers) {
       if (id.startsWith(`${uid}/`)) {
         clearTimeout(timer);

@@ -113,9 +113,15 @@ export async function runProbeAttempt(
   spec: ProbeSpec,
   signal: AbortSignal,
 ): Promise<AttemptResult> {
-  const attempt = AbortSignal.any([signal, AbortSignal.timeout(spec.timeoutMs)]);
+  // A controller of its own, unlinked afterwards: AbortSignal.any would tie every
+  // attempt to the long-lived `signal` for as long as it lives.
+  const attempt = new AbortController();
+  const abort = () => attempt.abort();
+  const timer = setTimeout(abort, spec.timeoutMs);
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
   try {
-    return await runHandler(context, spec, attempt);
+    return await runHandler(context, spec, attempt.signal);
   } catch (error) {
     if (error instanceof DialError) return failed(error.message);
     return {
@@ -123,5 +129,8 @@ export async function runProbeAttempt(
       message: errorMessage(error),
       unsupported: error instanceof ProbeUnsupportedError,
     };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", abort);
   }
 }

@@ -80,7 +80,18 @@ export class ProbeWorker {
 
   /** Probes every period until `signal` aborts or `stop` is called; the first attempt at once. */
   async start(signal: AbortSignal, firstDelayMs = 0): Promise<void> {
-    const stop = AbortSignal.any([signal, this.#stop.signal]);
+    // Linked by hand and unlinked at the end: the manager's signal outlives every worker.
+    const onAbort = () => this.#stop.abort();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await this.#loop(this.#stop.signal, firstDelayMs);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #loop(stop: AbortSignal, firstDelayMs: number): Promise<void> {
     let next = this.#host.now() + firstDelayMs;
     while (!stop.aborted) {
       const wait = next - this.#host.now();
