@@ -14,7 +14,7 @@
 
 import { parseArgs } from "node:util";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import { KubeClient, loadKubeConfig, PODS } from "../lib/kube/mod.ts";
+import { KubeClient, loadKubeConfig } from "../lib/kube/mod.ts";
 import {
   cluster,
   freshNamespace,
