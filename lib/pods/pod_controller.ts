@@ -46,7 +46,7 @@ import {
 } from "./context.ts";
 import { removeApiPod } from "./deletion.ts";
 import { syncPodSpec } from "./spec_sync.ts";
-import { restoreDriftedStatus, syncPodStatus } from "./status_sync.ts";
+import { isVmPod, restoreDriftedStatus, syncPodStatus } from "./status_sync.ts";
 import { timedPodSync } from "./sync_metrics.ts";
 import { checkProviderPods, reconcileAtStart } from "./startup_reconcile.ts";
 import { ProbeManager } from "../probes/mod.ts";
@@ -118,6 +118,16 @@ export class PodController implements Controller {
         options.events.record(pod, type, reason, message),
       onChange: (key) => status.add(key),
       onUnhealthy: (unhealthy) => {
+        if (isVmPod(unhealthy.pod)) {
+          // A VM-Pod's VM restarts as its VirtualMachine says, never behind its back.
+          options.events.record(
+            unhealthy.pod,
+            "Warning",
+            "Unhealthy",
+            `Container ${unhealthy.container} failed ${unhealthy.kind} probe; a VirtualMachine's VM is restarted only by its VirtualMachine (vkedge vm restart)`,
+          );
+          return;
+        }
         const reported = this.#context.reported.get(podKey(unhealthy.pod));
         const current = reported?.status?.containerStatuses?.find((each) =>
           each.name === unhealthy.container
