@@ -597,6 +597,7 @@ export function usage(providers: readonly string[]): string {
   for (const { left, help } of entries) lines.push(`${left.padEnd(width)}  ${help}`);
   lines.push(
     "",
+    "Boolean flags take --flag, --flag=true and --flag=false.",
     "Exit status: 0 after SIGTERM/SIGINT or when this node's agent already runs on this host,",
     "1 on a runtime failure or a lost leader election, 2 on bad input.",
   );

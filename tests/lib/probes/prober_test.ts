@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
 import { MockProvider, parseMockConfig } from "../../../providers/mock/mod.ts";
 import { type ProbeKind, probeSpecOf, runProbeAttempt } from "../../../lib/probes/mod.ts";
-import type { Provider } from "../../../lib/provider.ts";
+import { NotImplementedError, type Provider } from "../../../lib/provider.ts";
 
 const signal = new AbortController().signal;
 
@@ -176,6 +176,19 @@ Deno.test("probe exec on a provider without exec is unsupported, never passed", 
   assert.deepEqual(outcome, {
     result: "error",
     message: "provider plain cannot run commands in containers, so exec probes cannot run",
+    unsupported: true,
+  });
+});
+
+Deno.test("probe tcpSocket through a dialer that cannot reach the pod's network is unsupported", async () => {
+  const refusing = {
+    name: "far",
+    dialPod: () =>
+      Promise.reject(new NotImplementedError("far provider: pods live on another network")),
+  } as unknown as Provider;
+  assert.deepEqual(await attempt(refusing, podWith(), { tcpSocket: { port: 8080 } }), {
+    result: "error",
+    message: "far provider: pods live on another network",
     unsupported: true,
   });
 });
