@@ -37,7 +37,7 @@ import { errorMessage } from "../errors.ts";
 import { abortableSleep } from "../sleep.ts";
 import { type Controller, readiness } from "../controller.ts";
 import { PodStatusReporter, pollPodStatus } from "../provider_kit/mod.ts";
-import { podKey, podNeedsSync } from "./compare.ts";
+import { isTerminal, podKey, podNeedsSync } from "./compare.ts";
 import {
   NO_RETENTION,
   type PodContext,
@@ -214,7 +214,10 @@ export class PodController implements Controller {
         if (oldPod === newPod || podNeedsSync(oldPod, newPod)) queues.sync.add(podKey(newPod));
         if (oldPod !== newPod) restoreDriftedStatus(this.#context, newPod);
         // The probes read the pod (its IP, its deletion); a pod gone terminal stops them.
-        if (oldPod.status?.phase !== newPod.status?.phase) queues.status.add(podKey(newPod));
+        if (isTerminal(newPod)) {
+          probes.remove(newPod.metadata?.uid ?? "");
+          restarts.forget(newPod.metadata?.uid ?? "");
+        } else probes.refresh(newPod);
       },
       onDelete: (pod) => {
         queues.sync.add(podKey(pod));

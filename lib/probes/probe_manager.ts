@@ -122,6 +122,12 @@ export class ProbeManager {
     }
   }
 
+  /** Takes the pod object as it is now (its IP, its deletion) for a pod already probed. */
+  refresh(pod: Pod): void {
+    const entry = this.#pods.get(pod.metadata?.uid ?? "");
+    if (entry !== undefined) entry.pod = pod;
+  }
+
   /** Stops the probes of the pod with `uid` (deleted, or ended). */
   remove(uid: string): void {
     const entry = this.#pods.get(uid);
