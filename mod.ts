@@ -20,6 +20,7 @@ import {
 } from "./lib/kube/mod.ts";
 import { isInvalidInput, type Provider, type ProviderModule } from "./lib/provider.ts";
 import { runAgent } from "./lib/agent.ts";
+import { AgentHealth } from "./lib/health.ts";
 import { EventRecorder } from "./lib/events.ts";
 import { versionLine } from "./lib/version.ts";
 import { knownProviders, loadProvider } from "./providers/mod.ts";
@@ -104,6 +105,8 @@ interface DriveOptions {
   /** The agent's shared informers (the provider's view of the cluster reads them too). */
   informers: SharedInformerFactory;
   onReady: () => void;
+  /** The health checks `/healthz` reports on both ports. */
+  health: AgentHealth;
 }
 
 /** Runs the agent until `signal` aborts; a start-up failure becomes an exit with status 1. */
@@ -230,6 +233,7 @@ async function main(): Promise<void> {
 
   let elector: LeaderElector | undefined;
   let ready = false;
+  const health = new AgentHealth();
   const readiness = (): AgentReadiness => {
     if (elector !== undefined && !elector.isLeader) {
       return {
@@ -243,7 +247,11 @@ async function main(): Promise<void> {
   };
   if (config.metricsAddress !== undefined) {
     try {
-      serveMetrics({ ...config.metricsAddress, readiness }, stop.signal);
+      serveMetrics({
+        ...config.metricsAddress,
+        readiness,
+        health: () => health.healthz(),
+      }, stop.signal);
     } catch (error) {
       fail(errorMessage(error), 1);
     }
@@ -264,10 +272,16 @@ async function main(): Promise<void> {
     informers,
   }, stop.signal);
   const drive = (signal: AbortSignal) =>
-    driveNode(
-      { config, client, events, provider, nodeIp, informers, onReady: () => (ready = true) },
-      signal,
-    );
+    driveNode({
+      config,
+      client,
+      events,
+      provider,
+      nodeIp,
+      informers,
+      onReady: () => (ready = true),
+      health,
+    }, signal);
   try {
     if (!config.leaderElection.enabled) {
       await drive(stop.signal);

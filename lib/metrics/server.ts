@@ -2,7 +2,7 @@
  * The agent's own HTTP endpoint (`--metrics-addr`, off by default, plain HTTP on an
  * address of its own so that it can stay on the loopback or a management network):
  * `/metrics` in the Prometheus text format from the agent's registry, `/healthz` (the
- * process answers) and `/readyz` (the agent drives its node: leader, caches synced, node
+ * agent's health checks, as on the kubelet port; `/livez`: the process answers) and `/readyz` (the agent drives its node: leader, caches synced, node
  * registered).
  *
  * @module
@@ -11,6 +11,7 @@
 import { getLogger } from "@logtape/logtape";
 import { prometheusTextContentType, renderMetrics } from "./registry.ts";
 import { errorMessage } from "../errors.ts";
+import type { HealthReport } from "../health.ts";
 
 /** Whether the agent is ready, and why not. */
 export interface AgentReadiness {
@@ -28,6 +29,11 @@ export interface MetricsServerOptions {
   port: number;
   /** Asked on every `/readyz`. */
   readiness: () => AgentReadiness;
+  /**
+   * Asked on every `/healthz`: the agent's health checks (`lib/health.ts`), the same the
+   * kubelet port's `/healthz` reports; without it `/healthz` says the process answers.
+   */
+  health?: () => HealthReport;
 }
 
 /** The address a started metrics server listens on. */
@@ -48,12 +54,17 @@ function text(status: number, body: string, contentType = "text/plain; charset=u
 export async function handleMetricsRequest(
   request: Request,
   readiness: () => AgentReadiness,
+  health?: () => HealthReport,
 ): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { Allow: "GET, HEAD" } });
   }
   const path = new URL(request.url).pathname;
   if (path === "/metrics") return text(200, await renderMetrics(), prometheusTextContentType);
+  if (path === "/healthz" && health !== undefined) {
+    const report = health();
+    return text(report.healthy ? 200 : 500, `${report.text}\n`);
+  }
   if (path === "/healthz" || path === "/livez") return text(200, "ok\n");
   if (path === "/readyz") {
     const state = readiness();
@@ -79,7 +90,7 @@ export function serveMetrics(options: MetricsServerOptions, signal: AbortSignal)
         log.warn("metrics request failed: {error}", { error: errorMessage(error) });
         return text(500, "internal error\n");
       },
-    }, (request) => handleMetricsRequest(request, options.readiness));
+    }, (request) => handleMetricsRequest(request, options.readiness, options.health));
   } catch (error) {
     throw new Error(
       `--metrics-addr: cannot listen on ${options.hostname}:${options.port}: ${
