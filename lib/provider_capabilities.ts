@@ -196,6 +196,15 @@ export interface ContainerRestarter {
   restartContainer(ref: ContainerRef, options: RestartOptions, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * A backend with a kubelet of its own (another cluster's nodes): it runs the pods' probes and
+ * applies their restart policy itself, so the agent runs no probes and restarts nothing for
+ * its pods, and reports their readiness and restarts as the backend does.
+ */
+export interface LifecycleBelow {
+  readonly probesAndRestartsBelow: true;
+}
+
 /** Where to connect for a probe. */
 export interface DialOptions {
   /** Port of the pod (1 to 65535). */
@@ -445,6 +454,11 @@ export const hasPortForwarder = capability<PortForwarder>("portForward");
 
 /** Tells whether the provider restarts containers. */
 export const hasContainerRestarter = capability<ContainerRestarter>("restartContainer");
+
+/** Tells whether the provider's backend runs the pods' probes and restarts itself. */
+export function hasLifecycleBelow<P extends object>(provider: P): provider is P & LifecycleBelow {
+  return (provider as Partial<LifecycleBelow>).probesAndRestartsBelow === true;
+}
 
 /** Tells whether the provider opens connections to pod ports for probes. */
 export const hasPodDialer = capability<PodDialer>("dialPod");

@@ -84,7 +84,7 @@ function lastSignal(args: unknown[]): AbortSignal | undefined {
 
 /**
  * A provider that forwards every method to `provider` and measures the calls that return
- * a promise. Other properties (`name`) are read through; methods the wrapper does not know
+ * a promise. Other properties (`name`, capability markers) are read through; methods the wrapper does not know
  * of (a new capability) are forwarded and measured all the same.
  */
 export function instrumentProvider(provider: Provider): Provider {
@@ -116,6 +116,10 @@ export function instrumentProvider(provider: Provider): Provider {
       );
     };
   }
-  Object.defineProperty(wrapper, "name", { get: () => provider.name, enumerable: true });
+  // Data properties (`name`, markers such as `probesAndRestartsBelow`) are read through.
+  for (const key of new Set(["name", ...Object.keys(provider)])) {
+    if (key in wrapper) continue;
+    Object.defineProperty(wrapper, key, { get: () => source[key], enumerable: true });
+  }
   return wrapper as unknown as Provider;
 }

@@ -12,6 +12,7 @@
 import type { Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { formatTime, KubeNotFoundError, PODS } from "../kube/mod.ts";
 import { errorMessage } from "../errors.ts";
+import { hasLifecycleBelow } from "../provider.ts";
 import { isTerminal, podKey, statusEqual } from "./compare.ts";
 import { sameWorkload, WORKLOAD_UID_ANNOTATION } from "../provider_kit/workload.ts";
 import type { PodContext } from "./context.ts";
@@ -44,9 +45,11 @@ export function isVmPod(pod: Pod): boolean {
 /** The status to write for `apiPod` from the provider's `reported` status. */
 function statusToWrite(context: PodContext, apiPod: Pod, reported: PodStatus): PodStatus {
   const uid = apiPod.metadata?.uid ?? "";
-  const ownsLifecycle = !isVmPod(apiPod);
+  // A kubelet below (another cluster) probes and restarts; the agent reports what it says.
+  const below = hasLifecycleBelow(context.provider);
+  const ownsLifecycle = !isVmPod(apiPod) && !below;
   const statuses = reported.containerStatuses ?? [];
-  context.probes.sync(apiPod, statuses);
+  if (!below) context.probes.sync(apiPod, statuses);
   if (ownsLifecycle && !apiPod.metadata?.deletionTimestamp) {
     context.restarts.apply(apiPod, statuses);
   }

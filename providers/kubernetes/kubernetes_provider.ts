@@ -21,6 +21,7 @@ import {
   type ExecInContainer,
   type ExecOptions,
   InvalidInputError,
+  type LifecycleBelow,
   type NodeStatusNotifier,
   NotFoundError,
   type PodNotifier,
@@ -94,9 +95,17 @@ function createHttpClient(config: ClientConfig): Deno.HttpClient | undefined {
 
 /** One lower cluster as one node. */
 export class KubernetesProvider
-  implements Provider, PodNotifier, NodeStatusNotifier, ContainerLogs, ExecInContainer {
+  implements
+    Provider,
+    PodNotifier,
+    NodeStatusNotifier,
+    ContainerLogs,
+    ExecInContainer,
+    LifecycleBelow {
   /** Provider name. */
   readonly name = "kubernetes";
+  /** The lower kubelets run the pods' probes and restarts; the agent mirrors what they report. */
+  readonly probesAndRestartsBelow = true as const;
   readonly #config: KubernetesConfig;
   readonly #options: KubernetesProviderOptions;
   readonly #client: KubeClient;

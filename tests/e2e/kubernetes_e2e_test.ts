@@ -37,7 +37,7 @@ async function upperPods(ns: string): Promise<Pod[]> {
   return (await kubectlJson<{ items: Pod[] }>(["get", "pods", "-n", ns])).items;
 }
 
-Deno.test("kubernetes e2e: a Deployment of 5 runs as 5 lower pods, statuses and IPs mirrored up", async () => {
+Deno.test("kubernetes e2e: a Deployment of 5 runs as 5 lower pods, statuses and IPs mirrored up; probes are the lower kubelet's", async () => {
   await withKubernetesNode("k8s-deploy", async (node) => {
     await node.start();
     await apply(node.ns, {
@@ -49,7 +49,16 @@ Deno.test("kubernetes e2e: a Deployment of 5 runs as 5 lower pods, statuses and 
         selector: { matchLabels: { app: "web" } },
         template: {
           metadata: { labels: { app: "web" } },
-          spec: podOn("x", node.nodeName).spec,
+          // Probes run below (kwok passes them); the agent, which cannot reach lower pod IPs,
+          // must not probe too, or the pods would never be Ready above.
+          spec: podOn("x", node.nodeName, {
+            containers: [{
+              name: "app",
+              image: "busybox:1.36",
+              readinessProbe: { httpGet: { path: "/ready", port: 8080 }, periodSeconds: 1 },
+              livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
+            }],
+          }).spec,
         },
       },
     });
@@ -70,7 +79,24 @@ Deno.test("kubernetes e2e: a Deployment of 5 runs as 5 lower pods, statuses and 
       assertEquals(below.metadata?.labels?.app, "web");
       assertEquals(below.spec?.nodeName?.startsWith("lower-node-"), true);
       assertEquals(pod.status?.containerStatuses?.[0].ready, true);
+      assertEquals(below.spec?.containers[0].readinessProbe?.httpGet?.port, 8080, "probe below");
     }
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // several probe periods
+    for (const pod of await upperPods(node.ns)) {
+      assertEquals(pod.status?.containerStatuses?.[0].ready, true, "still Ready above");
+      assertEquals(pod.status?.containerStatuses?.[0].restartCount, 0, "nothing restarted");
+    }
+    const unhealthy = await kubectl([
+      "get",
+      "events",
+      "-n",
+      node.ns,
+      "--field-selector",
+      "reason=Unhealthy",
+      "-o",
+      "name",
+    ]);
+    assertEquals(unhealthy.trim(), "", "the agent probed nothing");
     const upperNode = await kubectlJson<{ status: { allocatable: Record<string, string> } }>([
       "get",
       "node",

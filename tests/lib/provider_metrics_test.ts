@@ -4,6 +4,7 @@ import { parsePrometheusText, sampleValue } from "../_harness/prometheus.ts";
 import { renderMetrics } from "../../lib/metrics/mod.ts";
 import {
   hasContainerLogs,
+  hasLifecycleBelow,
   hasPodNotifier,
   hasVirtualMachinePower,
   NotFoundError,
@@ -43,6 +44,11 @@ Deno.test("instrumented provider: the same capabilities, the same answers, and e
   assertEquals(hasPodNotifier(provider), hasPodNotifier(mock));
   assertEquals(hasContainerLogs(provider), hasContainerLogs(mock));
   assertEquals(hasVirtualMachinePower(provider), hasVirtualMachinePower(mock));
+  assertEquals(hasLifecycleBelow(provider), false);
+  const below = instrumentProvider(
+    Object.assign(Object.create(mock), { probesAndRestartsBelow: true as const }),
+  );
+  assertEquals(hasLifecycleBelow(below), true, "markers are read through");
   const before = {
     created: await count("createPod", "success"),
     missing: await count("deletePod", "not_found"),
