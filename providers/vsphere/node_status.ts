@@ -22,7 +22,7 @@ import {
 import type { VsphereClient } from "./client.ts";
 import type { VsphereConfig } from "./config.ts";
 import type { Inventory } from "./inventory.ts";
-import { nodeOwner } from "./mapping.ts";
+import { nodeOwner } from "./identity.ts";
 import { vsphereNodeDescription, type VsphereNodeOptions } from "./node_description.ts";
 import { retrieveObjects } from "./property_collector.ts";
 

@@ -16,7 +16,8 @@ import {
 } from "../../lib/provider.ts";
 import { errorMessage, evictionOf } from "../../lib/provider_kit/mod.ts";
 import { toProviderError } from "./faults.ts";
-import { identityKey, nodeOwner, validatePod } from "./mapping.ts";
+import { identityKey, nodeOwner } from "./identity.ts";
+import { validatePod } from "./pod_to_vm.ts";
 import type { VmActionContext } from "./vm_action.ts";
 import type { TrackedPodLookup } from "./vm_capabilities.ts";
 import { createVm, destroyVm, releaseVm, rememberPod, resumePowerOn } from "./vm_lifecycle.ts";

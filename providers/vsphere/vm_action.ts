@@ -11,7 +11,7 @@ import { NotFoundError } from "../../lib/provider.ts";
 import type { VsphereClient } from "./client.ts";
 import type { VsphereConfig } from "./config.ts";
 import type { Inventory } from "./inventory.ts";
-import { identityKey } from "./mapping.ts";
+import { identityKey } from "./identity.ts";
 import { retrieveObjects } from "./property_collector.ts";
 import { readTasks, runTask, type TaskInfo, waitForTask } from "./tasks.ts";
 import type { TrackedPod, VmTracker } from "./vm_tracker.ts";

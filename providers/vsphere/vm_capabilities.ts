@@ -16,7 +16,7 @@ import type {
   VirtualMachineState,
 } from "../../lib/provider.ts";
 import { toProviderError } from "./faults.ts";
-import { identityKey } from "./mapping.ts";
+import { identityKey } from "./identity.ts";
 import type { VmActionContext } from "./vm_action.ts";
 import { migrateVm, migrationTargets } from "./vm_migration.ts";
 import { powerStateOf, restartVm, startVm, stopVm, taskTransitionOf } from "./vm_power.ts";

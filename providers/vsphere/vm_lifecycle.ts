@@ -13,20 +13,11 @@
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { AlreadyExistsError, UnavailableError } from "../../lib/provider.ts";
 import { isFault, toProviderError } from "./faults.ts";
-import {
-  base64Text,
-  encodePodRecord,
-  identityKey,
-  identityOf,
-  keys,
-  metadataOf,
-  networkOf,
-  nodeOwner,
-  userDataOf,
-  type ValidatedPod,
-  vmNameOf,
-  vmSizeOf,
-} from "./mapping.ts";
+import { base64Text } from "./base64.ts";
+import { identityKey, identityOf, keys, nodeOwner, vmNameOf } from "./identity.ts";
+import { encodePodRecord } from "./pod_record.ts";
+import { networkOf, type ValidatedPod, vmSizeOf } from "./pod_to_vm.ts";
+import { metadataOf, userDataOf } from "./user_data.ts";
 import {
   describeVm,
   reread,

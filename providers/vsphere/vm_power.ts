@@ -20,7 +20,7 @@ import {
 import { sleep } from "../../lib/provider_kit/mod.ts";
 import { voidReply } from "./client.ts";
 import { isFault, toProviderError } from "./faults.ts";
-import { keys } from "./mapping.ts";
+import { keys } from "./identity.ts";
 import {
   activeTasks,
   describeVm,

@@ -25,15 +25,9 @@ import { abortableSleep, errorMessage } from "../../lib/provider_kit/mod.ts";
 import type { VsphereClient } from "./client.ts";
 import type { Inventory } from "./inventory.ts";
 import { LifecycleLog } from "./lifecycle_log.ts";
-import {
-  decodePodRecord,
-  identityKey,
-  identityOf,
-  keys,
-  podFromVm,
-  type PodIdentity,
-  vmStateText,
-} from "./mapping.ts";
+import { identityKey, identityOf, keys, type PodIdentity } from "./identity.ts";
+import { decodePodRecord, podFromVm } from "./pod_record.ts";
+import { vmStateText } from "./vm_to_pod.ts";
 import { voidReply } from "./client.ts";
 import { isFault } from "./faults.ts";
 import {
