@@ -8,8 +8,10 @@
  *
  * This class is the contract over files named after their jobs: `service_tracker.ts`
  * (services, tasks and nodes, the event stream), `pod_services.ts` (create, update,
- * remove), `pod_network.ts`, `node_description.ts`, `task_logs.ts`, `task_exec.ts`, the
- * mapping (`pod_to_service.ts`, `stored_spec.ts`, `task_to_pod.ts`) and `client.ts`.
+ * remove), `pod_network.ts`, `node_status.ts` (ping, the Node and its refresh) over
+ * `node_description.ts`, `pod_warnings.ts` (Warning events), `task_logs.ts`,
+ * `task_exec.ts`, the mapping (`pod_to_service.ts`, `stored_spec.ts`, `task_to_pod.ts`)
+ * and `client.ts`.
  *
  * @module
  */
@@ -29,26 +31,17 @@ import {
   type PodNotifier,
   type Provider,
   type ProviderRuntimeOptions,
-  UnavailableError,
 } from "../../lib/provider.ts";
-import {
-  abortableSleep,
-  CallbackSet,
-  canonicalJson,
-  describeNode,
-  errorMessage,
-  formatTime,
-  PodStatusReporter,
-} from "../../lib/provider_kit/mod.ts";
-import type { EngineInfo } from "./api_types.ts";
+import { abortableSleep, errorMessage, PodStatusReporter } from "../../lib/provider_kit/mod.ts";
 import type { EngineClient } from "./client.ts";
 import { podNetworkName, type SwarmConfig } from "./config.ts";
 import { toProviderError } from "./errors.ts";
-import { nodeLabelValue, type Owner, ownerLabels, podKeyOf, shortHash } from "./identity.ts";
-import { swarmNodeDescription } from "./node_description.ts";
+import { type Owner, ownerLabels, podKeyOf } from "./identity.ts";
+import { SwarmNodeStatus } from "./node_status.ts";
 import { PodNetwork } from "./pod_network.ts";
 import { removePodServices, syncPodServices } from "./pod_services.ts";
 import { validatePod } from "./pod_to_service.ts";
+import { PodWarnings } from "./pod_warnings.ts";
 import { ServiceTracker, type TrackedPod } from "./service_tracker.ts";
 import { execInContainer, taskExecIn } from "./task_exec.ts";
 import { taskLogStream } from "./task_logs.ts";
@@ -74,21 +67,12 @@ export class SwarmProvider
   readonly #now: () => number;
   readonly #stopped: AbortSignal;
   readonly #owner: Owner;
-  readonly #bootId = crypto.randomUUID();
   readonly #network: PodNetwork;
   readonly #tracker: ServiceTracker;
+  readonly #nodeStatus: SwarmNodeStatus;
   readonly #reporter = new PodStatusReporter();
-  readonly #nodeCallbacks = new CallbackSet<Node>("node status");
-  /** Warnings already recorded, per pod UID, so each is one event. */
-  readonly #warned = new Map<string, Set<string>>();
+  readonly #warnings: PodWarnings;
   #started = false;
-  #watchingNodes = false;
-  #node: Node | undefined;
-  #nodeText = "";
-  #conditionSince = "";
-  #conditionText = "";
-  #info: EngineInfo | undefined;
-  #nodesChanged: (() => void) | undefined;
 
   /** Creates the provider; nothing is sent to the Engine until the first call. */
   constructor(config: SwarmConfig, client: EngineClient, options: SwarmProviderOptions) {
@@ -98,6 +82,7 @@ export class SwarmProvider
     this.#now = options.now ?? Date.now;
     this.#stopped = options.signal ?? new AbortController().signal;
     this.#owner = { clusterName: config.clusterName, nodeName: options.nodeName };
+    this.#warnings = new PodWarnings(options.recordEvent);
     this.#network = new PodNetwork({
       client,
       name: podNetworkName(config),
@@ -113,132 +98,37 @@ export class SwarmProvider
       resyncMs: config.resyncSeconds * 1000,
       now: this.#now,
     });
-    this.#tracker.onNodesChanged(() => this.#nodesChanged?.());
+    this.#nodeStatus = new SwarmNodeStatus({
+      config,
+      client,
+      tracker: this.#tracker,
+      owner: this.#owner,
+      runtime: options,
+      now: this.#now,
+      stopped: this.#stopped,
+      ensureStarted: () => this.#ensureStarted(),
+    });
     this.#stopped.addEventListener("abort", () => client.close(), { once: true });
   }
 
-  // -- NodeProvider ---------------------------------------------------------
+  // -- NodeProvider (node_status.ts) ----------------------------------------
 
   /**
    * Checks that the Engine answers and is a Swarm manager; throws `UnavailableError`
    * naming the endpoint and what was wrong otherwise.
    */
-  async ping(signal: AbortSignal): Promise<void> {
-    let info: EngineInfo;
-    try {
-      info = await this.#client.info(signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new UnavailableError(
-        `Docker Engine at ${this.#client.endpoint}: expected an answer to GET /info, found ${
-          errorMessage(error)
-        }`,
-        { cause: error },
-      );
-    }
-    this.#info = info;
-    if (info.Swarm.LocalNodeState !== "active" || info.Swarm.ControlAvailable !== true) {
-      throw new UnavailableError(
-        `Docker Engine at ${this.#client.endpoint}: expected an active Swarm manager, found Swarm state "${info.Swarm.LocalNodeState}"${
-          info.Swarm.ControlAvailable ? "" : " without the manager role"
-        }${info.Swarm.Error ? ` (${info.Swarm.Error})` : ""}`,
-      );
-    }
+  ping(signal: AbortSignal): Promise<void> {
+    return this.#nodeStatus.ping(signal);
   }
 
   /** Completes `node` with capacity, allocatable, the Swarm condition and nodeInfo. */
-  async configureNode(node: Node, signal: AbortSignal): Promise<Node> {
-    this.#node = node;
-    try {
-      return await this.#describe(node, signal);
-    } catch (error) {
-      logger.warn("cannot read the Swarm nodes yet: {error}; the node starts without capacity", {
-        error: errorMessage(error),
-      });
-      return describeNode(node, {
-        labels: this.#config.labels,
-        capacity: { cpu: "0", memory: "0", pods: String(this.#config.maxPods) },
-      });
-    }
+  configureNode(node: Node, signal: AbortSignal): Promise<Node> {
+    return this.#nodeStatus.configureNode(node, signal);
   }
 
   /** Registers a node status callback, called when capacity or the Swarm condition change. */
   notifyNodeStatus(signal: AbortSignal, callback: (node: Node) => void): void {
-    this.#nodeCallbacks.add(signal, callback);
-    if (signal.aborted || this.#watchingNodes) return;
-    this.#watchingNodes = true;
-    this.#ensureStarted();
-    void this.#watchNodes(this.#stopped);
-  }
-
-  async #describe(node: Node, signal: AbortSignal): Promise<Node> {
-    const [nodes, running, version] = await Promise.all([
-      this.#client.listNodes(signal),
-      this.#client.listTasks({ "desired-state": ["running"] }, signal),
-      this.#client.version(signal),
-    ]);
-    const mine = nodeLabelValue(this.#owner);
-    const others = running.filter((task) =>
-      task.Spec?.ContainerSpec?.Labels?.[ownerLabels.node] !== mine
-    );
-    const since = formatTime(new Date(this.#now()));
-    const facts = {
-      nodes,
-      otherTasks: others,
-      maxPods: this.#config.maxPods,
-      conditionSince: this.#conditionSince || since,
-      endpoint: this.#client.endpoint,
-      engineVersion: version.Version,
-      operatingSystem: this.#options.operatingSystem,
-      machineId: shortHash(mine).repeat(4),
-      bootId: this.#bootId,
-      labels: this.#config.labels,
-    };
-    let description = swarmNodeDescription(facts);
-    const condition = description.conditions![0];
-    const conditionText = `${condition.status} ${condition.reason} ${condition.message}`;
-    if (conditionText !== this.#conditionText) {
-      this.#conditionText = conditionText;
-      this.#conditionSince = since;
-      description = swarmNodeDescription({ ...facts, conditionSince: since });
-    }
-    return describeNode(node, description);
-  }
-
-  async #watchNodes(signal: AbortSignal): Promise<void> {
-    let changed = false;
-    let wake: (() => void) | undefined;
-    this.#nodesChanged = () => {
-      changed = true;
-      wake?.();
-    };
-    while (!signal.aborted) {
-      if (this.#node !== undefined) {
-        try {
-          const described = await this.#describe(this.#node, signal);
-          const text = canonicalJson({
-            capacity: described.status?.capacity,
-            allocatable: described.status?.allocatable,
-            conditions: described.status?.conditions,
-            labels: described.metadata?.labels,
-          });
-          if (text !== this.#nodeText) {
-            this.#nodeText = text;
-            this.#nodeCallbacks.emit(described);
-          }
-        } catch (error) {
-          if (signal.aborted) return;
-          logger.debug("reading the Swarm nodes failed: {error}", { error: errorMessage(error) });
-        }
-      }
-      changed = false;
-      await Promise.race([
-        abortableSleep(this.#config.capacityRefreshSeconds * 1000, signal),
-        new Promise<void>((resolve) => wake = resolve),
-      ]);
-      wake = undefined;
-      if (changed) await abortableSleep(500, signal); // a burst of node events reads once
-    }
+    this.#nodeStatus.notifyNodeStatus(signal, callback);
   }
 
   // -- Pods -----------------------------------------------------------------
@@ -343,7 +233,7 @@ export class SwarmProvider
         ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
       },
     });
-    this.#warned.delete(basis.metadata?.uid ?? "");
+    this.#warnings.forget(basis.metadata?.uid ?? "");
   }
 
   /** The pod as the Swarm runs it, status included, or undefined. */
@@ -424,10 +314,10 @@ export class SwarmProvider
   ): Promise<number> {
     const { tracked, serviceId, container } = await this.#container(ref, signal);
     const task = this.#tracker.tasksOf(serviceId)[0];
-    this.#info ??= await this.#client.info(signal).catch(() => undefined);
+    const info = await this.#nodeStatus.engineInfo(signal);
     const containerId = taskExecIn(task, {
       what: `container ${container} of pod ${tracked.key}`,
-      engineNodeId: this.#info?.Swarm.NodeID,
+      engineNodeId: info?.Swarm.NodeID,
       endpoint: this.#client.endpoint,
       nodeName: (id) =>
         this.#tracker.nodes().find((node) => node.ID === id)?.Description?.Hostname ?? id,
@@ -489,29 +379,6 @@ export class SwarmProvider
 
   #report(pod: Pod): void {
     this.#reporter.report(pod);
-    this.#warn(pod);
-  }
-
-  /** One Warning event per distinct reason a container cannot run (placement, image). */
-  #warn(pod: Pod): void {
-    const record = this.#options.recordEvent;
-    const uid = pod.metadata?.uid;
-    if (record === undefined || uid === undefined) return;
-    for (const status of pod.status?.containerStatuses ?? []) {
-      const waiting = status.state?.waiting;
-      if (waiting === undefined) continue;
-      const reason = waiting.reason === "Unschedulable"
-        ? "FailedScheduling"
-        : waiting.reason === "ErrImagePull" || waiting.reason === "CreateContainerError"
-        ? "Failed"
-        : undefined;
-      if (reason === undefined) continue;
-      const message = `container ${status.name}: ${waiting.message}`;
-      const seen = this.#warned.get(uid) ?? new Set<string>();
-      if (seen.has(message)) continue;
-      seen.add(message);
-      this.#warned.set(uid, seen);
-      record(pod, "Warning", reason, message);
-    }
+    this.#warnings.warn(pod);
   }
 }
