@@ -5,9 +5,8 @@
  * by one-off requests (`spec.action`), and on deletion deletes the VM before letting the
  * VirtualMachine go (finalizer `vkedge.io/virtual-machine`).
  *
- * Exactly once: a request is written to `status.lastAction` as `InProgress` before the
- * provider is asked, so after a kill -9 the next agent finds it and finishes it instead of
- * asking again (a restart is never re-issued; start and stop are idempotent anyway).
+ * This module is the reconcile loop; the requests and power operations (exactly once per
+ * request id) are `vm_actions.ts`, the finalizer and deletion `vm_finalizer.ts`.
  *
  * @module
  */
@@ -17,7 +16,6 @@ import {
   type Informer,
   KubeAlreadyExistsError,
   KubeConflictError,
-  KubeNotFoundError,
   metaKey,
   OwnWrites,
   PODS,
@@ -30,10 +28,8 @@ import { canonicalJson } from "../canonical_json.ts";
 import { errorMessage } from "../errors.ts";
 import { abortableSleep } from "../sleep.ts";
 import { type Controller, readiness } from "../controller.ts";
-import { workloadUid } from "../provider_kit/workload.ts";
-import { judgeAction, type PowerOperation, strategyCreates, strategyOperation } from "./power.ts";
+import { strategyCreates, strategyOperation } from "./power.ts";
 import {
-  type ActionStatus,
   describeIssues,
   VIRTUAL_MACHINES,
   type VirtualMachine,
@@ -44,13 +40,12 @@ import {
   virtualMachineStatusSchema,
   VM_MIGRATIONS,
 } from "./types.ts";
+import { handleAction, performPower, type VmActionContext } from "./vm_actions.ts";
+import { ensureFinalizer, finalize, type VmFinalizerContext } from "./vm_finalizer.ts";
 import { servingNode, statusTime, vmPodOf, type VmRuntime, waitForCrds } from "./vm_runtime.ts";
 import { vmPodFor } from "./vm_pod.ts";
 import { virtualMachineStatus, type VmObservation } from "./vm_status.ts";
 import type { VirtualMachineRetention } from "./retention.ts";
-
-/** The finalizer that holds a VirtualMachine until its VM is deleted. */
-export const VM_FINALIZER = "vkedge.io/virtual-machine";
 
 /** Options of {@linkcode VirtualMachineController}. */
 export interface VirtualMachineControllerOptions {
@@ -61,12 +56,6 @@ export interface VirtualMachineControllerOptions {
   /** Told about the VirtualMachine cache once it has synced. */
   retention?: VirtualMachineRetention;
 }
-
-const TRANSITION: Record<PowerOperation["kind"], string> = {
-  start: "Starting",
-  stop: "Stopping",
-  restart: "Restarting",
-};
 
 /** Reconciles the VirtualMachines of this node. */
 export class VirtualMachineController implements Controller {
@@ -80,6 +69,7 @@ export class VirtualMachineController implements Controller {
   /** Versions this controller's own writes replaced: never acted on from the cache. */
   readonly #writes = new OwnWrites();
   #vms: Informer<VirtualMachine> | undefined;
+  readonly #context: VmActionContext & VmFinalizerContext;
 
   /** A controller over `runtime`, asking `informers` for the VirtualMachine cache. */
   constructor(
@@ -90,6 +80,12 @@ export class VirtualMachineController implements Controller {
     this.#runtime = runtime;
     this.#informers = informers;
     this.#options = options;
+    this.#context = {
+      runtime,
+      writes: this.#writes,
+      writeStatus: (vm, status, signal) => this.#writeStatus(vm, status, signal),
+      requeueAfter: (key, ms) => this.#queue.addAfter(key, ms),
+    };
   }
 
   /** Resolves at once: VirtualMachines never hold up the node. */
@@ -188,13 +184,13 @@ export class VirtualMachineController implements Controller {
       return;
     }
     const spec = parsed.data;
-    if (vm.metadata?.deletionTimestamp) return await this.#finalize(vm, signal);
+    if (vm.metadata?.deletionTimestamp) return await finalize(this.#context, vm, signal);
     if (node === undefined) {
       if (!hasVirtualMachinePower(runtime.provider)) return; // leave it to a node that can
       await this.#writeStatus(vm, { ...vm.status, nodeName: runtime.nodeName }, signal);
       return; // the update brings the VirtualMachine back, claimed
     }
-    vm = await this.#ensureFinalizer(vm, signal);
+    vm = await ensureFinalizer(this.#context, vm, signal);
 
     const observation: VmObservation = {
       vm,
@@ -258,14 +254,22 @@ export class VirtualMachineController implements Controller {
       return; // not made yet: the pod path is at it
     }
 
-    const handled = await this.#handleAction(vm, spec, pod, state, observation, signal);
+    const handled = await handleAction(
+      this.#context,
+      { vm, spec, pod, state, observation },
+      signal,
+    );
     vm = handled.vm;
     observation.vm = vm;
     let performed = handled.acted;
     if (!handled.acted) {
       const operation = strategyOperation(spec.runStrategy, state.power);
       if (operation) {
-        vm = await this.#perform(vm, spec, pod, operation, observation, signal);
+        vm = await performPower(
+          this.#context,
+          { vm, spec, pod, operation, observation },
+          signal,
+        );
         observation.vm = vm;
         performed = true;
       }
@@ -305,192 +309,6 @@ export class VirtualMachineController implements Controller {
         ? `Created a new VM-Pod ${pod.metadata!.name}; it adopts the existing VM`
         : `Created VM-Pod ${pod.metadata!.name} on node ${runtime.nodeName}`,
     );
-  }
-
-  /** Acts on `spec.action` once per id; says whether it did a power operation. */
-  async #handleAction(
-    vm: VirtualMachine,
-    spec: VirtualMachineSpec,
-    pod: Pod,
-    state: VirtualMachineState,
-    observation: VmObservation,
-    signal: AbortSignal,
-  ): Promise<{ vm: VirtualMachine; acted: boolean }> {
-    const action = spec.action;
-    const last = vm.status?.lastAction;
-    if (!action || (last?.id === action.id && last.phase !== "InProgress")) {
-      return { vm, acted: false };
-    }
-    const runtime = this.#runtime;
-    const now = () => statusTime(runtime);
-    const finish = async (phase: ActionStatus["phase"], message: string, base = vm) => {
-      const lastAction: ActionStatus = {
-        id: action.id,
-        type: action.type,
-        phase,
-        message,
-        startTime: base.status?.lastAction?.id === action.id
-          ? base.status.lastAction.startTime
-          : now(),
-        completionTime: now(),
-      };
-      if (phase === "Rejected" || phase === "Failed") {
-        runtime.events.record(base, "Warning", `Action${phase}`, `${action.type}: ${message}`);
-      } else {
-        runtime.events.record(base, "Normal", `Action${phase}`, `${action.type}: ${message}`);
-      }
-      return await this.#writeStatus(base, { ...base.status, lastAction }, signal);
-    };
-
-    if (last?.id === action.id && last.phase === "InProgress" && action.type === "Restart") {
-      // Asked before the agent stopped: never reboot twice.
-      if (state.power === "Rebooting" || state.power === "Starting") {
-        this.#queue.addAfter(`${vm.metadata!.namespace}/${vm.metadata!.name}`, 2000);
-        return { vm, acted: true };
-      }
-      const message = state.power === "Running"
-        ? "restarted (the restart was under way when the agent stopped; it was not repeated)"
-        : `the VM is ${state.power} after a restart that was under way when the agent stopped`;
-      const phase = state.power === "Running" ? "Succeeded" : "Failed";
-      return { vm: await finish(phase, message), acted: true };
-    }
-
-    const verdict = judgeAction(action, spec.runStrategy, state.power);
-    if (verdict.kind === "reject") {
-      return { vm: await finish("Rejected", verdict.message), acted: true };
-    }
-    if (verdict.kind === "done") {
-      return { vm: await finish("Succeeded", verdict.message), acted: true };
-    }
-    const started = await this.#writeStatus(vm, {
-      ...vm.status,
-      lastAction: { id: action.id, type: action.type, phase: "InProgress", startTime: now() },
-    }, signal);
-    try {
-      const after = await this.#perform(started, spec, pod, verdict.operation, observation, signal);
-      return { vm: await finish("Succeeded", `${action.type} done`, after), acted: true };
-    } catch (error) {
-      if (signal.aborted) throw error;
-      return { vm: await finish("Failed", errorMessage(error), started), acted: true };
-    }
-  }
-
-  /** Runs one power operation, showing the transition in the status first. */
-  async #perform(
-    vm: VirtualMachine,
-    spec: VirtualMachineSpec,
-    pod: Pod,
-    operation: PowerOperation,
-    observation: VmObservation,
-    signal: AbortSignal,
-  ): Promise<VirtualMachine> {
-    const runtime = this.#runtime;
-    const provider = runtime.provider;
-    if (!hasVirtualMachinePower(provider)) return vm;
-    const name = `${vm.metadata!.namespace}/${vm.metadata!.name}`;
-    const transition = TRANSITION[operation.kind];
-    vm = await this.#writeStatus(vm, { ...vm.status, printableStatus: transition }, signal);
-    runtime.log.info("VirtualMachine {vm}: {operation}", { vm: name, operation: operation.kind });
-    const options = {
-      force: "force" in operation ? operation.force : false,
-      gracePeriodSeconds: spec.stopGracePeriodSeconds,
-    };
-    try {
-      switch (operation.kind) {
-        case "start":
-          await provider.startVirtualMachine(pod, signal);
-          runtime.events.record(vm, "Normal", "Started", "VM powered on");
-          break;
-        case "stop":
-          await provider.stopVirtualMachine(pod, options, signal);
-          runtime.events.record(
-            vm,
-            "Normal",
-            "Stopped",
-            options.force ? "VM powered off (forced)" : "VM shut down",
-          );
-          break;
-        case "restart":
-          await provider.restartVirtualMachine(pod, options, signal);
-          runtime.events.record(vm, "Normal", "Restarted", "VM restarted");
-          break;
-      }
-    } catch (error) {
-      if (signal.aborted) throw error;
-      observation.failure = { reason: "PowerFailed", message: errorMessage(error) };
-      runtime.events.record(
-        vm,
-        "Warning",
-        "PowerFailed",
-        `${operation.kind}: ${errorMessage(error)}`,
-      );
-      throw error;
-    }
-    return vm;
-  }
-
-  async #ensureFinalizer(vm: VirtualMachine, signal: AbortSignal): Promise<VirtualMachine> {
-    const finalizers = vm.metadata?.finalizers ?? [];
-    if (finalizers.includes(VM_FINALIZER)) return vm;
-    const written = await this.#runtime.client.resource<VirtualMachine>(
-      VIRTUAL_MACHINES,
-      vm.metadata!.namespace,
-    ).patch(vm.metadata!.name!, {
-      metadata: {
-        finalizers: [...finalizers, VM_FINALIZER],
-        resourceVersion: vm.metadata!.resourceVersion,
-      },
-    }, { type: "merge", signal });
-    this.#writes.replaced(metaKey(vm), vm);
-    return written;
-  }
-
-  /** Deletion: the VM-Pod goes (and with it the VM), then the finalizer. */
-  async #finalize(vm: VirtualMachine, signal: AbortSignal): Promise<void> {
-    const runtime = this.#runtime;
-    if (!(vm.metadata?.finalizers ?? []).includes(VM_FINALIZER)) return;
-    const namespace = vm.metadata!.namespace!;
-    const name = vm.metadata!.name!;
-    const pod = vmPodOf(runtime, vm);
-    if (pod) {
-      if (!pod.metadata?.deletionTimestamp) {
-        await runtime.client.resource<Pod>(PODS, namespace).delete(name, {
-          preconditions: { uid: pod.metadata!.uid! },
-          signal,
-        }).catch((error) => {
-          if (!(error instanceof KubeNotFoundError) && !(error instanceof KubeConflictError)) {
-            throw error;
-          }
-        });
-        runtime.log.info("VirtualMachine {vm} is being deleted: deleting its VM", {
-          vm: `${namespace}/${name}`,
-        });
-      }
-      await this.#writeStatus(vm, {
-        ...vm.status,
-        printableStatus: "Terminating",
-        ready: false,
-      }, signal);
-      return; // the pod's deletion brings the VirtualMachine back
-    }
-    // No VM-Pod (it went while the VM was kept): delete the VM directly.
-    const providerPod = await runtime.provider.getPod(namespace, name, signal).catch((error) => {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    });
-    if (providerPod && workloadUid(providerPod) === vm.metadata?.uid) {
-      await runtime.provider.deletePod(providerPod, signal).catch((error) => {
-        if (!isNotFound(error)) throw error;
-      });
-    }
-    const finalizers = (vm.metadata?.finalizers ?? []).filter((f) => f !== VM_FINALIZER);
-    await runtime.client.resource<VirtualMachine>(VIRTUAL_MACHINES, namespace).patch(name, {
-      metadata: { finalizers, resourceVersion: vm.metadata!.resourceVersion },
-    }, { type: "merge", signal }).catch((error) => {
-      if (!(error instanceof KubeNotFoundError)) throw error;
-    });
-    runtime.events.record(vm, "Normal", "Deleted", "VM deleted");
-    runtime.log.info("VirtualMachine {vm}: VM deleted", { vm: `${namespace}/${name}` });
   }
 
   /** Writes `status` unless it equals the current one; returns the object as stored. */
