@@ -140,11 +140,17 @@ Deno.test("the real node-lifecycle controller marks a node NotReady when its Lea
     const ready = current.status!.conditions!.find((c) => c.type === "Ready")!;
     assertEquals(ready.reason, "NodeStatusUnknown");
     assert(elapsed >= 40, `NotReady after ${elapsed} s: sooner than the grace period allows`);
-    const taints = (current.spec?.taints ?? []).map((t) => t.key);
-    assert(
-      taints.includes("node.kubernetes.io/unreachable"),
-      `expected the unreachable taint, found ${taints.join(", ")}`,
-    );
+    // The taint comes from the controller's own tainting pass, a moment after the condition.
+    let taints: string[] = [];
+    await waitFor("the unreachable taint", async () => {
+      const tainted = await kube.resource<Node>(NODES).get(nodeName);
+      taints = (tainted.spec?.taints ?? []).map((t) => t.key);
+      return taints.includes("node.kubernetes.io/unreachable");
+    }, { timeoutMs: 30_000, intervalMs: 1000 }).catch((error) => {
+      throw new Error(`expected the unreachable taint, found ${taints.join(", ")}`, {
+        cause: error,
+      });
+    });
   } finally {
     await kube.resource<Node>(NODES).delete(nodeName).catch(() => undefined);
     kube.close();
