@@ -1,11 +1,12 @@
 /**
  * The provider contract: what the agent asks of the system that actually runs pods
  * (a ZStack cloud, an in-memory mock, …). Two required interfaces mirror upstream
- * virtual-kubelet's PodLifecycleHandler and NodeProvider; everything optional (pod and node
- * notifications, logs, exec, stats, VM power, snapshots, migration, volumes) is a separate
- * capability in `provider_capabilities.ts`, detected at runtime with the `has*` guards;
- * errors crossing the contract are the typed ones of `provider_errors.ts`. Providers import
- * this module and `lib/provider_kit/`, nothing else of `lib/`.
+ * virtual-kubelet's PodLifecycleHandler and NodeProvider; everything optional is a separate
+ * capability detected at runtime with the `has*` guards: pod and node notifications, logs,
+ * exec and stats in `provider_capabilities.ts`, VM power, snapshots, migration and volumes
+ * in `provider_vm_capabilities.ts`. Errors crossing the contract are the typed ones of
+ * `provider_errors.ts`. Providers import this module and `lib/provider_kit/`, nothing else
+ * of `lib/`.
  *
  * @module
  */
@@ -13,6 +14,7 @@
 import type { ConfigMap, Node, Pod, PodStatus, Secret } from "kubernetes-types/core/v1.d.ts";
 
 export * from "./provider_capabilities.ts";
+export * from "./provider_vm_capabilities.ts";
 export * from "./provider_errors.ts";
 
 // ---------------------------------------------------------------------------
