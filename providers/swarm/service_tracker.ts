@@ -13,7 +13,8 @@
  *   nodes send no events here, and a task Swarm cannot place changes without one.
  *
  * After each change the pods of the changed services are reported through `report`
- * (the provider's `PodStatusReporter` passes on only changes).
+ * (the provider's `PodStatusReporter` passes on only changes). The event stream and its
+ * reconnects are `engine_events.ts`; the reads again, with their backoff, `settle_queue.ts`.
  *
  * @module
  */
@@ -23,6 +24,7 @@ import { getLogger } from "@logtape/logtape";
 import { abortableSleep, errorMessage } from "../../lib/provider_kit/mod.ts";
 import type { EngineEvent, Service, SwarmNode, Task } from "./api_types.ts";
 import type { EngineClient } from "./client.ts";
+import { followEngineEvents } from "./engine_events.ts";
 import {
   identityOf,
   nodeFilter,
@@ -31,8 +33,9 @@ import {
   ownerLabels,
   podKeyOf,
 } from "./identity.ts";
+import { SettleQueue } from "./settle_queue.ts";
 import { podFromServices } from "./stored_spec.ts";
-import { type ContainerTasks, newestFirst, podStatusOf, taskSettled } from "./task_to_pod.ts";
+import { type ContainerTasks, newestFirst, podStatusOf } from "./task_to_pod.ts";
 
 const logger = getLogger(["vkedge", "provider", "swarm", "tracker"]);
 
@@ -64,17 +67,6 @@ export interface ServiceTrackerOptions {
   now?: () => number;
 }
 
-interface Dirty {
-  /** When to read it. */
-  dueAt: number;
-  /** Pause before the read after this one, if it does not settle. */
-  backoffMs: number;
-  /** A container the events said stopped: its task must show that before it settles. */
-  stoppedContainers: Set<string>;
-}
-
-const firstSettleMs = 100;
-
 /** This node's services and tasks (see the module documentation). */
 export class ServiceTracker {
   readonly #options: ServiceTrackerOptions;
@@ -88,8 +80,7 @@ export class ServiceTracker {
   /** Services added or removed by this process, with the time, to survive stale lists. */
   readonly #added = new Map<string, number>();
   readonly #removed = new Map<string, number>();
-  readonly #dirty = new Map<string, Dirty>();
-  #wake: (() => void) | undefined;
+  readonly #settle: SettleQueue;
   #lastFullAt = -Infinity;
   #synced: Promise<void> | undefined;
   #nodesChanged: (() => void) | undefined;
@@ -98,6 +89,10 @@ export class ServiceTracker {
   constructor(options: ServiceTrackerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#settle = new SettleQueue({
+      now: this.#now,
+      ...(options.maxSettleMs === undefined ? {} : { maxSettleMs: options.maxSettleMs }),
+    });
   }
 
   /** Registers the one callback told when the Swarm's nodes may have changed. */
@@ -107,8 +102,14 @@ export class ServiceTracker {
 
   /** Runs the event, settle and resync loops until `signal` aborts. */
   start(signal: AbortSignal): void {
-    void this.#eventLoop(signal);
-    void this.#settleLoop(signal);
+    void followEngineEvents(this.#options.client, {
+      resync: (signal) => this.refreshAll(signal),
+      event: (event) => this.#onEvent(event),
+    }, signal);
+    void this.#settle.run({
+      known: (id) => this.#services.has(id),
+      read: (ids, signal) => this.#readDirty(ids, signal),
+    }, signal);
     void this.#resyncLoop(signal);
   }
 
@@ -162,7 +163,7 @@ export class ServiceTracker {
         this.#options.forgotten(key);
       }
     }
-    for (const id of this.#services.keys()) this.#checkSettled(id);
+    for (const id of this.#services.keys()) this.#settle.check(id, this.tasksOf(id));
     this.#reportAll();
   }
 
@@ -235,13 +236,7 @@ export class ServiceTracker {
 
   /** Reads the tasks of service `id` soon, with whatever else is dirty. */
   markDirty(id: string, stoppedContainer?: string): void {
-    const dirty = this.#dirty.get(id) ??
-      { dueAt: 0, backoffMs: firstSettleMs, stoppedContainers: new Set<string>() };
-    dirty.dueAt = Math.min(dirty.dueAt || Infinity, this.#now() + 50);
-    dirty.backoffMs = firstSettleMs;
-    if (stoppedContainer !== undefined) dirty.stoppedContainers.add(stoppedContainer);
-    this.#dirty.set(id, dirty);
-    this.#wake?.();
+    this.#settle.mark(id, stoppedContainer);
   }
 
   #podKeys(): string[] {
@@ -257,7 +252,7 @@ export class ServiceTracker {
     this.#services.delete(id);
     this.#tasks.delete(id);
     this.#ran.delete(id);
-    this.#dirty.delete(id);
+    this.#settle.delete(id);
     this.#added.delete(id);
   }
 
@@ -305,30 +300,6 @@ export class ServiceTracker {
     this.#options.report(pod, tracked);
   }
 
-  /** Marks service `id` for another read if its newest task is on its way. */
-  #checkSettled(id: string): void {
-    const newest = this.tasksOf(id)[0];
-    const dirty = this.#dirty.get(id);
-    const waitingFor = dirty?.stoppedContainers ?? new Set<string>();
-    for (const task of this.tasksOf(id)) {
-      const container = task.Status.ContainerStatus?.ContainerID;
-      if (container && waitingFor.has(container) && task.Status.State !== "running") {
-        waitingFor.delete(container);
-      }
-    }
-    const settled = newest !== undefined && taskSettled(newest) && waitingFor.size === 0;
-    if (settled) {
-      this.#dirty.delete(id);
-      return;
-    }
-    const backoffMs = dirty?.backoffMs ?? firstSettleMs;
-    this.#dirty.set(id, {
-      dueAt: this.#now() + backoffMs,
-      backoffMs: Math.min(backoffMs * 2, this.#options.maxSettleMs ?? 10_000),
-      stoppedContainers: waitingFor,
-    });
-  }
-
   async #readDirty(ids: string[], signal: AbortSignal): Promise<void> {
     const tasks = await this.#options.client.listTasks({ service: ids }, signal);
     const byService = new Map<string, Task[]>(ids.map((id) => [id, []]));
@@ -338,52 +309,11 @@ export class ServiceTracker {
       const service = this.#services.get(id);
       if (service === undefined) continue;
       this.#tasks.set(id, list);
-      this.#checkSettled(id);
+      this.#settle.check(id, this.tasksOf(id));
       const identity = identityOf(service.Spec.Labels);
       if (identity !== undefined) keys.add(podKeyOf(identity));
     }
     for (const key of keys) this.#reportKey(key);
-  }
-
-  async #settleLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      const now = this.#now();
-      const due = [...this.#dirty].filter(([id, dirty]) =>
-        dirty.dueAt <= now && this.#services.has(id)
-      ).map(([id]) => id);
-      for (const [id] of this.#dirty) if (!this.#services.has(id)) this.#dirty.delete(id);
-      if (due.length > 0) {
-        // Until the read answers, the next read of these waits for their backoff.
-        for (const id of due) {
-          const dirty = this.#dirty.get(id)!;
-          dirty.dueAt = now + dirty.backoffMs;
-        }
-        try {
-          await this.#readDirty(due, signal);
-        } catch (error) {
-          if (signal.aborted) return;
-          logger.debug("reading the tasks of {count} services failed: {error}", {
-            count: due.length,
-            error: errorMessage(error),
-          });
-        }
-        continue;
-      }
-      const next = Math.min(...[...this.#dirty.values()].map((dirty) => dirty.dueAt));
-      const pause = Number.isFinite(next) ? Math.max(10, next - this.#now()) : 60_000;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pause);
-        const onAbort = () => done();
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.#wake = done;
-        function done() {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        }
-      });
-      this.#wake = undefined;
-    }
   }
 
   #onEvent(event: EngineEvent): void {
@@ -410,51 +340,6 @@ export class ServiceTracker {
     } else if (event.Type === "node") {
       this.#nodesChanged?.();
       for (const id of this.#services.keys()) this.markDirty(id);
-    }
-  }
-
-  async #eventLoop(signal: AbortSignal): Promise<void> {
-    let failures = 0;
-    let lastError = "";
-    while (!signal.aborted) {
-      try {
-        const events = this.#options.client.events(
-          { type: ["container", "service", "node"] },
-          signal,
-        );
-        let first = true;
-        // The stream is open once its first read starts; list everything it may have missed.
-        const resync = this.refreshAll(signal).catch((error) => {
-          if (!signal.aborted) {
-            logger.debug("listing after (re)connecting failed: {error}", {
-              error: errorMessage(error),
-            });
-          }
-        });
-        for await (const event of events) {
-          if (first) {
-            first = false;
-            failures = 0;
-            if (lastError !== "") {
-              logger.info("the Engine event stream is back");
-              lastError = "";
-            }
-          }
-          this.#onEvent(event);
-        }
-        await resync;
-        if (signal.aborted) return;
-        throw new Error("the event stream ended");
-      } catch (error) {
-        if (signal.aborted) return;
-        const message = errorMessage(error);
-        if (message !== lastError) {
-          logger.warn("the Engine event stream failed: {error}; reconnecting", { error: message });
-          lastError = message;
-        }
-        failures++;
-        await abortableSleep(Math.min(500 * 2 ** Math.min(failures, 5), 10_000), signal);
-      }
     }
   }
 
