@@ -185,7 +185,7 @@ export class MockProvider
         const record = this.#pods.all().find((candidate) => candidate.vm.id === vmId);
         return record === undefined ? undefined : podKey(record.pod);
       },
-      changed: () => this.#save(),
+      changed: () => this.#save((file) => file.saveVolumes()),
     });
     const stateFile = config.stateFile;
     if (stateFile !== undefined) {
@@ -196,11 +196,15 @@ export class MockProvider
         this.#endOrphanedRuns(record);
       }
       this.#volumes.restore(saved.volumes, saved.volumeOperations);
-      this.#stateFile = new StateFileWriter(stateFile, () => ({
-        pods: this.#pods.saved(),
+      const volumes = () => ({
         volumes: this.#volumes.saved(),
         volumeOperations: this.#volumes.operations(),
-      }));
+      });
+      this.#stateFile = new StateFileWriter(stateFile, {
+        pod: (key) => this.#pods.savedPod(key),
+        volumes,
+        all: () => ({ pods: this.#pods.saved(), ...volumes() }),
+      });
       if (this.#pods.size > 0) {
         logger.info("restored {count} pods from {path}", {
           count: this.#pods.size,
@@ -272,7 +276,7 @@ export class MockProvider
       ip: formatIpv4(record.ip),
     });
     this.#syncRuns(record);
-    await this.#save();
+    await this.#savePod(podKey(pod));
     this.#reporter.report(this.#podOf(record));
   }
 
@@ -308,7 +312,10 @@ export class MockProvider
     this.#pods.remove(record);
     this.#volumes.detachAll(record.vm.id);
     logger.debug("deleted pod {pod}", { pod: `${namespace}/${name}` });
-    await this.#save();
+    // The volumes its VM had attached are detached now.
+    await this.#save((file) =>
+      Promise.all([file.savePod(`${namespace}/${name}`), file.saveVolumes()]).then(() => {})
+    );
     this.#reporter.report(this.#podOf(record, options.now));
     this.#reporter.forget(`${namespace}/${name}`);
   }
@@ -763,22 +770,30 @@ export class MockProvider
     const previousKey = podKey(record.pod);
     this.#pods.rebind(record, pod);
     await updateRecord(record, pod, this.#changeOptions(record));
-    if (previousKey !== podKey(pod)) this.#reporter.forget(previousKey);
+    if (previousKey !== podKey(pod)) {
+      this.#reporter.forget(previousKey);
+      await this.#savePod(previousKey);
+    }
     await this.#changed(record);
   }
 
   /** Saves and reports `record` after a change (of its pod or its VM). */
   async #changed(record: PodRecord): Promise<void> {
     this.#syncRuns(record);
-    await this.#save();
+    await this.#savePod(podKey(record.pod));
     if (!record.deleted.signal.aborted) this.#reporter.report(this.#podOf(record));
   }
 
-  /** Resolves once the pods as they are now are in the state file (at once without one). */
-  async #save(): Promise<void> {
+  /** Resolves once the pod `key` as it is now is in the state file (at once without one). */
+  async #savePod(key: string): Promise<void> {
+    await this.#save((file) => file.savePod(key));
+  }
+
+  /** Resolves once `write` has saved its change to the state file (at once without one). */
+  async #save(write: (file: StateFileWriter) => Promise<void>): Promise<void> {
     if (this.#stateFile === undefined) return;
     try {
-      await this.#stateFile.save();
+      await write(this.#stateFile);
     } catch (error) {
       throw new UnavailableError(
         `mock provider: cannot write the state file ${this.#config.stateFile}: ${

@@ -107,6 +107,17 @@ export function validatePod(pod: Pod): { namespace: string; name: string } {
   return { namespace, name };
 }
 
+function savedPodOf(record: PodRecord): SavedPod {
+  return {
+    pod: record.pod,
+    ip: record.ip,
+    startTime: record.startTime,
+    containers: [...record.containers.values()],
+    retiredCpuNanoSeconds: record.retiredCpuNanoSeconds,
+    vm: record.vm,
+  };
+}
+
 /** The pod without its status. */
 function withoutStatus(pod: Pod): Pod {
   const { status: _status, ...rest } = structuredClone(pod);
@@ -483,13 +494,12 @@ export class PodRecords {
 
   /** What the state file keeps of every pod. */
   saved(): SavedPod[] {
-    return this.all().map((record) => ({
-      pod: record.pod,
-      ip: record.ip,
-      startTime: record.startTime,
-      containers: [...record.containers.values()],
-      retiredCpuNanoSeconds: record.retiredCpuNanoSeconds,
-      vm: record.vm,
-    }));
+    return this.all().map(savedPodOf);
+  }
+
+  /** What the state file keeps of the pod `key` (`namespace/name`), if there is one. */
+  savedPod(key: string): SavedPod | undefined {
+    const record = this.#records.get(key);
+    return record === undefined ? undefined : savedPodOf(record);
   }
 }

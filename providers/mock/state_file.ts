@@ -2,8 +2,17 @@
  * The mock provider's state file: the pods it runs and the VMs behind them (power, host,
  * snapshots, an action in progress), and its volumes with the counts of what was done to
  * them, kept on disk so that they outlive the agent process as the machines and disks of
- * a real IaaS would. It is read once when the provider is
- * created and rewritten atomically (temporary file, then rename) after every change.
+ * a real IaaS would. It is read once when the provider is created.
+ *
+ * The file is a journal of JSON lines: the first line holds the whole state
+ * (`{"version":2,"pods":[…],"volumes":[…],"volumeOperations":{…}}`), each later line one
+ * change: `{"pod":{…}}` (a pod as it is now), `{"removed":"namespace/name"}`, or
+ * `{"volumes":[…],"volumeOperations":{…}}`. A change appends its lines (and syncs them to
+ * disk) instead of rewriting the file; once the appended lines outgrow the first one
+ * (and 1 MiB), the file is rewritten atomically (temporary file, then rename) as one line
+ * again, so writing costs about twice the state, not the state per change. A torn last
+ * line (the machine stopped mid-write) is ignored. Files of version 1 (one JSON document)
+ * are read too, and replaced by the journal on the first change.
  *
  * @module
  */
@@ -232,18 +241,27 @@ const savedVolumeSchema = z.strictObject({
   attachedVm: z.string().min(1).optional(),
 });
 
+const volumeOperationsSchema = z.strictObject({
+  create: count,
+  delete: count,
+  expand: count,
+  attach: count,
+  detach: count,
+}).prefault({});
+
 const stateSchema = z.strictObject({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   pods: z.array(savedPodSchema),
   volumes: z.array(savedVolumeSchema).default([]),
-  volumeOperations: z.strictObject({
-    create: count,
-    delete: count,
-    expand: count,
-    attach: count,
-    detach: count,
-  }).prefault({}),
+  volumeOperations: volumeOperationsSchema,
 });
+
+/** One line after the first of a journal. */
+const changeSchema = z.union([
+  z.strictObject({ pod: savedPodSchema }),
+  z.strictObject({ removed: z.string().min(3) }),
+  z.strictObject({ volumes: z.array(savedVolumeSchema), volumeOperations: volumeOperationsSchema }),
+]);
 
 function timeText(ms: number): string {
   return new Date(ms).toISOString();
@@ -296,31 +314,38 @@ export function noVolumeOperations(): VolumeOperationCounts {
   return { create: 0, delete: 0, expand: 0, attach: 0, detach: 0 };
 }
 
-/** The text of a state file holding `pods` and, when given, volumes and their counts. */
+function podJson(saved: SavedPod): z.input<typeof savedPodSchema> {
+  return {
+    pod: saved.pod,
+    podIP: formatIpv4(saved.ip),
+    startTime: timeText(saved.startTime),
+    containers: saved.containers.map((container) => ({
+      name: container.name,
+      kind: container.kind,
+      current: instanceJson(container.current),
+      ...(container.previous === undefined ? {} : { previous: instanceJson(container.previous) }),
+      restartCount: container.restartCount,
+    })),
+    retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+    ...(saved.vm === undefined ? {} : { vm: vmJson(saved.vm) }),
+  };
+}
+
+/**
+ * The text of a state file holding `pods` and, when given, volumes and their counts: the
+ * first line of a journal, without changes after it.
+ */
 export function encodeState(
   pods: readonly SavedPod[],
   extra: { volumes?: readonly SavedVolume[]; volumeOperations?: VolumeOperationCounts } = {},
 ): string {
   const state: z.input<typeof stateSchema> = {
-    version: 1,
+    version: 2,
     volumes: (extra.volumes ?? []).map(volumeJson),
     volumeOperations: extra.volumeOperations ?? noVolumeOperations(),
-    pods: pods.map((saved) => ({
-      pod: saved.pod,
-      podIP: formatIpv4(saved.ip),
-      startTime: timeText(saved.startTime),
-      containers: saved.containers.map((container) => ({
-        name: container.name,
-        kind: container.kind,
-        current: instanceJson(container.current),
-        ...(container.previous === undefined ? {} : { previous: instanceJson(container.previous) }),
-        restartCount: container.restartCount,
-      })),
-      retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
-      ...(saved.vm === undefined ? {} : { vm: vmJson(saved.vm) }),
-    })),
+    pods: pods.map(podJson),
   };
-  return `${JSON.stringify(state, null, 2)}\n`;
+  return `${JSON.stringify(state)}\n`;
 }
 
 /**
@@ -348,50 +373,111 @@ export function readState(path: string): SavedState {
       { cause: error },
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidInputError(
-      `mock provider state file ${path}: expected JSON, found a syntax error: ${
-        errorMessage(error)
-      }`,
-      { cause: error },
-    );
-  }
-  const result = stateSchema.safeParse(json);
+  const { base, changes } = splitJournal(path, text);
+  const result = stateSchema.safeParse(base);
   if (!result.success) {
     throw new InvalidInputError(
       `mock provider state file ${path}: ${describeConfigIssues(result.error)}`,
       { cause: result.error },
     );
   }
+  const pods = new Map<string, SavedPod>();
+  for (const saved of result.data.pods) {
+    const key = `${saved.pod.metadata!.namespace}/${saved.pod.metadata!.name}`;
+    if (pods.has(key)) {
+      throw new InvalidInputError(
+        `mock provider state file ${path}: expected one entry per pod, found ${key} twice`,
+      );
+    }
+    pods.set(key, savedPodOf(saved));
+  }
+  let volumes = result.data.volumes;
+  let volumeOperations = result.data.volumeOperations;
+  changes.forEach((json, index) => {
+    const change = changeSchema.safeParse(json);
+    if (!change.success) {
+      throw new InvalidInputError(
+        `mock provider state file ${path}, line ${index + 2}: ${
+          describeConfigIssues(change.error)
+        }`,
+        { cause: change.error },
+      );
+    }
+    const data = change.data;
+    if ("pod" in data) {
+      const saved = savedPodOf(data.pod);
+      pods.set(`${saved.pod.metadata!.namespace}/${saved.pod.metadata!.name}`, saved);
+    } else if ("removed" in data) {
+      pods.delete(data.removed);
+    } else {
+      volumes = data.volumes;
+      volumeOperations = data.volumeOperations;
+    }
+  });
   return {
-    pods: result.data.pods.map((saved) => ({
-      pod: saved.pod,
-      ip: saved.podIP,
-      startTime: saved.startTime,
-      containers: saved.containers,
-      retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
-      ...(saved.vm === undefined ? {} : { vm: saved.vm }),
-    })),
-    volumes: result.data.volumes.map((volume) => {
+    pods: [...pods.values()],
+    volumes: volumes.map((volume) => {
       const { attachedVm, ...rest } = volume;
       return attachedVm === undefined ? rest : { ...rest, attachedVm };
     }),
-    volumeOperations: result.data.volumeOperations,
+    volumeOperations,
+  };
+}
+
+/**
+ * The first JSON value of the file and the changes after it: one JSON document (version 1,
+ * or a journal without changes), else JSON lines whose torn last line is dropped.
+ */
+function splitJournal(path: string, text: string): { base: unknown; changes: unknown[] } {
+  try {
+    return { base: JSON.parse(text), changes: [] };
+  } catch (error) {
+    const lines = text.split("\n");
+    if (lines.length < 2) {
+      throw new InvalidInputError(
+        `mock provider state file ${path}: expected JSON, found a syntax error: ${
+          errorMessage(error)
+        }`,
+        { cause: error },
+      );
+    }
+    const values: unknown[] = [];
+    lines.forEach((line, index) => {
+      if (line.trim() === "") return;
+      try {
+        values.push(JSON.parse(line));
+      } catch (lineError) {
+        // A change cut short by a crash is the last line, without its newline.
+        if (index === lines.length - 1 && index > 0) return;
+        throw new InvalidInputError(
+          `mock provider state file ${path}, line ${
+            index + 1
+          }: expected JSON, found a syntax error: ${errorMessage(lineError)}`,
+          { cause: lineError },
+        );
+      }
+    });
+    return { base: values[0], changes: values.slice(1) };
+  }
+}
+
+function savedPodOf(saved: z.output<typeof savedPodSchema>): SavedPod {
+  return {
+    pod: saved.pod,
+    ip: saved.podIP,
+    startTime: saved.startTime,
+    containers: saved.containers,
+    retiredCpuNanoSeconds: saved.retiredCpuNanoSeconds,
+    ...(saved.vm === undefined ? {} : { vm: saved.vm }),
   };
 }
 
 /** Replaces the file at `path` with `text` so that a reader sees the old or the new content. */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temporary = `${path}.${Deno.pid}.tmp`;
-  const bytes = new TextEncoder().encode(text);
   const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
   try {
-    for (let written = 0; written < bytes.length;) {
-      written += await file.write(bytes.subarray(written));
-    }
+    await writeAll(file, new TextEncoder().encode(text));
     await file.syncData();
   } finally {
     file.close();
@@ -399,34 +485,111 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   await Deno.rename(temporary, path);
 }
 
+/** Appends `text` to the file at `path` and syncs it to disk. */
+async function append(path: string, text: string): Promise<void> {
+  const file = await Deno.open(path, { write: true, append: true });
+  try {
+    await writeAll(file, new TextEncoder().encode(text));
+    await file.syncData();
+  } finally {
+    file.close();
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await file.write(bytes.subarray(written));
+  }
+}
+
+/** Where {@linkcode StateFileWriter} reads what to save. */
+export interface StateSource {
+  /** The pod `namespace/name` as it is now, or `undefined` once it is gone. */
+  pod(key: string): SavedPod | undefined;
+  /** The volumes and their counts as they are now. */
+  volumes(): Omit<SavedState, "pods">;
+  /** Every pod, the volumes and their counts: the whole state. */
+  all(): SavedState;
+}
+
+/** Appended bytes that never cause a rewrite, whatever the size of the first line. */
+const MIN_REWRITE_BYTES = 1024 * 1024;
+
 /**
- * Saves snapshots to the state file, one write at a time: changes made while a write is in
- * progress are saved together by the next one, so a burst of changes costs two writes.
+ * Saves changes to the state file, one write at a time: changes made while a write is in
+ * progress are saved together by the next one, so a burst of changes costs two writes,
+ * each appending only the pods that changed (see the module documentation).
  */
 export class StateFileWriter {
   readonly #path: string;
-  readonly #snapshot: () => SavedState;
+  readonly #source: StateSource;
+  readonly #pods = new Set<string>();
+  #volumes = false;
+  /** Bytes of the first line, once this writer has written it. */
+  #baseBytes: number | undefined;
+  #appendedBytes = 0;
   #last: Promise<void> = Promise.resolve();
   #next: Promise<void> | undefined;
 
-  /** A writer of `snapshot()` to the file at `path`. */
-  constructor(path: string, snapshot: () => SavedState) {
+  /** A writer of `source` to the file at `path`; its first write rewrites the file. */
+  constructor(path: string, source: StateSource) {
     this.#path = path;
-    this.#snapshot = snapshot;
+    this.#source = source;
   }
 
-  /** Resolves once a snapshot taken after this call is on disk. */
-  save(): Promise<void> {
+  /** Resolves once the pod `key` as it is now (or its absence) is on disk. */
+  savePod(key: string): Promise<void> {
+    this.#pods.add(key);
+    return this.#schedule();
+  }
+
+  /** Resolves once the volumes and their counts as they are now are on disk. */
+  saveVolumes(): Promise<void> {
+    this.#volumes = true;
+    return this.#schedule();
+  }
+
+  #schedule(): Promise<void> {
     if (this.#next === undefined) {
       const write = this.#last.then(() => {
-        // From here on, changes need a later write: this snapshot may miss them.
+        // From here on, changes need a later write: this one may miss them.
         this.#next = undefined;
-        const { pods, ...volumes } = this.#snapshot();
-        return writeAtomically(this.#path, encodeState(pods, volumes));
+        return this.#write();
       });
       this.#next = write;
-      this.#last = write.catch(() => undefined);
+      this.#last = write.catch(() => {
+        // The changes of a failed write are saved by the next one, as a whole.
+        this.#baseBytes = undefined;
+      });
     }
     return this.#next;
+  }
+
+  async #write(): Promise<void> {
+    const keys = [...this.#pods];
+    const volumes = this.#volumes;
+    this.#pods.clear();
+    this.#volumes = false;
+    const base = this.#baseBytes;
+    if (base === undefined || this.#appendedBytes > Math.max(base, MIN_REWRITE_BYTES)) {
+      const { pods, ...rest } = this.#source.all();
+      const text = encodeState(pods, rest);
+      await writeAtomically(this.#path, text);
+      this.#baseBytes = text.length;
+      this.#appendedBytes = 0;
+      return;
+    }
+    const lines: string[] = [];
+    for (const key of keys) {
+      const saved = this.#source.pod(key);
+      lines.push(JSON.stringify(saved === undefined ? { removed: key } : { pod: podJson(saved) }));
+    }
+    if (volumes) {
+      const { volumes, volumeOperations } = this.#source.volumes();
+      lines.push(JSON.stringify({ volumes: volumes.map(volumeJson), volumeOperations }));
+    }
+    const text = `${lines.join("\n")}\n`;
+    await append(this.#path, text);
+    this.#appendedBytes += text.length;
   }
 }

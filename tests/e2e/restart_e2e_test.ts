@@ -34,6 +34,7 @@ import {
   waitRunning,
 } from "../_harness/pods.ts";
 import { MockProvider, parseMockConfig } from "../../providers/mock/mod.ts";
+import { readStateFile } from "../../providers/mock/state_file.ts";
 
 const PROVIDER_EVENTS = ["ProviderCreateSuccess", "ProviderUpdateSuccess", "ProviderDeleteSuccess"];
 
@@ -166,7 +167,7 @@ async function withRestartableNode(
 }
 
 function savedPodCount(stateFile: string): number {
-  return (JSON.parse(Deno.readTextFileSync(stateFile)) as { pods: unknown[] }).pods.length;
+  return readStateFile(stateFile).length;
 }
 
 Deno.test("kill -9 and restart with 50 running pods recreates nothing", async () => {

@@ -125,13 +125,87 @@ Deno.test("the state file is replaced atomically and leaves no temporary file be
     const entries = [...Deno.readDirSync(dir)].map((entry) => entry.name);
     assert.deepEqual(entries, ["pods.json"]);
     await t.step("its content is the documented format", () => {
-      const json = JSON.parse(Deno.readTextFileSync(path));
-      assert.equal(json.version, 1);
-      assert.equal(json.pods.length, 10);
-      assert.match(json.pods[0].podIP, /^10\.233\.\d+\.\d+$/);
-      assert.match(json.pods[0].startTime, /^\d{4}-\d\d-\d\dT.*Z$/);
-      assert.equal(json.pods[0].pod.status, undefined);
+      const [first, ...changes] = Deno.readTextFileSync(path).trimEnd().split("\n");
+      const json = JSON.parse(first);
+      assert.equal(json.version, 2);
+      const pods = [...json.pods, ...changes.map((line) => JSON.parse(line).pod)];
+      assert.equal(pods.length, 10);
+      assert.match(pods[0].podIP, /^10\.233\.\d+\.\d+$/);
+      assert.match(pods[0].startTime, /^\d{4}-\d\d-\d\dT.*Z$/);
+      assert.equal(pods[0].pod.status, undefined);
     });
+  });
+});
+
+Deno.test("creating a pod appends it to the state file instead of rewriting the file", async () => {
+  await withStateFile(async (path) => {
+    const provider = makeProvider(path);
+    await provider.createPod(makePod("first"), signal);
+    const { ino } = Deno.statSync(path);
+    const firstLine = Deno.readTextFileSync(path).split("\n")[0];
+    let size = Deno.statSync(path).size;
+    for (let index = 0; index < 30; index++) {
+      await provider.createPod(makePod(`p${index}`), signal);
+      const grown = Deno.statSync(path).size - size;
+      size += grown;
+      // One line of about one pod, never the whole file again.
+      assert.ok(grown > 0 && grown < 2000, `the file grew by ${grown} bytes for one pod`);
+    }
+    await provider.deletePod(makePod("p3"), signal);
+    assert.equal(Deno.statSync(path).ino, ino, "the file was replaced");
+    assert.equal(Deno.readTextFileSync(path).split("\n")[0], firstLine);
+    assert.equal(savedNames(path).length, 30);
+    assert.ok(!savedNames(path).includes("p3"));
+  });
+});
+
+Deno.test("once the appended changes outgrow the state, the file is rewritten as one line with the same pods", async () => {
+  await withStateFile(async (path) => {
+    const provider = makeProvider(path);
+    await provider.createPod(makePod("web"), signal);
+    let now = 0;
+    // Each update appends the pod again; 1 MiB of them makes a rewrite.
+    for (let rewritten = false, image = 0; !rewritten; image++) {
+      await provider.updatePod(makePod("web", `nginx:${image}`), signal);
+      rewritten = Deno.readTextFileSync(path).trimEnd().split("\n").length === 1;
+      assert.ok(++now < 2000, "no rewrite after 2000 updates");
+    }
+    const [saved] = readStateFile(path);
+    assert.equal(savedNames(path).join(), "web");
+    assert.match(saved.containers.find((c) => c.name === "app")!.current.image, /^nginx:\d+$/);
+    assert.ok(Deno.statSync(path).size < 4096, `${Deno.statSync(path).size} bytes left`);
+  });
+});
+
+Deno.test("a change cut short by a crash (a torn last line) is ignored; a bad line before it is not", async () => {
+  await withStateFile(async (path) => {
+    const provider = makeProvider(path);
+    await provider.createPod(makePod("web"), signal);
+    await provider.createPod(makePod("db"), signal);
+    const text = Deno.readTextFileSync(path);
+    Deno.writeTextFileSync(path, `${text}{"pod":{"pod":{"metadata":`);
+    assert.deepEqual(savedNames(path), ["db", "web"]);
+    const second = makeProvider(path);
+    assert.equal((await second.getPods(signal)).length, 2);
+    Deno.writeTextFileSync(path, `${text}{"pod":\n{"removed":"default/web"}\n`);
+    assert.throws(() => readStateFile(path), /line \d+: expected JSON/);
+  });
+});
+
+Deno.test("a state file of version 1 (one JSON document) is read and replaced by the journal", async () => {
+  await withStateFile(async (path) => {
+    const saved = {
+      pod: makePod("old"),
+      podIP: "10.233.0.9",
+      startTime: "2030-01-01T00:00:00.000Z",
+      containers: [],
+    };
+    Deno.writeTextFileSync(path, JSON.stringify({ version: 1, pods: [saved] }, null, 2));
+    const provider = makeProvider(path);
+    assert.equal((await provider.getPod("default", "old", signal))?.status?.podIP, "10.233.0.9");
+    await provider.createPod(makePod("new"), signal);
+    assert.equal(JSON.parse(Deno.readTextFileSync(path).split("\n")[0]).version, 2);
+    assert.deepEqual(savedNames(path), ["new", "old"]);
   });
 });
 
