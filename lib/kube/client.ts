@@ -25,7 +25,8 @@ import {
   KubeUnavailableError,
   networkError,
 } from "./errors.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
+import { type Admission, RequestDispatcher, type RequestPriority } from "./request_dispatcher.ts";
 import type { KubeRequest, QueryParams, RequestSender } from "./request.ts";
 import { ResourceClient } from "./resource_client.ts";
 import type { ResourceDescriptor } from "./resources.ts";
@@ -43,6 +44,12 @@ export interface KubeClientOptions {
   burst?: number;
   /** A limiter to share between clients; overrides `qps` and `burst`. */
   rateLimiter?: RateLimiter;
+  /** A dispatcher to share between clients; overrides `qps`, `burst` and `rateLimiter`. */
+  dispatcher?: RequestDispatcher;
+  /** The priority of this client's requests (default `normal`; see `request_dispatcher.ts`). */
+  priority?: RequestPriority;
+  /** A connection pool to share; the client does not close it. */
+  httpClient?: Deno.HttpClient;
   /** The User-Agent header (default `vkedge/<version>`). */
   userAgent?: string;
   /** Retries after the first attempt for retriable failures (default 5). */
@@ -93,8 +100,11 @@ function createHttpClient(config: ClientConfig): Deno.HttpClient | undefined {
 export class KubeClient implements RequestSender {
   /** The configuration the client was created from. */
   readonly config: ClientConfig;
+  readonly #options: KubeClientOptions;
   readonly #httpClient: Deno.HttpClient | undefined;
-  readonly #limiter: RateLimiter;
+  readonly #ownsHttpClient: boolean;
+  readonly #dispatcher: RequestDispatcher;
+  readonly #priority: RequestPriority;
   readonly #userAgent: string;
   readonly #maxRetries: number;
   readonly #retryInitialMs: number;
@@ -105,15 +115,40 @@ export class KubeClient implements RequestSender {
   /** Creates a client; it holds a connection pool until {@linkcode KubeClient.close}. */
   constructor(config: ClientConfig, options: KubeClientOptions = {}) {
     this.config = config;
-    this.#limiter = options.rateLimiter ??
-      new RateLimiter({ qps: options.qps ?? 5, burst: options.burst ?? 10 });
+    this.#options = options;
+    this.#dispatcher = options.dispatcher ?? new RequestDispatcher(
+      options.rateLimiter === undefined
+        ? { qps: options.qps ?? 5, burst: options.burst ?? 10 }
+        : { limiter: options.rateLimiter },
+    );
+    this.#priority = options.priority ?? "normal";
     this.#userAgent = options.userAgent ?? `vkedge/${VERSION}`;
     this.#maxRetries = options.maxRetries ?? 5;
     this.#retryInitialMs = options.retryInitialMs ?? 200;
     this.#retryMaxMs = options.retryMaxMs ?? 10_000;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#token = new BearerToken(config);
-    this.#httpClient = createHttpClient(config);
+    this.#ownsHttpClient = options.httpClient === undefined;
+    this.#httpClient = options.httpClient ?? createHttpClient(config);
+  }
+
+  /**
+   * A client for the same cluster whose requests have `priority`, sharing this one's
+   * dispatcher (rate limit and back-off) and connections: the node's heartbeat is
+   * `critical`, events are `background`.
+   */
+  withPriority(priority: RequestPriority): KubeClient {
+    return new KubeClient(this.config, {
+      ...this.#options,
+      dispatcher: this.#dispatcher,
+      httpClient: this.#httpClient,
+      priority,
+    });
+  }
+
+  /** The dispatcher this client's requests go through. */
+  get dispatcher(): RequestDispatcher {
+    return this.#dispatcher;
   }
 
   /** The default namespace of the configuration. */
@@ -121,9 +156,9 @@ export class KubeClient implements RequestSender {
     return this.config.namespace;
   }
 
-  /** Releases the connection pool. */
+  /** Releases the connection pool (unless it was given in the options). */
   close(): void {
-    this.#httpClient?.close();
+    if (this.#ownsHttpClient) this.#httpClient?.close();
   }
 
   /**
@@ -197,10 +232,11 @@ export class KubeClient implements RequestSender {
     return headers;
   }
 
-  async #acquire(signal: AbortSignal | undefined): Promise<void> {
+  async #admit(signal: AbortSignal | undefined): Promise<Admission> {
     const started = performance.now();
-    await this.#limiter.acquire(signal);
+    const admission = await this.#dispatcher.admit(this.#priority, signal);
     observeRateLimiterWait(performance.now() - started);
+    return admission;
   }
 
   async #send<R>(
@@ -214,7 +250,7 @@ export class KubeClient implements RequestSender {
     const idempotent = request.idempotent ?? (request.method === "GET");
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     for (let attempt = 0;; attempt++) {
-      await this.#acquire(request.signal);
+      const turn = await this.#admit(request.signal);
       const timeoutMs = mode.stream ? 0 : this.#requestTimeoutMs;
       const timeout = new AbortController();
       const timer = timeoutMs > 0
@@ -245,11 +281,19 @@ export class KubeClient implements RequestSender {
           code: response.status,
           durationMs: Math.round(milliseconds),
         });
-        if (response.ok) return await read(response);
+        if (response.ok) {
+          // A stream's turn ends once it is open; a watch is no work in flight.
+          if (mode.stream) turn.done();
+          return await read(response);
+        }
         failure = errorFromStatus(response.status, await readBody(response), {
           retryAfter: response.headers.get("Retry-After"),
         });
         if (response.status === 401) this.#token.invalidate();
+        if (failure instanceof KubeTooManyRequestsError) {
+          const seconds = failure.retryAfterSeconds;
+          this.#dispatcher.throttled(seconds === undefined ? undefined : seconds * 1000);
+        }
       } catch (error) {
         if (request.signal?.aborted) throw request.signal.reason;
         if (error instanceof KubeApiError) throw error;
@@ -268,6 +312,7 @@ export class KubeClient implements RequestSender {
         });
       } finally {
         clearTimeout(timer);
+        turn.done();
       }
       if (attempt >= this.#maxRetries || !isRetriable(failure, idempotent)) throw failure;
       const delay = retryAfterMs(response) ??

@@ -35,6 +35,12 @@ export {
   networkError,
 } from "./errors.ts";
 export { RateLimiter, type RateLimiterOptions } from "./rate_limiter.ts";
+export {
+  type Admission,
+  RequestDispatcher,
+  type RequestDispatcherOptions,
+  type RequestPriority,
+} from "./request_dispatcher.ts";
 export * from "./resources.ts";
 export { KubeClient, type KubeClientOptions } from "./client.ts";
 export type { KubeRequest, QueryParams, RequestSender } from "./request.ts";

@@ -19,20 +19,19 @@ export interface RateLimiterOptions {
 
 /** A token bucket: `acquire()` waits until a token is free, in call order. */
 export class RateLimiter {
-  /** Tokens added per second. */
-  readonly qps: number;
   /** Size of the bucket. */
   readonly burst: number;
+  #qps: number;
   #tokens: number;
   #last: number;
   #now: () => number;
 
   /** Creates a full bucket; defaults are client-go's (qps 5, burst 10). */
   constructor(options: RateLimiterOptions = {}) {
-    this.qps = options.qps ?? 5;
+    this.#qps = options.qps ?? 5;
     this.burst = options.burst ?? 10;
-    if (!(this.qps > 0)) {
-      throw new RangeError(`qps: expected a number above 0, found ${this.qps}`);
+    if (!(this.#qps > 0)) {
+      throw new RangeError(`qps: expected a number above 0, found ${this.#qps}`);
     }
     if (!Number.isInteger(this.burst) || this.burst < 1) {
       throw new RangeError(`burst: expected an integer of at least 1, found ${this.burst}`);
@@ -42,23 +41,36 @@ export class RateLimiter {
     this.#last = this.#now();
   }
 
+  /** Tokens added per second. */
+  get qps(): number {
+    return this.#qps;
+  }
+
+  /** Changes the refill rate from now on (tokens already in the bucket stay). */
+  setQps(qps: number): void {
+    if (!(qps > 0)) throw new RangeError(`qps: expected a number above 0, found ${qps}`);
+    if (this.#qps !== Infinity) this.#refill();
+    this.#qps = qps;
+    this.#last = this.#now();
+  }
+
   #refill(): void {
     const now = this.#now();
-    this.#tokens = Math.min(this.burst, this.#tokens + (now - this.#last) / 1000 * this.qps);
+    this.#tokens = Math.min(this.burst, this.#tokens + (now - this.#last) / 1000 * this.#qps);
     this.#last = now;
   }
 
   /** Takes a token now, even one not yet refilled, and returns how many milliseconds to wait before using it. */
   reserve(): number {
-    if (this.qps === Infinity) return 0;
+    if (this.#qps === Infinity) return 0;
     this.#refill();
     this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : -this.#tokens / this.qps * 1000;
+    return this.#tokens >= 0 ? 0 : -this.#tokens / this.#qps * 1000;
   }
 
   /** Takes a token if one is free now; returns whether it did. */
   tryAcquire(): boolean {
-    if (this.qps === Infinity) return true;
+    if (this.#qps === Infinity) return true;
     this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;

@@ -228,6 +228,46 @@ Deno.test("429 that persists ends as KubeTooManyRequestsError with retryAfterSec
   );
 });
 
+Deno.test("a 429 with Retry-After pauses the client's other requests and halves its rate; heartbeats go on", async () => {
+  let refused = false;
+  await withServer(
+    (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/configmaps/busy") && !refused) {
+        refused = true;
+        return json(status(429, "TooManyRequests"), 429, { "Retry-After": "1" });
+      }
+      return json({ metadata: { name: url.pathname.split("/").at(-1) } });
+    },
+    async (server, seen) => {
+      const c = new KubeClient(
+        { server, namespace: "default", source: "test" },
+        { qps: 100, burst: 100, retryInitialMs: 1 },
+      );
+      const heartbeat = c.withPriority("critical");
+      const started = performance.now();
+      const busy = c.resource<ConfigMap>(CONFIG_MAPS, "ns").get("busy");
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the 429 has arrived
+      assertEquals(c.dispatcher.qps, 50);
+      const other = c.resource<ConfigMap>(CONFIG_MAPS, "ns").get("other").then(() =>
+        performance.now() - started
+      );
+      const lease = await heartbeat.resource(LEASES, "kube-node-lease").get("n1").then(() =>
+        performance.now() - started
+      );
+      await busy;
+      const otherMs = await other;
+      assertEquals(lease < 500, true, `the heartbeat waited ${lease} ms`);
+      assertEquals(otherMs >= 900, true, `another request went after ${otherMs} ms`);
+      const paths = seen.map((s) => s.url.pathname.split("/").at(-1));
+      assertEquals(paths.slice(0, 2), ["busy", "n1"]);
+      assertEquals(paths.slice(2).sort(), ["busy", "other"]);
+      heartbeat.close();
+      c.close();
+    },
+  );
+});
+
 Deno.test("listAll follows continue tokens with the asked page size", async () => {
   await withServer(
     (request) => {
