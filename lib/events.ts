@@ -2,7 +2,8 @@
  * Records core/v1 Events about pods and the node, as the kubelet does, so
  * that `kubectl describe` and `kubectl get events` show what the agent did.
  * Repeats of the same event within ten minutes bump `count` instead of
- * creating a new object.
+ * creating a new object. Events are `background` requests of the client: they go once
+ * the writes that matter (pod status, above all) are done, and never delay them.
  *
  * @module
  */
@@ -43,7 +44,7 @@ export class EventRecorder {
 
   /** `component` and `host` become the event's `source` and `reportingController/Instance`. */
   constructor(client: KubeClient, options: { component: string; host: string }) {
-    this.#client = client;
+    this.#client = client.withPriority("background");
     this.#component = options.component;
     this.#host = options.host;
   }

@@ -77,11 +77,13 @@ export class NodeController implements Controller {
 
   /** A controller for `options.nodeName` backed by `deps.provider`. */
   constructor(deps: NodeControllerDeps, options: NodeControllerOptions) {
-    this.#nodes = deps.client.resource<Node>(NODES);
+    // The heartbeat: never behind pod work in the client (see request_dispatcher.ts).
+    const heartbeat = deps.client.withPriority("critical");
+    this.#nodes = heartbeat.resource<Node>(NODES);
     this.#provider = deps.provider;
     this.#options = options;
     this.#conditions = new NodeConditions(options.providerName);
-    this.#lease = new LeaseController(deps.client, options.nodeName, {
+    this.#lease = new LeaseController(heartbeat, options.nodeName, {
       durationSeconds: options.leaseDurationSeconds,
       renewIntervalMs: options.leaseRenewIntervalMs,
       nodeUid: () => this.#uid,
