@@ -15,6 +15,7 @@ import type { EventRecorder } from "../events.ts";
 import type { EnvSources } from "./env.ts";
 import type { ProbeManager } from "../probes/mod.ts";
 import type { ContainerRestarts } from "./container_restarts.ts";
+import type { ProviderOperations } from "./provider_operations.ts";
 
 /** The three queues of the pod controller. */
 export interface PodQueues {
@@ -60,6 +61,8 @@ export interface PodContext {
   /** ConfigMaps, Secrets and Services, for env resolution. */
   envSources: EnvSources;
   queues: PodQueues;
+  /** Provider calls that go on without a worker (one at most per pod). */
+  operations: ProviderOperations;
   /** Provider-relevant form of the last spec the provider accepted, per key and UID. */
   applied: Map<string, { uid: string; spec: string }>;
   /** The latest pod the provider reported, per key. */

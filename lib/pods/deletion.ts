@@ -34,19 +34,23 @@ export async function releaseRemovedPod(
         reason: retained.reason,
       });
     } else {
-      const deleted = await context.provider.deletePod(providerPod, signal).then(
-        () => true,
-        (error) => {
-          if (!isNotFound(error)) throw error;
-          return false;
-        },
-      );
-      if (deleted) {
-        context.log.info("pod {pod} deleted in provider {provider}: its API object is gone", {
-          pod: key,
-          provider: context.provider.name,
-        });
-      }
+      await context.operations.run(key, async () => {
+        const deleted = await context.provider.deletePod(providerPod, signal).then(
+          () => true,
+          (error) => {
+            if (!isNotFound(error)) throw error;
+            return false;
+          },
+        );
+        if (deleted) {
+          context.log.info("pod {pod} deleted in provider {provider}: its API object is gone", {
+            pod: key,
+            provider: context.provider.name,
+          });
+        }
+        context.reported.delete(key);
+      });
+      return;
     }
   }
   context.reported.delete(key);
@@ -73,25 +77,36 @@ export async function deletePodGracefully(
       `Pod deleted; its VM is kept: ${retained.reason}`,
     );
   } else if (providerPod && sameWorkload(providerPod, apiPod)) {
-    try {
-      await context.provider.deletePod(apiPod, signal);
-      context.log.info("pod {pod} deleted in provider {provider}", {
-        pod: key,
-        provider: context.provider.name,
-      });
-      context.events.record(
-        apiPod,
-        "Normal",
-        "ProviderDeleteSuccess",
-        "Delete pod in provider successfully",
-      );
-    } catch (error) {
-      if (!isNotFound(error)) {
-        context.events.record(apiPod, "Warning", "ProviderDeleteFailed", errorMessage(error));
-        throw error; // retried with backoff; the API object stays until the provider let it go
+    await context.operations.run(key, async () => {
+      try {
+        await context.provider.deletePod(apiPod, signal);
+        context.log.info("pod {pod} deleted in provider {provider}", {
+          pod: key,
+          provider: context.provider.name,
+        });
+        context.events.record(
+          apiPod,
+          "Normal",
+          "ProviderDeleteSuccess",
+          "Delete pod in provider successfully",
+        );
+      } catch (error) {
+        if (!isNotFound(error)) {
+          if (signal.aborted) throw error;
+          context.events.record(apiPod, "Warning", "ProviderDeleteFailed", errorMessage(error));
+          throw error; // retried with backoff; the API object stays until the provider let it go
+        }
       }
-    }
+      removeWhenReleased(context, apiPod);
+    });
+    return;
   }
+  removeWhenReleased(context, apiPod);
+}
+
+/** The provider let the pod go: the API object can go too. */
+function removeWhenReleased(context: PodContext, apiPod: Pod): void {
+  const key = podKey(apiPod);
   context.applied.delete(key);
   context.queues.delete.add(`${key}/${apiPod.metadata!.uid}`);
 }

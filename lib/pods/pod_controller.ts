@@ -51,12 +51,18 @@ import { timedPodSync } from "./sync_metrics.ts";
 import { checkProviderPods, reconcileAtStart } from "./startup_reconcile.ts";
 import { ProbeManager } from "../probes/mod.ts";
 import { ContainerRestarts } from "./container_restarts.ts";
+import { ProviderOperations } from "./provider_operations.ts";
 
 /** Options of {@linkcode PodController}. */
 export interface PodControllerOptions {
   nodeName: string;
   /** Pods synchronised in parallel (default 10). */
   workers?: number;
+  /**
+   * Status writes in parallel (default 50): they only wait on the API server, whose
+   * throughput on 2 cores needs tens of requests in flight, not one per worker.
+   */
+  statusWorkers?: number;
   /** How often every pod is checked against the provider (default 1 min). */
   resyncMs?: number;
   /** How often a provider without notifications is polled for status (default 5 s). */
@@ -136,6 +142,7 @@ export class PodController implements Controller {
       },
       signal: this.#stopped.signal,
     });
+    const sync = new WorkQueue({ name: "pod-sync", maxDelayMs });
     this.#context = {
       client: deps.client,
       provider: deps.provider,
@@ -149,10 +156,11 @@ export class PodController implements Controller {
         services: services.store,
       }),
       queues: {
-        sync: new WorkQueue({ name: "pod-sync", maxDelayMs }),
+        sync,
         status,
         delete: new WorkQueue({ name: "pod-delete", maxDelayMs }),
       },
+      operations: new ProviderOperations({ queue: sync, log, retryMaxMs: maxDelayMs }),
       applied: new Map(),
       reported: new Map(),
       retention: options.retention ?? NO_RETENTION,
@@ -199,11 +207,15 @@ export class PodController implements Controller {
         workers,
         signal,
       }),
-      runWorkers(queues.status, (key, s) => syncPodStatus(context, key, s), { workers, signal }),
+      runWorkers(queues.status, (key, s) => syncPodStatus(context, key, s), {
+        workers: this.#options.statusWorkers ?? 50,
+        signal,
+      }),
       runWorkers(queues.delete, (key, s) => removeApiPod(context, key, s), { workers, signal }),
       this.#pollStatus(signal),
       this.#resyncLoop(signal),
     ]);
+    await context.operations.idle(); // provider calls left to end on their own
   }
 
   #registerHandlers(): void {

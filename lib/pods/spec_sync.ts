@@ -24,6 +24,7 @@ export async function syncPodSpec(
   key: string,
   signal: AbortSignal,
 ): Promise<void> {
+  if (context.operations.deferIfBusy(key)) return; // synchronised again once its call ends
   const apiPod = context.pods.get(key);
   if (!apiPod) return await releaseRemovedPod(context, key, signal);
   if (apiPod.metadata?.deletionTimestamp) return await deletePodGracefully(context, apiPod, signal);
@@ -39,6 +40,21 @@ export async function syncPodSpec(
   }
 
   const providerPod = await providerPodOf(context, key, signal);
+  await context.operations.run(
+    key,
+    () => applySpec(context, { apiPod, resolved, providerPod, spec }, signal),
+  );
+}
+
+/** The provider call of a spec sync and what follows it, run by `context.operations`. */
+async function applySpec(
+  context: PodContext,
+  pods: { apiPod: Pod; resolved: Pod; providerPod: Pod | undefined; spec: string },
+  signal: AbortSignal,
+): Promise<void> {
+  const { apiPod, resolved, providerPod, spec } = pods;
+  const key = podKey(apiPod);
+  const uid = apiPod.metadata!.uid!;
   try {
     if (providerPod && providerPod.metadata?.uid && providerPod.metadata.uid !== uid) {
       if (sameWorkload(providerPod, apiPod)) {
@@ -68,6 +84,7 @@ export async function syncPodSpec(
       );
     }
   } catch (error) {
+    if (signal.aborted) throw error;
     await providerFailed(context, apiPod, providerPod ? "Update" : "Create", error, signal);
     if (isInvalidInput(error)) return; // the spec is wrong: wait for it to change
     throw error;
