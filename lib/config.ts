@@ -106,9 +106,9 @@ const FLAGS = {
   },
   "kube-api-qps": {
     type: "string",
-    help: "requests per second to the API server (default 50, as the kubelet)",
+    help: "requests per second to the API server, halved for a while after a 429 (default 500)",
   },
-  "kube-api-burst": { type: "string", help: "burst of requests to the API server (default 100)" },
+  "kube-api-burst": { type: "string", help: "burst of requests to the API server (default 1000)" },
   "install-crds": {
     type: "boolean",
     help: "apply the VirtualMachine CRDs (deploy/crds/) at start; needs RBAC on CRDs",
@@ -398,8 +398,8 @@ export const agentConfigSchema = z.object({
   streamIdleTimeoutMs: duration("stream-idle-timeout").default(4 * 60 * 60 * 1000),
   streamCreationTimeoutMs: duration("stream-creation-timeout", 100).default(30_000),
   extendWebSocketsToKubelet: z.boolean().default(false),
-  kubeApiQps: positiveNumber("kube-api-qps").default(50),
-  kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(100),
+  kubeApiQps: positiveNumber("kube-api-qps").default(500),
+  kubeApiBurst: integer("kube-api-burst", 1, 100_000).default(1000),
   installCrds: z.boolean().default(false),
   lockDir: z.string().min(1, { error: "--lock-dir: expected a folder, found an empty value" }),
   leaderElection: z.object({
