@@ -302,9 +302,9 @@ export class ZStackProvider
   // -- PodLifecycleHandler --------------------------------------------------
 
   /**
-   * Creates and starts the pod's VM and waits for ZStack to finish the job. A VM that
-   * already exists for the pod's workload UID (an earlier attempt, or the VM of a
-   * VirtualMachine whose VM-Pod was re-created) is adopted instead.
+   * Creates and starts the pod's VM, waits for ZStack to finish the job and reports the
+   * pod's status. A VM that already exists for the pod's workload UID (an earlier attempt,
+   * or the VM of a VirtualMachine whose VM-Pod was re-created) is adopted instead.
    */
   async createPod(pod: Pod, signal: AbortSignal): Promise<void> {
     const validated = validatePod(pod, this.#config.images.aliases);
@@ -326,6 +326,10 @@ export class ZStackProvider
       now: this.#now,
       signal,
     });
+    // The job's answer holds the VM as it is now (Running once it booted): report it at once
+    // rather than at the next poll.
+    const created = this.#tracker.get(identity.namespace, identity.name);
+    if (created !== undefined) this.#report(created);
   }
 
   /**
