@@ -275,8 +275,14 @@ export class MockProvider
       pod: podKey(pod),
       ip: formatIpv4(record.ip),
     });
+    try {
+      await this.#savePod(podKey(pod));
+    } catch (error) {
+      // Not on disk, so not created: a retry creates it again (and reports it).
+      this.#pods.remove(record);
+      throw error;
+    }
     this.#syncRuns(record);
-    await this.#savePod(podKey(pod));
     this.#reporter.report(this.#podOf(record));
   }
 

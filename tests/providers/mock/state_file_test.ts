@@ -249,9 +249,15 @@ Deno.test("an unusable state file fails creation naming the file and what is wro
   });
 });
 
-Deno.test("a state file that cannot be written makes the change fail as retryable", async () => {
+Deno.test("a state file that cannot be written fails the create as retryable; the retry creates and reports the pod", async () => {
   await withStateFile(async (_path, dir) => {
     const provider = makeProvider(`${dir}/absent/pods.json`);
+    const reported: string[] = [];
+    const stop = new AbortController();
+    provider.notifyPods(
+      stop.signal,
+      (pod) => reported.push(`${pod.metadata?.name} ${pod.status?.phase}`),
+    );
     const error = await provider.createPod(makePod("web"), signal).then(
       () => undefined,
       (e: unknown) => e,
@@ -259,6 +265,13 @@ Deno.test("a state file that cannot be written makes the change fail as retryabl
     assert.ok(error instanceof Error);
     assert.match(error.message, /cannot write the state file/);
     assert.ok(isRetryable(error));
+    assert.equal(await provider.getPod("default", "web", signal), undefined);
+    Deno.mkdirSync(`${dir}/absent`);
+    await provider.createPod(makePod("web"), signal);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stop.abort();
+    assert.deepEqual(reported, ["web Running"]);
+    assert.deepEqual(savedNames(`${dir}/absent/pods.json`), ["web"]);
   });
 });
 
