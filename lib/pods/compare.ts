@@ -8,6 +8,7 @@
  */
 
 import type { Container, EnvVar, Pod } from "kubernetes-types/core/v1.d.ts";
+import { canonicalJson } from "../canonical_json.ts";
 
 function sortedEnv(env: EnvVar[] | undefined): EnvVar[] {
   return [...(env ?? [])].sort((a, b) => a.name.localeCompare(b.name));
@@ -18,20 +19,8 @@ function normalizedContainers(containers: Container[] | undefined): unknown {
 }
 
 /** Absent, null and empty lists all mean "not set" to the API server. */
-function unset(value: unknown): boolean {
-  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
-}
-
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner) => {
-    if (inner && typeof inner === "object" && !Array.isArray(inner)) {
-      return Object.fromEntries(
-        Object.entries(inner as Record<string, unknown>).filter(([, v]) => !unset(v))
-          .sort(([a], [b]) => a.localeCompare(b)),
-      );
-    }
-    return inner;
-  });
+  return canonicalJson(value, { omitUnset: true });
 }
 
 /** The fields of a pod whose change the provider must be told about, in a comparable form. */
