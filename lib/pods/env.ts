@@ -19,6 +19,7 @@ import type {
   Service,
 } from "kubernetes-types/core/v1.d.ts";
 import { canonicalJson } from "../canonical_json.ts";
+import { cloneJson } from "../clone_json.ts";
 import { errorMessage } from "../errors.ts";
 import { fieldRefValue, resourceFieldRefValue } from "./downward_api.ts";
 import { EnvResolutionError } from "./env_error.ts";
@@ -83,7 +84,7 @@ export function resolvePodEnv(
   sources: EnvSources,
   options: ResolvePodEnvOptions = {},
 ): Pod {
-  const resolved = structuredClone(pod);
+  const resolved = cloneJson(pod);
   const spec = resolved.spec;
   if (!spec) return resolved;
   const seen = new Set<string>();

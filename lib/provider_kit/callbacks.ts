@@ -8,6 +8,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { errorStack } from "../errors.ts";
+import { cloneJson } from "../clone_json.ts";
 
 const logger = getLogger(["vkedge", "provider_kit"]);
 
@@ -36,7 +37,7 @@ export class CallbackSet<T> {
   /** Calls every callback with its own copy of `value`, after the current task. */
   emit(value: T): void {
     for (const callback of this.#callbacks) {
-      const copy = structuredClone(value);
+      const copy = cloneJson(value);
       queueMicrotask(() => {
         try {
           callback(copy);

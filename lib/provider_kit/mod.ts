@@ -53,6 +53,7 @@ export {
 } from "./workload.ts";
 export { asError, errorMessage } from "../errors.ts";
 export { canonicalJson } from "../canonical_json.ts";
+export { cloneJson } from "../clone_json.ts";
 export { abortableSleep, sleep } from "../sleep.ts";
 export { formatTime } from "../kube/micro_time.ts";
 export { parseQuantity, quantityMilliValue, quantityValue } from "../quantity.ts";

@@ -55,6 +55,7 @@ import {
 } from "../../lib/provider.ts";
 import {
   CallbackSet,
+  cloneJson,
   describeNode,
   errorMessage,
   type MetricFamily,
@@ -811,7 +812,7 @@ export class MockProvider
   }
 
   #podOf(record: PodRecord, deletedAt?: number): Pod {
-    return { ...structuredClone(record.pod), status: this.#statusOf(record, deletedAt) };
+    return { ...cloneJson(record.pod), status: this.#statusOf(record, deletedAt) };
   }
 
   #statusOf(record: PodRecord, deletedAt?: number): PodStatus {

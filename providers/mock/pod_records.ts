@@ -21,7 +21,12 @@ import {
   NotFoundError,
   UnavailableError,
 } from "../../lib/provider.ts";
-import { podKey, WORKLOAD_UID_ANNOTATION, workloadUid } from "../../lib/provider_kit/mod.ts";
+import {
+  cloneJson,
+  podKey,
+  WORKLOAD_UID_ANNOTATION,
+  workloadUid,
+} from "../../lib/provider_kit/mod.ts";
 import { defaultVmHosts, type Ipv4Cidr } from "./config.ts";
 import { formatIpv4, Ipv4Pool } from "./ip_pool.ts";
 import type { ContainerRecord, SavedPod, VirtualMachineRecord } from "./state_file.ts";
@@ -120,7 +125,7 @@ function savedPodOf(record: PodRecord): SavedPod {
 
 /** The pod without its status. */
 function withoutStatus(pod: Pod): Pod {
-  const { status: _status, ...rest } = structuredClone(pod);
+  const { status: _status, ...rest } = cloneJson(pod);
   return rest;
 }
 

@@ -11,6 +11,7 @@
 
 import type { ContainerStateTerminated, Pod } from "kubernetes-types/core/v1.d.ts";
 import { NotFoundError, type PodEventRecorder } from "../../lib/provider.ts";
+import { cloneJson } from "../../lib/provider_kit/mod.ts";
 import type { VmInstance } from "./api_types.ts";
 import type { ZStackClient } from "./client.ts";
 import { queryAll, vmInstances } from "./collections.ts";
@@ -178,7 +179,7 @@ export class VmTracker {
       deleted: tracked.deleted,
       restarts: tracked.restarts,
     });
-    return { ...structuredClone(tracked.pod), status };
+    return { ...cloneJson(tracked.pod), status };
   }
 
   /**
@@ -194,7 +195,7 @@ export class VmTracker {
       });
       return;
     }
-    const { status: _status, ...rest } = structuredClone(desired);
+    const { status: _status, ...rest } = cloneJson(desired);
     tracked.pod = {
       apiVersion: "v1",
       kind: "Pod",
