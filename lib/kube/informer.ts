@@ -31,7 +31,7 @@ export interface AddHandlersOptions {
 }
 
 /** Options of {@linkcode Informer}: the reflector's, without its handler. */
-export type InformerOptions = Omit<ReflectorOptions, "handler">;
+export type InformerOptions<T = KubeObject> = Omit<ReflectorOptions<T>, "handler">;
 
 interface Registration<T> {
   handlers: InformerHandlers<T>;
@@ -49,7 +49,7 @@ export class Informer<T extends KubeObject> {
   #running = false;
 
   /** Creates an informer over `source` (e.g. `client.resource<Pod>(PODS)`). */
-  constructor(source: ListerWatcher<T>, options: InformerOptions = {}) {
+  constructor(source: ListerWatcher<T>, options: InformerOptions<T> = {}) {
     this.#logger = getLogger(["vkedge", "kube", "informer"]).with({
       informer: options.name ?? "objects",
     });

@@ -83,6 +83,7 @@ export {
   type SharedInformerEntry,
   SharedInformerFactory,
   type SharedInformerOptions,
+  withoutManagedFields,
 } from "./shared_informers.ts";
 export {
   runWorkers,

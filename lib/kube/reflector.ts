@@ -49,6 +49,11 @@ export interface ReflectorOptions<T = KubeObject> extends SelectorOptions {
   name?: string;
   /** Receives the applied changes. */
   handler?: ReflectorHandler<T>;
+  /**
+   * Applied to every listed or watched object before it is stored, as client-go's
+   * `SetTransform`: drop what no reader needs (such as `managedFields`) to save memory.
+   */
+  transform?: (object: T) => T;
 }
 
 const noHandler: ReflectorHandler<unknown> = {
@@ -194,7 +199,10 @@ export class Reflector<T extends KubeObject> {
       limit: this.#options.pageSize ?? 500,
       signal,
     });
-    const diff = this.#store.replace(list.items);
+    const transform = this.#options.transform;
+    const diff = this.#store.replace(
+      transform === undefined ? list.items : list.items.map(transform),
+    );
     const resourceVersion = list.metadata.resourceVersion ?? "";
     this.#resourceVersion = resourceVersion;
     this.#metrics.listed(gone);
@@ -215,7 +223,11 @@ export class Reflector<T extends KubeObject> {
     return resourceVersion;
   }
 
-  #apply(event: WatchEvent<T>): string | undefined {
+  #apply(watched: WatchEvent<T>): string | undefined {
+    const transform = this.#options.transform;
+    const event = transform === undefined || watched.type === "BOOKMARK"
+      ? watched
+      : { ...watched, object: transform(watched.object) };
     const resourceVersion = event.object.metadata?.resourceVersion || undefined;
     if (resourceVersion !== undefined) {
       this.#resourceVersion = resourceVersion;

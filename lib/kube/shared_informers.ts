@@ -64,7 +64,21 @@ function nameOf(resource: string, options: SharedInformerOptions): string {
   return scope === "" ? resource : `${resource}(${scope})`;
 }
 
-/** Hands out one informer per resource type, namespace and selector, and runs them. */
+/**
+ * The object without `metadata.managedFields`, which no controller of the agent reads and
+ * which is often the larger part of an object (half of a pod's JSON, as kube-scheduler
+ * strips them from its caches too).
+ */
+export function withoutManagedFields<T extends KubeObject>(object: T): T {
+  if (object.metadata?.managedFields === undefined) return object;
+  const { managedFields: _managedFields, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+/**
+ * Hands out one informer per resource type, namespace and selector, and runs them; their
+ * caches hold objects without `managedFields`.
+ */
 export class SharedInformerFactory {
   readonly #client: ResourceSource;
   readonly #entries = new Map<string, Entry>();
@@ -94,6 +108,7 @@ export class SharedInformerFactory {
           labelSelector: options.labelSelector,
           fieldSelector: options.fieldSelector,
           name: nameOf(resource, options),
+          transform: withoutManagedFields,
         },
       );
       entry = { resource, options: { ...options }, informer };

@@ -9,7 +9,7 @@ import {
   resourceName,
   SharedInformerFactory,
 } from "../../../lib/kube/mod.ts";
-import { configMap, FakeCollection } from "./_fakes.ts";
+import { configMap, FakeCollection, line } from "./_fakes.ts";
 
 /** A resource source handing out one fake collection per resource, namespace and call. */
 class FakeSource {
@@ -88,4 +88,30 @@ Deno.test("shared informers: waitForSync is false when the signal aborts first",
   const waiting = factory.waitForSync(stop.signal);
   stop.abort();
   assertEquals(await waiting, false);
+});
+
+Deno.test("shared informers keep listed and watched objects without managedFields", async () => {
+  const managedFields = [{ manager: "kubectl", operation: "Update", fieldsType: "FieldsV1" }];
+  const fake = new FakeCollection();
+  fake.items.set("ns/a", {
+    ...configMap("a", "1"),
+    metadata: { ...configMap("a", "1").metadata, managedFields },
+  });
+  const watched = {
+    ...configMap("b", "11"),
+    metadata: { ...configMap("b", "11").metadata, managedFields },
+  };
+  fake.scripts.push({ lines: [line("ADDED", watched)] });
+  const factory = new SharedInformerFactory({
+    resource: <T>() => fake as unknown as ListerWatcher<T>,
+  });
+  const informer = factory.informer<ConfigMap>(CONFIG_MAPS);
+  const stop = new AbortController();
+  factory.start(stop.signal);
+  await until(() => informer.store.keys().length === 2);
+  assertEquals(informer.store.get("ns/a")?.metadata?.managedFields, undefined);
+  assertEquals(informer.store.get("ns/b")?.metadata?.managedFields, undefined);
+  assertEquals(informer.store.get("ns/b")?.metadata?.name, "b");
+  stop.abort();
+  await factory.stopped();
 });
