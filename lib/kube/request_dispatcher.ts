@@ -8,7 +8,8 @@
  * - `normal` requests take a token of the shared bucket (`--kube-api-qps`,
  *   `--kube-api-burst`);
  * - `background` requests (events) take a token too, but only once no normal request is
- *   waiting or in flight, or after waiting `backgroundMaxDelayMs`, and at most
+ *   waiting or in flight (looked at on the next turn of the event loop, so that the write
+ *   the same work queued goes first), or after waiting `backgroundMaxDelayMs`, and at most
  *   `backgroundInFlight` at once: they never delay the writes that matter.
  *
  * When the server answers 429 Too Many Requests (API Priority and Fairness does when the
@@ -75,6 +76,7 @@ export class RequestDispatcher {
   #normalPending = 0;
   #backgroundRunning = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #pumpScheduled = false;
   #pausedUntil = 0;
   #throttle: { at: number; qps: number } | undefined;
 
@@ -172,23 +174,36 @@ export class RequestDispatcher {
       const onAbort = () => {
         const index = this.#background.indexOf(waiter);
         if (index >= 0) this.#background.splice(index, 1);
-        this.#pump();
+        this.#schedulePump();
         reject(signal!.reason);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#background.push(waiter);
-      this.#pump();
+      this.#schedulePump();
     });
   }
 
   #normalDone(): void {
     this.#normalPending--;
-    if (this.#normalPending === 0) this.#pump();
+    if (this.#normalPending === 0) this.#schedulePump();
   }
 
   #backgroundDone(): void {
     this.#backgroundRunning--;
-    this.#pump();
+    this.#schedulePump();
+  }
+
+  /**
+   * Looks at the background queue on the next turn of the event loop, once the work that
+   * queued an event (a pod's status write after its create) has asked for its turn too.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setTimeout(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    }, 0);
   }
 
   /** Lets waiting background requests go, in order, while the rules allow. */

@@ -128,3 +128,20 @@ Deno.test("normal requests take tokens of the shared bucket", async () => {
   // The bucket is empty now: the next token is 100 ms away.
   assertEquals(Math.round(limiter.reserve()), 100);
 });
+
+Deno.test("a normal request asked for later in the same turn as a background one goes first", async () => {
+  const dispatcher = new RequestDispatcher({ qps: Infinity });
+  const order: string[] = [];
+  const event = dispatcher.admit("background").then((turn) => {
+    order.push("event");
+    turn.done();
+  });
+  await Promise.resolve(); // a few microtasks later: the status write its create queued
+  const status = await dispatcher.admit("normal");
+  order.push("status");
+  await tick(10);
+  assertEquals(order, ["status"]);
+  status.done();
+  await event;
+  assertEquals(order, ["status", "event"]);
+});
