@@ -246,9 +246,17 @@ export interface ScaleResult {
   agent: string;
   workload: string;
   pods: number;
-  /** From the start (of the agent, or of the first creation) to the last pod Running. */
+  /**
+   * From the start (of the agent, or of the first creation) to the last pod Running, or
+   * to the end of the wait when not every pod ran within the timeout.
+   */
   allRunningMs: number;
-  /** Per pod, ascending: from the agent's start (bound pods) or the pod's creation. */
+  /** How many pods were Running at the end (`pods` unless the wait timed out). */
+  running: number;
+  /**
+   * Per pod, ascending: from the agent's start (bound pods) or the pod's creation;
+   * `Infinity` for a pod not Running when the wait timed out.
+   */
   podMs: number[];
   /** The agent's requests (background and the benchmark's own taken out). */
   requests: RequestCounts;
@@ -361,12 +369,14 @@ export async function runScale(
       start = performance.now();
       createdAt = await createPods(namespace, pods, clients);
     }
-    await observer.until(
+    // A slow agent's run still counts: what ran within the timeout, and its requests.
+    const allRan = await observer.until(
       `${workload.pods} pods Running`,
       () => observer.runningAt.size >= workload.pods,
       timeoutMs,
-    );
-    const lastRunning = Math.max(...observer.runningAt.values());
+    ).then(() => true, () => false);
+    const running = observer.runningAt.size;
+    const lastRunning = allRan ? Math.max(...observer.runningAt.values()) : performance.now();
     const after = await settledCounts(kube, context.background);
     const seconds = (performance.now() - beforeAt) / 1000;
     const usage = processUsage(started.pid);
@@ -375,6 +385,7 @@ export async function runScale(
     const podMs = [...observer.runningAt].map(([name, at]) =>
       at - (createdAt.get(name) ?? agentStart)
     ).sort((a, b) => a - b);
+    while (podMs.length < workload.pods) podMs.push(Infinity);
     return {
       agent: agent.name,
       workload: workload.kind === "bound"
@@ -382,6 +393,7 @@ export async function runScale(
         : `${workload.pods} created by ${clients} clients`,
       pods: workload.pods,
       allRunningMs: lastRunning - start,
+      running,
       podMs,
       requests: phaseRequests(countsBetween(before, after), {
         background: context.background,
