@@ -64,9 +64,12 @@ compile: deps ## single binary at dist/vkedge (needs the denort runtime: Deno's 
 demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere, 20 on a real Swarm; the agent's watches; port-forward MiB/s; probe cost (figures in the README)
+bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere, 20 on a real Swarm; 100 and 1000 pods beside upstream virtual-kubelet, the API's limit, a restart with 1000 pods; the agent's watches; port-forward MiB/s; probe cost (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
+	$(DENO) run -A bench/pod_scale.ts
+	$(DENO) run -A bench/api_limit.ts
+	$(DENO) run -A bench/restart.ts
 	$(DENO) run -A bench/zstack_pod_startup.ts
 	$(DENO) run -A bench/kubernetes_pod_startup.ts
 	$(DENO) run -A bench/vsphere_pod_startup.ts
