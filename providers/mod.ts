@@ -11,6 +11,7 @@ import type { ProviderModule } from "../lib/provider.ts";
 const registry: Record<string, () => Promise<{ default: ProviderModule }>> = {
   kubernetes: () => import("./kubernetes/mod.ts"),
   mock: () => import("./mock/mod.ts"),
+  openstack: () => import("./openstack/mod.ts"),
   swarm: () => import("./swarm/mod.ts"),
   vsphere: () => import("./vsphere/mod.ts"),
   zstack: () => import("./zstack/mod.ts"),
