@@ -205,8 +205,9 @@ export function novaScheduler(layout: StackLayout): ServiceSpec {
 }
 
 /**
- * The nova-compute of `host` with `fake.FakeDriver`, started as Debian's `nova-compute`
- * script does (that package is not installed: it pulls libvirt and qemu).
+ * The nova-compute of `host` with the completed FakeDriver (`fake_nova/`), started as
+ * Debian's `nova-compute` script does (that package is not installed: it pulls libvirt
+ * and qemu).
  */
 export function novaCompute(layout: StackLayout, host: string): ServiceSpec {
   const log = `${paths(layout).logs}/nova-compute-${host}.log`;
@@ -215,7 +216,14 @@ export function novaCompute(layout: StackLayout, host: string): ServiceSpec {
     command: PYTHON,
     args: [
       "-c",
-      "import sys\nfrom nova.cmd.compute import main\nsys.exit(main())",
+      // Nova loads drivers from nova.virt only: the completed FakeDriver is put there.
+      [
+        "import sys",
+        "from nova.cmd.compute import main",
+        "import vkedge_nova_fake",
+        "sys.modules['nova.virt.vkedge_nova_fake'] = vkedge_nova_fake",
+        "sys.exit(main())",
+      ].join("\n"),
       "--config-file",
       `${paths(layout).etc}/nova-compute-${host}.conf`,
       "--log-file",

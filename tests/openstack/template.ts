@@ -80,14 +80,37 @@ export async function missingPackages(): Promise<string[]> {
   return PACKAGES.filter((name) => !installed.has(name));
 }
 
-/** The template key: installed versions of the packages and the sources of this folder. */
+/**
+ * Version of how templates are built: raise it when `buildTemplate` makes something else
+ * (the key also changes with the package versions and with what the databases are built
+ * from: the users, flavors, image and networks, and the configuration of the services
+ * that write them).
+ */
+export const TEMPLATE_VERSION = 1;
+
+/** The template key: what a template's content depends on, hashed. */
 export async function templateKey(): Promise<string> {
   const versions = await run("dpkg-query", ["-W", "-f", "${Package}=${Version}\n", ...PACKAGES]);
-  let text = versions;
-  for (const file of ["layout.ts", "config_files.ts", "template.ts", "services.ts"]) {
-    text += await Deno.readTextFile(`${here}/${file}`);
-  }
-  text += await Deno.readTextFile(`${here}/fake_ml2/vkedge_neutron_fake.py`);
+  const fixed: StackLayout = {
+    dir: "/template",
+    ports: assignPorts((count) => Array.from({ length: count }, (_, i) => 10_000 + i)),
+  };
+  const files = configFiles(fixed);
+  const text = JSON.stringify({
+    version: TEMPLATE_VERSION,
+    versions,
+    built: [ADMIN, MEMBER, SERVICE_PASSWORD, FLAVORS, IMAGE, NETWORKS, REGION],
+    configs: [
+      "my.cnf",
+      "keystone.conf",
+      "placement.conf",
+      "glance-api.conf",
+      "neutron.conf",
+      "ml2_conf.ini",
+    ]
+      .map((name) => files[name]),
+    ml2: await Deno.readTextFile(`${here}/fake_ml2/vkedge_neutron_fake.py`),
+  });
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, "0"))
     .join("");
