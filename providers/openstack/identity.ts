@@ -1,7 +1,7 @@
 /**
  * Who a Nova server serves and how that is written on it. Ownership is the server's
- * metadata (`vkedge.io/cluster`, `vkedge.io/node`, `vkedge.io/namespace`, `vkedge.io/pod`,
- * `vkedge.io/pod-uid`: readable, up to 255 characters each) and its tags, which Nova can
+ * metadata (`vkedge.io:cluster`, `vkedge.io:node`, `vkedge.io:namespace`, `vkedge.io:pod`,
+ * `vkedge.io:pod-uid`: readable, up to 255 characters each) and its tags, which Nova can
  * filter lists by: `vkedge-node-<hash of cluster and node>`, one list of this node's
  * servers per poll, and `vkedge-uid-<workload uid>`, the server of one workload. Tags are
  * at most 60 characters without `/` or `,`, hence the hash; the metadata is checked too,
@@ -13,16 +13,16 @@
  * @module
  */
 
-/** Prefix of the ownership metadata keys. */
-export const metadataPrefix = "vkedge.io/";
+/** Prefix of the ownership metadata keys (Nova allows no `/` in them). */
+export const metadataPrefix = "vkedge.io:";
 
 /** The ownership metadata keys. */
 export const METADATA = {
-  cluster: "vkedge.io/cluster",
-  node: "vkedge.io/node",
-  namespace: "vkedge.io/namespace",
-  pod: "vkedge.io/pod",
-  uid: "vkedge.io/pod-uid",
+  cluster: "vkedge.io:cluster",
+  node: "vkedge.io:node",
+  namespace: "vkedge.io:namespace",
+  pod: "vkedge.io:pod",
+  uid: "vkedge.io:pod-uid",
 } as const;
 
 /** The tag every vkedge server carries, for people browsing the project. */

@@ -9,7 +9,7 @@
  *   `networks.default`; the first network's fixed IP is the pod IP.
  * - Guest set-up: cloud-init user data from annotation `openstack.vkedge.io/user-data`
  *   plus the hostname, the container's env and its command and args.
- * - Identity: metadata `vkedge.io/cluster`, `node`, `namespace`, `pod`, `pod-uid` and tags
+ * - Identity: metadata `vkedge.io:cluster`, `node`, `namespace`, `pod`, `pod-uid` and tags
  *   `vkedge-node-<hash>` and `vkedge-uid-<workload uid>`; name `vkedge-<namespace>.<pod>`.
  *
  * Configuration is described in `config.ts`, the client in `client.ts`, the pod ↔ server

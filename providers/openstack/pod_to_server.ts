@@ -239,7 +239,10 @@ export interface FlavorChoice {
  * not exist.
  */
 export function chooseFlavor(flavors: Flavor[], size: ServerSize, choice: FlavorChoice): Flavor {
-  const usable = flavors.filter((flavor) => flavor["OS-FLV-DISABLED:disabled"] !== true);
+  const bySize = (a: Flavor, b: Flavor) =>
+    a.vcpus - b.vcpus || a.ram - b.ram || a.disk - b.disk || a.name.localeCompare(b.name);
+  const usable = flavors.filter((flavor) => flavor["OS-FLV-DISABLED:disabled"] !== true)
+    .sort(bySize);
   const names = usable.map(describeFlavor).join(", ") || "none";
   if (choice.named !== undefined) {
     const found = namedFlavor(usable, choice.named.ref);
@@ -264,11 +267,9 @@ export function chooseFlavor(flavors: Flavor[], size: ServerSize, choice: Flavor
     : usable.filter((flavor) =>
       choice.allowed!.includes(flavor.name) || choice.allowed!.includes(flavor.id)
     );
-  const fitting = candidates
-    .filter((flavor) => flavor.vcpus >= size.vcpus && flavor.ram >= size.ramMiB)
-    .sort((a, b) =>
-      a.vcpus - b.vcpus || a.ram - b.ram || a.disk - b.disk || a.name.localeCompare(b.name)
-    );
+  const fitting = candidates.filter((flavor) =>
+    flavor.vcpus >= size.vcpus && flavor.ram >= size.ramMiB
+  );
   if (fitting.length === 0) {
     throw new InvalidInputError(
       `no flavor has at least ${size.vcpus} vCPU and ${size.ramMiB} MiB: the flavors${

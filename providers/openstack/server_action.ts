@@ -134,6 +134,28 @@ export function settleServer(
   });
 }
 
+/** The action running on each server in this process, by server id. */
+const running = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `work` once the actions asked of the same server before it (in this process) have
+ * ended, so that two calls at once do not race each other into Nova (which answers the
+ * second with a conflict, or worse); each call then finds the server as the one before
+ * left it.
+ */
+export async function oneAtATime<T>(tracked: TrackedServer, work: () => Promise<T>): Promise<T> {
+  const id = tracked.server.id;
+  const before = running.get(id) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(work);
+  const settled = mine.catch(() => undefined);
+  running.set(id, settled);
+  try {
+    return await mine;
+  } finally {
+    if (running.get(id) === settled) running.delete(id);
+  }
+}
+
 /**
  * Runs `work` with `statuses` marked as requested on the server, so that entering them is
  * a Normal event rather than a Warning.

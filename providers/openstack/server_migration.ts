@@ -18,6 +18,7 @@ import { toProviderError } from "./errors.ts";
 import {
   describeServer,
   logAction,
+  oneAtATime,
   postAction,
   readServer,
   requesting,
@@ -106,7 +107,15 @@ async function lastFailure(
  * `InvalidInputError` for an unknown target or a server that is not ACTIVE,
  * `ResourceExhaustedError` (`capacity`) when Nova could not move it.
  */
-export async function migrate(
+export function migrate(
+  context: ServerActionContext,
+  tracked: TrackedServer,
+  options: { targetHost?: string; kind: MigrationKind; signal: AbortSignal },
+): Promise<string> {
+  return oneAtATime(tracked, () => move(context, tracked, options));
+}
+
+async function move(
   context: ServerActionContext,
   tracked: TrackedServer,
   options: { targetHost?: string; kind: MigrationKind; signal: AbortSignal },

@@ -23,6 +23,7 @@ import { toProviderError } from "./errors.ts";
 import {
   describeServer,
   logAction,
+  oneAtATime,
   postAction,
   readServer,
   requesting,
@@ -52,7 +53,15 @@ const startActions: Record<string, string> = {
 };
 
 /** Powers the server on and resolves once it is ACTIVE. */
-export async function powerOn(
+export function powerOn(
+  context: ServerActionContext,
+  tracked: TrackedServer,
+  options: { signal: AbortSignal },
+): Promise<void> {
+  return oneAtATime(tracked, () => start(context, tracked, options));
+}
+
+async function start(
   context: ServerActionContext,
   tracked: TrackedServer,
   options: { signal: AbortSignal },
@@ -84,7 +93,15 @@ export async function powerOn(
 }
 
 /** Powers the server off (`os-stop`) and resolves once it is SHUTOFF. */
-export async function powerOff(
+export function powerOff(
+  context: ServerActionContext,
+  tracked: TrackedServer,
+  options: StopOptions & { signal: AbortSignal },
+): Promise<void> {
+  return oneAtATime(tracked, () => stop(context, tracked, options));
+}
+
+async function stop(
   context: ServerActionContext,
   tracked: TrackedServer,
   options: StopOptions & { signal: AbortSignal },
@@ -118,7 +135,15 @@ export async function powerOff(
  * a reboot already in progress (an agent restart) is the one asked for.
  * `InvalidInputError` when the server is off.
  */
-export async function reboot(
+export function reboot(
+  context: ServerActionContext,
+  tracked: TrackedServer,
+  options: StopOptions & { signal: AbortSignal },
+): Promise<void> {
+  return oneAtATime(tracked, () => restart(context, tracked, options));
+}
+
+async function restart(
   context: ServerActionContext,
   tracked: TrackedServer,
   options: StopOptions & { signal: AbortSignal },

@@ -26,6 +26,7 @@ import { OpenStackHttpError, toProviderError } from "./errors.ts";
 import {
   describeServer,
   logAction,
+  oneAtATime,
   postAction,
   requesting,
   type ServerActionContext,
@@ -130,33 +131,36 @@ async function take(
   const what = describeServer(tracked);
   let image = await imageNamed(context, tracked, name, signal);
   if (image === undefined) {
-    await settleServer(context, tracked, { signal });
-    logAction(context, tracked, `snapshot "${name}" requested (createImage)`);
-    let created: string;
-    try {
-      const reply = await context.client.request(
-        "compute",
-        "POST",
-        `/servers/${tracked.server.id}/action`,
-        {
-          body: {
-            createImage: {
-              name: `vkedge-${tracked.server.name}-${name}`.slice(0, 255),
-              metadata: { [serverProperty]: tracked.server.id, [snapshotProperty]: name },
+    const created = await oneAtATime(tracked, async () => {
+      const again = await imageNamed(context, tracked, name, signal);
+      if (again !== undefined) return again.id;
+      await settleServer(context, tracked, { signal });
+      logAction(context, tracked, `snapshot "${name}" requested (createImage)`);
+      try {
+        const reply = await context.client.request(
+          "compute",
+          "POST",
+          `/servers/${tracked.server.id}/action`,
+          {
+            body: {
+              createImage: {
+                name: `vkedge-${tracked.server.name}-${name}`.slice(0, 255),
+                metadata: { [serverProperty]: tracked.server.id, [snapshotProperty]: name },
+              },
             },
+            schema: imageCreatedSchema,
+            retry: "once",
+            signal,
           },
-          schema: imageCreatedSchema,
-          retry: "once",
-          signal,
-        },
-      );
-      created = reply.value.image_id;
-    } catch (error) {
-      // An earlier call's image may have appeared meanwhile.
-      const found = await imageNamed(context, tracked, name, signal).catch(() => undefined);
-      if (found === undefined) throw error;
-      created = found.id;
-    }
+        );
+        return reply.value.image_id;
+      } catch (error) {
+        // An earlier call's image may have appeared meanwhile.
+        const found = await imageNamed(context, tracked, name, signal).catch(() => undefined);
+        if (found === undefined) throw error;
+        return found.id;
+      }
+    });
     image = { id: created, status: "queued", name } as Image;
   }
   const deadline = context.now() + context.actionTimeoutMs;
@@ -244,7 +248,15 @@ async function imageById(
  * Rebuilds the stopped server from snapshot `snapshotId` and resolves once it is SHUTOFF
  * again. `InvalidInputError` saying to stop it first when it is not stopped.
  */
-export async function restoreSnapshot(
+export function restoreSnapshot(
+  context: ServerActionContext,
+  tracked: TrackedServer,
+  options: { snapshotId: string; signal: AbortSignal },
+): Promise<void> {
+  return oneAtATime(tracked, () => restore(context, tracked, options));
+}
+
+async function restore(
   context: ServerActionContext,
   tracked: TrackedServer,
   options: { snapshotId: string; signal: AbortSignal },

@@ -15,7 +15,7 @@ import { formatTime, qosClassOf } from "../../lib/provider_kit/mod.ts";
 import type { Server } from "./api_types.ts";
 
 /** Metadata key naming the pod network (the first network asked for). */
-export const podNetworkKey = "vkedge.io/pod-network";
+export const podNetworkKey = "vkedge.io:pod-network";
 
 /** The task state of a server (`powering-off`, `spawning`, …), or `undefined`. */
 export function taskOf(server: Server): string | undefined {

@@ -6,7 +6,7 @@
  * The fields the agent compares (containers, labels, annotations, tolerations,
  * activeDeadlineSeconds) plus namespace, name and workload UID (and the pod UID when it
  * differs, as for a VM-Pod) are packed as base64(gzip(JSON)) and cut into metadata items
- * `vkedge.io/spec-00`, `-01`, … of at most 255 characters (Nova's limit per value), at most
+ * `vkedge.io:spec-00`, `-01`, … of at most 255 characters (Nova's limit per value), at most
  * {@linkcode maxSpecItems} of them (the default quota is 128 items a server). A pod too
  * large for that first loses the `kubectl.kubernetes.io/last-applied-configuration`
  * annotation, then everything but each container's name and image and the workload
@@ -23,7 +23,7 @@ import { WORKLOAD_NAME_ANNOTATION, WORKLOAD_UID_ANNOTATION } from "../../lib/pro
 import { identityKey, type PodIdentity } from "./identity.ts";
 
 /** Prefix of the metadata keys holding the remembered spec. */
-export const specKeyPrefix = "vkedge.io/spec-";
+export const specKeyPrefix = "vkedge.io:spec-";
 /** Longest metadata value Nova stores. */
 export const maxMetadataValue = 255;
 /** Most metadata items the spec may take. */

@@ -123,6 +123,22 @@ export function keystoneConf(layout: StackLayout): string {
   });
 }
 
+/**
+ * What Keystone needs only while it runs, kept out of `keystone.conf` (which the template
+ * is keyed by): an in-process cache of token validations, the catalog and assignments.
+ * Every service validates every token it sees with Keystone, so without it Keystone is
+ * the stack's bottleneck. One process, so that a revocation clears the one cache there is.
+ */
+export function keystoneRuntimeConf(): string {
+  return ini({
+    cache: {
+      enabled: true,
+      backend: "dogpile.cache.memory",
+      expiration_time: 600,
+    },
+  });
+}
+
 /** Placement. */
 export function placementConf(layout: StackLayout): string {
   return ini({
@@ -323,6 +339,7 @@ export function configFiles(layout: StackLayout): Record<string, string> {
   const files: Record<string, string> = {
     "my.cnf": myCnf(layout),
     "keystone.conf": keystoneConf(layout),
+    "keystone-runtime.conf": keystoneRuntimeConf(),
     "placement.conf": placementConf(layout),
     "glance-api.conf": glanceConf(layout),
     "neutron.conf": neutronConf(layout),

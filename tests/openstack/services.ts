@@ -139,7 +139,7 @@ function uwsgi(
 export function keystone(layout: StackLayout): ServiceSpec {
   return uwsgi(layout, "keystone", {
     OS_KEYSTONE_CONFIG_DIR: paths(layout).etc,
-    OS_KEYSTONE_CONFIG_FILES: "keystone.conf",
+    OS_KEYSTONE_CONFIG_FILES: "keystone.conf;keystone-runtime.conf",
   }, `${serviceUrl(layout, "keystone")}/v3`);
 }
 
