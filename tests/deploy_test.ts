@@ -9,6 +9,7 @@ import { parseZStackConfig } from "../providers/zstack/config.ts";
 import { parseVsphereConfig } from "../providers/vsphere/config.ts";
 import { parseSwarmConfig } from "../providers/swarm/config.ts";
 import { parseKubernetesConfig } from "../providers/kubernetes/config.ts";
+import { parseOpenStackConfig } from "../providers/openstack/config.ts";
 import { crdManifests } from "../lib/vm/crd_install.ts";
 
 function flagsOf(commandLine: string): string[] {
@@ -47,6 +48,12 @@ Deno.test("deploy/vsphere-provider.yaml is a valid vsphere provider config", asy
   );
   assertEquals(config.endpoint, "https://vcenter.example/sdk");
   assertEquals(config.placement.cluster, "DC0_C0");
+Deno.test("deploy/openstack-provider.yaml is a valid openstack provider config", async () => {
+  const config = parseOpenStackConfig(
+    parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/openstack-provider.yaml`)),
+  );
+  assertEquals(config.networks.default, ["private"]);
+  assertEquals(config.images.aliases.cirros, "tiny");
 });
 
 Deno.test("deploy/swarm-provider.yaml is a valid swarm provider config", async () => {
