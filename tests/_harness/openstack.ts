@@ -372,3 +372,15 @@ export async function invalidateTokens(stack: StackInfo): Promise<void> {
   const text = await response.text();
   if (!response.ok) throw new Error(`invalidating tokens: ${response.status} ${text}`);
 }
+
+/**
+ * Starts another nova-api of the stack's Nova for one test and returns its name (for
+ * {@linkcode controlService}) and compute endpoint (for the provider config's
+ * `endpoints.compute`), so that the test can take it down without the others noticing.
+ */
+export async function extraNovaApi(stack: StackInfo): Promise<{ name: string; url: string }> {
+  const response = await fetch(`${stack.controlUrl}/extra/nova-api`, { method: "POST" });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`starting another nova-api: ${response.status} ${text}`);
+  return JSON.parse(text) as { name: string; url: string };
+}

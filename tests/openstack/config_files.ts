@@ -136,6 +136,9 @@ export function keystoneRuntimeConf(): string {
       backend: "dogpile.cache.memory",
       expiration_time: 600,
     },
+    // Validations are reused for 10 s only, so that tokens made invalid (the tests rotate
+    // the keys, as an expiry would) are refused soon.
+    token: { cache_time: 10 },
   });
 }
 

@@ -184,6 +184,30 @@ export function novaApi(layout: StackLayout): ServiceSpec {
   };
 }
 
+/**
+ * Another nova-api of the same Nova on `port` (its own `etc/<name>.conf` sets the port),
+ * for a test that takes "the" compute API of one agent down without the others noticing.
+ */
+export function extraNovaApi(
+  layout: StackLayout,
+  options: { name: string; port: number },
+): ServiceSpec {
+  const etc = paths(layout).etc;
+  return {
+    name: options.name,
+    command: "/usr/bin/nova-api",
+    args: [
+      "--config-file",
+      `${etc}/nova.conf`,
+      "--config-file",
+      `${etc}/${options.name}.conf`,
+      "--log-file",
+      `${paths(layout).logs}/${options.name}.log`,
+    ],
+    ready: () => answers(`http://127.0.0.1:${options.port}`),
+  };
+}
+
 function novaDaemon(layout: StackLayout, name: string, topic: string): ServiceSpec {
   const log = `${paths(layout).logs}/${name}.log`;
   return {

@@ -28,6 +28,7 @@ import { alive, freePorts, run, stopGroup, until } from "./process.ts";
 import {
   allServices,
   epmd,
+  extraNovaApi,
   glance,
   keystone,
   mariadb,
@@ -146,10 +147,9 @@ async function stopAll(running: Map<string, Deno.ChildProcess>): Promise<void> {
 
 /**
  * Makes every token issued so far invalid, as an expiry would: Keystone's fernet keys are
- * rotated until the keys that signed them are gone (`max_active_keys` rotations); the
- * caller restarts Keystone, whose cache still knows them. Every client of the stack, its
- * own services included, gets a 401 for its next new request with an old token (services
- * cache validated tokens for `token_cache_time`, 10 s).
+ * rotated until the keys that signed them are gone (`max_active_keys` rotations). Once
+ * the caches forget them (Keystone's and the services', 10 s each), every client of the
+ * stack, its own services included, gets a 401 for a request with an old token.
  */
 export async function invalidateTokens(layout: StackLayout): Promise<void> {
   for (let rotation = 0; rotation < 3; rotation++) {
@@ -319,12 +319,19 @@ export async function runStack(options: RunStackOptions): Promise<void> {
     if (request.method === "GET" && url.pathname === "/status") return Response.json(info);
     if (request.method === "POST" && url.pathname === "/keystone/invalidate-tokens") {
       await invalidateTokens(layout);
-      // Keystone's cache still knows the old tokens: a new Keystone process does not.
-      const child = running.get("keystone");
-      if (child !== undefined) await stopGroup(child.pid);
-      running.delete("keystone");
-      await start(keystone(layout));
       return Response.json({ invalidated: true });
+    }
+    if (request.method === "POST" && url.pathname === "/extra/nova-api") {
+      const [port] = freePorts(1);
+      const name = `nova-api-${port}`;
+      await Deno.writeTextFile(
+        `${paths(layout).etc}/${name}.conf`,
+        `[DEFAULT]\nosapi_compute_listen_port = ${port}\n`,
+      );
+      const spec = extraNovaApi(layout, { name, port });
+      specs.set(name, spec);
+      await start(spec);
+      return Response.json({ name, url: `http://127.0.0.1:${port}/v2.1` });
     }
     const match = /^\/services\/([a-z0-9-]+)\/(stop|start)$/.exec(url.pathname);
     if (request.method !== "POST" || match === null) {

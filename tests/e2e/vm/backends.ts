@@ -3,7 +3,9 @@
  * IaaS view) and the zstack provider against the ZStack simulator as a separate process
  * (its `/__sim` state and API counts are the IaaS view), and the vsphere provider against
  * govmomi's simulator as a separate process (its `/__sim/state`, with the tasks still running
- * on each VM, and its SOAP call counts are the IaaS view).
+ * on each VM, and its SOAP call counts are the IaaS view), and the openstack provider
+ * against the real Nova API of the OpenStack test stack (Nova's servers and instance
+ * actions, read as an admin, are the IaaS view).
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { stopAgent, tail, waitForAgentReady, withZStackNode } from "../../_harne
 import { readStateFile } from "../../../providers/mock/state_file.ts";
 import { withVsphereNode } from "../../_harness/vsphere.ts";
 import type { IaasAction, VmBackend, VmNode, VmNodeOptions } from "./suite.ts";
+import { withOpenStackNode } from "../../_harness/openstack.ts";
+import { call, COMPUTE_VERSION, type NovaServer } from "../../openstack/admin_api.ts";
 
 /** Deletes the VirtualMachines of `ns` while the agent still runs (their finalizers need it). */
 async function deleteVirtualMachines(ns: string): Promise<void> {
@@ -212,5 +216,89 @@ export const vsphereBackend: VmBackend = {
       sim: options.slow ? { taskDelayMs: 2500, guestBootMs: 500 } : { guestBootMs: 300 },
       extraArgs: ["--install-crds"],
     });
+  },
+};
+
+/** Nova's instance action of each counted action (`os-instance-actions`). */
+const NOVA_ACTIONS: Record<IaasAction, string[]> = {
+  reboot: ["reboot"],
+  snapshot: ["createImage"],
+  revert: ["rebuild"],
+  migrate: ["live-migration", "migrate"],
+  stop: ["stop"],
+  start: ["start"],
+};
+
+/** Nova's transitional statuses in the words the suite waits for. */
+function novaState(server: NovaServer): string {
+  if (["REBOOT", "HARD_REBOOT"].includes(server.status)) return "Rebooting";
+  if (server.status === "MIGRATING" || server["OS-EXT-STS:task_state"] === "migrating") {
+    return "Migrating";
+  }
+  return server.status;
+}
+
+/**
+ * The openstack provider against the OpenStack test stack (one stack per test run, shared):
+ * Nova's fake hypervisor does everything at once, so the `slow` node (for the kill tests)
+ * puts its servers' names under `vkedge-slow-`, whose actions the stack's driver paces.
+ */
+export const openstackBackend: VmBackend = {
+  name: "openstack",
+  image: "openstack/tiny",
+  running: "ACTIVE",
+  stopped: "SHUTOFF",
+  async withNode(
+    prefix: string,
+    body: (node: VmNode) => Promise<void>,
+    options: VmNodeOptions = {},
+  ) {
+    await withOpenStackNode(prefix, async (openstack) => {
+      const node: VmNode = {
+        ns: openstack.ns,
+        nodeName: openstack.nodeName,
+        async start() {
+          node.agent = await openstack.start();
+          return node.agent;
+        },
+        async iaasVm(id: string) {
+          const admin = await openstack.admin();
+          const reply = await call<{ server?: NovaServer }>(
+            admin,
+            "GET",
+            `${admin.endpoints.compute}/servers/${id}`,
+            { headers: COMPUTE_VERSION, expect: [200, 404] },
+          );
+          const server = reply.server;
+          if (!server || ["DELETED", "SOFT_DELETED"].includes(server.status)) return undefined;
+          return {
+            id,
+            state: novaState(server),
+            host: server["OS-EXT-SRV-ATTR:host"] ?? undefined,
+          };
+        },
+        async actions(action: IaasAction) {
+          const admin = await openstack.admin();
+          let count = 0;
+          for (const server of await openstack.servers()) {
+            const reply = await call<{ instanceActions: { action: string }[] }>(
+              admin,
+              "GET",
+              `${admin.endpoints.compute}/servers/${server.id}/os-instance-actions`,
+              { headers: COMPUTE_VERSION },
+            );
+            count += reply.instanceActions.filter((a) => NOVA_ACTIONS[action].includes(a.action))
+              .length;
+          }
+          return count;
+        },
+      };
+      try {
+        await node.start();
+        await body(node);
+      } finally {
+        if (node.agent) await deleteVirtualMachines(node.ns);
+      }
+    }, { slow: options.slow, extraArgs: ["--install-crds"] });
   },
 };

@@ -196,7 +196,7 @@ test("a revoked token is renewed on the 401 and the call succeeds; a token due f
       expect: [204],
     });
     // Services cache validated tokens for up to 10 s (token_cache_time of the stack).
-    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
     const logins = client.stats().logins;
     await provider.ping(signal);
     assertEquals(client.stats().logins, logins + 1, "one new token after the 401");
