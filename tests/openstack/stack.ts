@@ -209,7 +209,7 @@ async function checkBoot(layout: StackLayout, log: (text: string) => void): Prom
   );
   const ids: string[] = [];
   // Until the scheduler mapped the new hosts, a boot ends in ERROR (NoValidHost): retry.
-  for (const host of COMPUTE_HOSTS) {
+  await Promise.all(COMPUTE_HOSTS.map(async (host) => {
     const deadline = Date.now() + 60_000;
     while (true) {
       const created = await call<{ server: { id: string } }>(
@@ -230,6 +230,7 @@ async function checkBoot(layout: StackLayout, log: (text: string) => void): Prom
         },
       );
       const id = created.server.id;
+      ids.push(id);
       let status = "BUILD";
       await until(`check server on ${host}`, async () => {
         const server = await call<{ server: { status: string } }>(
@@ -241,13 +242,12 @@ async function checkBoot(layout: StackLayout, log: (text: string) => void): Prom
         status = server.server.status;
         return status === "ACTIVE" || status === "ERROR";
       }, { timeoutMs: 60_000, intervalMs: 250 });
-      ids.push(id);
       if (status === "ACTIVE") break;
       if (Date.now() > deadline) throw new Error(`a check server on ${host} ends in ERROR`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    log(`a server boots on ${host}`);
-  }
+    log(`  a server boots on ${host}`);
+  }));
   for (const id of ids) {
     await call(session, "DELETE", `${compute}/servers/${id}`, { expect: [204, 404] });
   }
@@ -294,11 +294,16 @@ export async function runStack(options: RunStackOptions): Promise<void> {
   };
   // Every start in flight, so that a failure waits for them before stopping everything.
   const starting: Promise<unknown>[] = [];
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const start = (spec: ServiceSpec): Promise<void> => {
     const done = (async () => {
       if (stop.signal.aborted) throw new Error(`not starting ${spec.name}: the stack stops`);
+      const from = elapsed();
       const child = await startService(layout, spec);
       running.set(spec.name, child);
+      if (info.state === "starting") {
+        log(`  ${spec.name}: started at ${from}, serving at ${elapsed()}`);
+      }
       await record();
     })();
     starting.push(done.catch(() => undefined));
