@@ -48,6 +48,8 @@ Deno.test("deploy/vsphere-provider.yaml is a valid vsphere provider config", asy
   );
   assertEquals(config.endpoint, "https://vcenter.example/sdk");
   assertEquals(config.placement.cluster, "DC0_C0");
+});
+
 Deno.test("deploy/openstack-provider.yaml is a valid openstack provider config", async () => {
   const config = parseOpenStackConfig(
     parseYaml(await Deno.readTextFile(`${repoRoot}/deploy/openstack-provider.yaml`)),

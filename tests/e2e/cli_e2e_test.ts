@@ -50,7 +50,7 @@ const badInput: [string, string[], Record<string, string>, string][] = [
     "an unknown provider",
     ["--provider=nope"],
     {},
-    'unknown provider "nope": expected one of "kubernetes", "mock", "swarm", "vsphere", "zstack"',
+    'unknown provider "nope": expected one of "kubernetes", "mock", "openstack", "swarm", "vsphere", "zstack"',
   ],
   ["an unknown flag", ["--provider=mock", "--frobnicate"], {}, "--frobnicate"],
   ["a port that is not a number", ["--provider=mock", "--kubelet-port=ten"], {}, "--kubelet-port"],

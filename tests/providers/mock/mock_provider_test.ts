@@ -501,7 +501,14 @@ Deno.test("stats and metrics cover every running container with monotonic cpu an
 });
 
 Deno.test("the registry loads the mock module and names the known providers otherwise", async () => {
-  assert.deepEqual(knownProviders(), ["kubernetes", "mock", "swarm", "vsphere", "zstack"]);
+  assert.deepEqual(knownProviders(), [
+    "kubernetes",
+    "mock",
+    "openstack",
+    "swarm",
+    "vsphere",
+    "zstack",
+  ]);
   const module = await loadProvider("mock");
   assert.equal(module, mockModule);
   const provider = await module.create({
