@@ -10,7 +10,7 @@ DENO ?= $(if $(PATH_DENO),$(PATH_DENO),$(LOCAL_DENO))
 CP_BIN := $(CURDIR)/.local/control-plane-bin
 CLUSTER_DIR := $(CURDIR)/.local/cluster
 
-.PHONY: help setup deno deps control-plane kwok vcsim conformance swarm-deps fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
+.PHONY: help setup deno deps control-plane kwok vcsim openstack conformance swarm-deps fmt-check lint check test bundle dist compile demo bench cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -38,7 +38,11 @@ vcsim: ## build (or reuse) the vSphere simulator launcher over govmomi's simulat
 swarm-deps: ## Debian's docker.io, busybox-static and iptables for the swarm provider's tests (when missing)
 	bash tests/_harness/install_swarm_deps.sh
 
-setup: deps control-plane kwok vcsim conformance swarm-deps ## everything the tests need
+openstack: deps ## install (when missing) Debian's OpenStack packages of the test stack and build its database template once (tests/openstack)
+	bash tests/openstack/install.sh
+	$(DENO) run -A tests/openstack/main.ts prepare >/dev/null
+
+setup: deps control-plane kwok vcsim openstack conformance swarm-deps ## everything the tests need
 
 fmt-check: deno
 	$(DENO) fmt --check
@@ -61,10 +65,10 @@ dist: deps ## one executable per Linux target, dist/vkedge-linux-{x86_64,aarch64
 compile: deps ## single binary at dist/vkedge (needs the denort runtime: Deno's download server, or DENORT_BIN)
 	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN) ,)$(DENO) run -A scripts/build.ts compile
 
-demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; mock: a Deployment); Ctrl-C stops all
+demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as a VM (DEMO_PROVIDER=vsphere: govmomi's simulator; openstack: the OpenStack test stack; mock: a Deployment); Ctrl-C stops all
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
-bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere, 20 on a real Swarm; 100 and 1000 pods beside upstream virtual-kubelet, the API's limit, a restart with 1000 pods; the agent's watches; port-forward MiB/s; probe cost (figures in the README)
+bench: deps cluster-up kwok vcsim swarm-deps openstack ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere and openstack, 20 on a real Swarm; 100 and 1000 pods beside upstream virtual-kubelet, the API's limit, a restart with 1000 pods; the agent's watches; port-forward MiB/s; probe cost (figures in the README)
 	$(DENO) run -A bench/watch_count.ts
 	$(DENO) run -A bench/pod_startup.ts
 	$(DENO) run -A bench/pod_scale.ts
@@ -74,6 +78,7 @@ bench: deps cluster-up kwok vcsim swarm-deps ## pod creation → Running for 1, 
 	$(DENO) run -A bench/kubernetes_pod_startup.ts
 	$(DENO) run -A bench/vsphere_pod_startup.ts
 	$(DENO) run -A bench/swarm_pod_startup.ts
+	$(DENO) run -A bench/openstack_pod_startup.ts
 	$(DENO) run -A bench/port_forward_throughput.ts
 	$(DENO) run -A bench/probe_cost.ts
 

@@ -3,8 +3,9 @@
 # Ctrl-C stops everything this script started.
 #
 #   DEMO_PROVIDER     zstack (default: the ZStack simulator, a pod as a VM), vsphere
-#                     (govmomi's vSphere simulator, tests/vcsim, a pod as a VM) or mock
-#                     (a sample Deployment of in-memory pods)
+#                     (govmomi's vSphere simulator, tests/vcsim, a pod as a VM), openstack
+#                     (the real Nova API of the OpenStack test stack, tests/openstack, a pod
+#                     as a server) or mock (a sample Deployment of in-memory pods)
 #   DEMO_KUBELET_PORT port of the agent's kubelet API (default 10250)
 #   DEMO_CLUSTER_DIR  folder of the control plane (default .local/cluster); it is stopped
 #                     on exit, so point it elsewhere when others use that one
@@ -26,8 +27,9 @@ sim_log="$work/zstack-sim.log"
 case "$provider" in
   zstack) sample="$root/deploy/demo/sample-vm-pod.yaml" ;;
   vsphere) sample="$root/deploy/demo/sample-vsphere-pod.yaml" ;;
+  openstack) sample="$root/deploy/demo/sample-openstack-pod.yaml" ;;
   mock) sample="$root/deploy/demo/sample-deployment.yaml" ;;
-  *) echo "DEMO_PROVIDER: expected zstack, vsphere or mock, found \"$provider\"" >&2; exit 2 ;;
+  *) echo "DEMO_PROVIDER: expected zstack, vsphere, openstack or mock, found \"$provider\"" >&2; exit 2 ;;
 esac
 mkdir -p "$work"
 
@@ -45,6 +47,8 @@ cleanup() {
     echo "stopping the agent, the ZStack simulator and the control plane..."
   elif [ "$provider" = vsphere ]; then
     echo "stopping the agent, the vSphere simulator and the control plane..."
+  elif [ "$provider" = openstack ]; then
+    echo "stopping the agent, the OpenStack stack and the control plane..."
   else
     echo "stopping the agent and the control plane..."
   fi
@@ -108,6 +112,34 @@ elif [ "$provider" = vsphere ]; then
     -e "s|^clusterName: .*|clusterName: vkedge-demo|" \
     "$root/deploy/vsphere-provider.yaml" >"$work/vsphere-provider.yaml"
   provider_args=(--provider-config="$work/vsphere-provider.yaml")
+elif [ "$provider" = openstack ]; then
+  # The OpenStack test stack (installed by make setup; the first start on a machine builds
+  # its database template, a few minutes) stops with this script; the provider config is
+  # deploy/openstack-provider.yaml with its Keystone URL and the admin's password file.
+  stack_dir="$work/openstack"
+  stack_log="$work/openstack.log"
+  bash "$root/tests/openstack/install.sh"
+  rm -rf "$stack_dir"
+  "$deno" run -A "$root/tests/openstack/main.ts" up --dir "$stack_dir" --until-pid $$ >"$stack_log" 2>&1 &
+  sim_pid=$!
+  echo "starting the OpenStack stack in $stack_dir (pid $sim_pid, log $stack_log)..."
+  endpoint=""
+  for _ in $(seq 1 1200); do
+    endpoint=$(grep -m1 -o '^ready http://[^ ]*' "$stack_log" | cut -d' ' -f2 || true)
+    if [ -n "$endpoint" ]; then break; fi
+    if ! kill -0 "$sim_pid" 2>/dev/null; then echo "the OpenStack stack exited:"; tail -20 "$stack_log"; exit 1; fi
+    sleep 0.5
+  done
+  if [ -z "$endpoint" ]; then echo "the OpenStack stack did not start:"; tail -20 "$stack_log"; exit 1; fi
+  grep -m1 'ready in' "$stack_log"
+  (umask 077 && printf 'vkedge-admin\n' >"$work/openstack-password")
+  sed -e "s|^\(  url:\) .*|\1 $endpoint|" \
+    -e "s|^\(    username:\) .*|\1 admin|" \
+    -e "s|^\(    project:\) .*|\1 admin|" \
+    -e "s|^\( *passwordFile:\) .*|\1 $work/openstack-password|" \
+    -e "s|^clusterName: .*|clusterName: vkedge-demo|" \
+    "$root/deploy/openstack-provider.yaml" >"$work/openstack-provider.yaml"
+  provider_args=(--provider-config="$work/openstack-provider.yaml")
 fi
 
 "$deno" run -A "$root/mod.ts" --provider="$provider" "${provider_args[@]}" --nodename="$node" \
@@ -124,9 +156,10 @@ kubectl apply -f "$sample"
 image=vm-image
 if [ "$provider" = zstack ]; then image=zstack/cirros; fi
 if [ "$provider" = vsphere ]; then image=vsphere/cirros; fi
+if [ "$provider" = openstack ]; then image=openstack/cirros; fi
 sed -e "s|NODE|$node|; s|IMAGE|$image|" "$root/deploy/demo/sample-virtual-machine.yaml" | kubectl apply -f -
-if [ "$provider" = zstack ] || [ "$provider" = vsphere ]; then
-  kubectl wait --for=condition=Ready pod/hello-vm --timeout=120s
+if [ "$provider" = zstack ] || [ "$provider" = vsphere ] || [ "$provider" = openstack ]; then
+  kubectl wait --for=condition=Ready pod/hello-vm --timeout=180s
   pod=hello-vm
 else
   kubectl rollout status deployment/hello-edge --timeout=120s
@@ -145,6 +178,9 @@ if [ "$provider" = zstack ]; then
 elif [ "$provider" = vsphere ]; then
   echo
   kubectl get pod hello-vm -o jsonpath='pod {.metadata.name}: phase {.status.phase}, VM IP {.status.podIP}{"\n"}'
+elif [ "$provider" = openstack ]; then
+  echo
+  kubectl get pod hello-vm -o jsonpath='pod {.metadata.name}: phase {.status.phase}, server IP {.status.podIP}, host {.status.hostIP}{"\n"}'
 fi
 echo
 echo "kubectl logs $pod:"
@@ -155,6 +191,10 @@ if [ "$provider" = zstack ]; then
 elif [ "$provider" = vsphere ]; then
   more="  curl -s --cacert $ca_file $admin/state   # the simulator's VMs: power, host, IP, extraConfig
   kubectl delete pod hello-vm                  # the VM is powered off and destroyed"
+elif [ "$provider" = openstack ]; then
+  more="  cat $stack_dir/stack.json                   # the stack: endpoints, users, daemons
+  ls $stack_dir/logs                          # every daemon's log (nova-api.log, ...)
+  kubectl delete pod hello-vm                  # the server is deleted"
 else
   more="  kubectl scale deployment hello-edge --replicas=5"
 fi
