@@ -171,6 +171,8 @@ export async function invalidateTokens(layout: StackLayout): Promise<void> {
  * them again.
  */
 async function checkBoot(layout: StackLayout, log: (text: string) => void): Promise<void> {
+  const began = Date.now();
+  const at = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
   const session = await authenticate(catalogEndpoints(layout).identity, ADMIN);
   const compute = session.endpoints.compute;
   await call(session, "GET", `${session.endpoints.network}/v2.0/networks`);
@@ -183,6 +185,7 @@ async function checkBoot(layout: StackLayout, log: (text: string) => void): Prom
     return reply.services.filter((s) => s.state === "up" && s.status === "enabled").length ===
       COMPUTE_HOSTS.length;
   }, { timeoutMs: 90_000, intervalMs: 500 });
+  log(`  compute services up after ${at()} of checks`);
   await until("hypervisors listed", async () => {
     const reply = await call<{ hypervisors: { state: string }[] }>(
       session,
@@ -191,6 +194,7 @@ async function checkBoot(layout: StackLayout, log: (text: string) => void): Prom
     );
     return reply.hypervisors.filter((h) => h.state === "up").length === COMPUTE_HOSTS.length;
   }, { timeoutMs: 60_000, intervalMs: 500 });
+  log(`  hypervisors up after ${at()} of checks`);
   const images = await call<{ images: { id: string }[] }>(
     session,
     "GET",
@@ -246,7 +250,7 @@ async function checkBoot(layout: StackLayout, log: (text: string) => void): Prom
       if (Date.now() > deadline) throw new Error(`a check server on ${host} ends in ERROR`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    log(`  a server boots on ${host}`);
+    log(`  a server boots on ${host} (${at()} of checks)`);
   }));
   for (const id of ids) {
     await call(session, "DELETE", `${compute}/servers/${id}`, { expect: [204, 404] });
@@ -374,7 +378,8 @@ export async function runStack(options: RunStackOptions): Promise<void> {
       placementUp,
       after([database], glance(layout)),
       after([database], neutron(layout)),
-      after([database, bus], novaApi(layout)),
+      // nova-api connects to the bus on first use; it does not wait for it.
+      after([database], novaApi(layout)),
     ];
     const conductor = after([keystoneUp, placementUp, bus], novaConductor(layout));
     const scheduler = after([keystoneUp, placementUp, bus], novaScheduler(layout));
