@@ -53,7 +53,7 @@ const steadySeconds = Number(values["steady-seconds"]);
 
 /** One logged HTTP exchange of the agent's OpenStack client. */
 const exchange =
-  /\b(GET|POST|PUT|DELETE) (identity|compute|image|network|placement) (\S+) → (\d{3}|error)/;
+  /"(GET|POST|PUT|DELETE)" "(identity|compute|image|network|placement)" "([^"]+)" → (\d{3}|error)/;
 
 /** Calls by `service` and by `service method path` (ids replaced), from log text. */
 function countCalls(

@@ -259,6 +259,13 @@ export class OpenStackTransport {
         const reason = timeout.aborted
           ? `no answer within ${this.#options.requestTimeoutMs} ms`
           : errorMessage(error);
+        logger.debug("{method} {service} {path} → error in {ms} ms ({reason})", {
+          method,
+          service,
+          path: pathOf(request.url),
+          ms: Math.round(performance.now() - started),
+          reason,
+        });
         throw new ConnectionError(`${method} ${request.url}: ${reason}`, {
           cause: error,
           refused: /refused|os error 111/i.test(reason),

@@ -238,7 +238,8 @@ function novaSections(layout: StackLayout, host: string, log: string): Record<st
       enabled_apis: "osapi_compute",
       osapi_compute_listen: "127.0.0.1",
       osapi_compute_listen_port: layout.ports.nova,
-      osapi_compute_workers: 1,
+      // Two workers: boots are CPU-bound in nova-api (quota, Neutron and Glance checks).
+      osapi_compute_workers: 2,
       my_ip: "127.0.0.1",
       periodic_fuzzy_delay: 0,
       // FakeDriver keeps instances in memory; nothing to wait for after a boot.
@@ -297,7 +298,7 @@ export function novaComputeConf(layout: StackLayout, host: string): string {
 /** The uwsgi file serving a Debian WSGI script on the service's port. */
 export function uwsgiIni(
   layout: StackLayout,
-  options: { name: string; port: number; script: string; threads?: number },
+  options: { name: string; port: number; script: string; threads?: number; processes?: number },
 ): string {
   return ini({
     uwsgi: {
@@ -305,7 +306,7 @@ export function uwsgiIni(
       "wsgi-file": options.script,
       plugins: "python3",
       master: true,
-      processes: 1,
+      processes: options.processes ?? 1,
       threads: options.threads ?? 4,
       "enable-threads": true,
       "lazy-apps": true,
@@ -358,12 +359,14 @@ export function configFiles(layout: StackLayout): Record<string, string> {
       port: layout.ports.placement,
       script: "/usr/bin/placement-api",
     }),
-    // Debian's neutron-api script patches with eventlet: more than one thread hangs requests.
+    // Debian's neutron-api script patches with eventlet: more than one thread hangs requests,
+    // so two processes of one thread each (every port of every boot goes through Neutron).
     "neutron-uwsgi.ini": uwsgiIni(layout, {
       name: "neutron",
       port: layout.ports.neutron,
       script: "/usr/bin/neutron-api",
       threads: 1,
+      processes: 2,
     }),
     "admin-openrc": adminOpenrc(layout),
   };
