@@ -55,6 +55,13 @@ import { decodePodSpec } from "./stored_spec.ts";
 
 const logger = getLogger(["vkedge", "provider", "openstack"]);
 
+/**
+ * How long after a create lost its answer no other create of the workload is sent while
+ * its server does not show: Nova may still be making it (a slow `POST /servers` goes on
+ * after the client gave up), and a second create would make a second server.
+ */
+export const lostCreateGraceMs = 120_000;
+
 /** What {@linkcode createServer} works with. */
 export interface CreateServerOptions {
   validated: ValidatedPod;
@@ -189,12 +196,23 @@ export async function createServer(pod: Pod, options: CreateServerOptions): Prom
     throw toProviderError(error, what);
   }
   if (existing !== undefined) {
+    tracker.clearLostCreate(identity.uid);
     logger.info("pod {pod}: server {id} already exists for its workload; adopting it", {
       pod: key,
       id: existing.id,
     });
     await adopt(existing, pod, options);
     return;
+  }
+  const lost = tracker.lostCreateAt(identity.uid);
+  if (lost !== undefined && options.now() - lost < lostCreateGraceMs) {
+    throw new UnavailableError(
+      `${what}: the create sent ${
+        Math.round((options.now() - lost) / 1000)
+      } s ago had no answer, and Nova may still be making its server: waiting up to ${
+        lostCreateGraceMs / 1000
+      } s for it before creating another`,
+    );
   }
   const request = await resolveRequest(pod, options);
   tracker.setPendingLog(identity.uid, [{
@@ -227,7 +245,8 @@ export async function createServer(pod: Pod, options: CreateServerOptions): Prom
       throw toProviderError(error, what, { notFound: "invalid-input" });
     }
     if (error instanceof UnavailableError) {
-      // The answer was lost: the server may exist anyway; the next attempt looks first.
+      // The answer was lost: the server may exist anyway; the next attempts look first.
+      tracker.noteLostCreate(identity.uid, options.now());
       logger.warn(
         "pod {pod}: the create's answer was lost ({error}); looking for its server next time",
         {

@@ -115,6 +115,8 @@ export class ServerTracker {
   readonly #released = new Set<string>();
   /** Duplicates being deleted. */
   readonly #culling = new Set<string>();
+  /** When a create of each workload UID lost its answer, until its server is seen. */
+  readonly #lostCreates = new Map<string, number>();
   #refreshing: Promise<void> | undefined;
   #refreshedAt = Number.NEGATIVE_INFINITY;
 
@@ -234,6 +236,21 @@ export class ServerTracker {
   /** Drops the pending log lines of a create that failed. */
   dropPendingLog(uid: string): void {
     this.#pendingLog.delete(uid);
+  }
+
+  /** Notes that a create for workload `uid` lost its answer at `at` (milliseconds). */
+  noteLostCreate(uid: string, at: number): void {
+    this.#lostCreates.set(uid, at);
+  }
+
+  /** When the last create for workload `uid` lost its answer, while its server is not found. */
+  lostCreateAt(uid: string): number | undefined {
+    return this.#lostCreates.get(uid);
+  }
+
+  /** Forgets the lost create of workload `uid` (its server was found). */
+  clearLostCreate(uid: string): void {
+    this.#lostCreates.delete(uid);
   }
 
   /** Marks server `id` as deleted or released by this process. */

@@ -190,7 +190,8 @@ export async function providerConfigFor(
     networks: { default: [stack.networks[0]] },
     pollIntervalSeconds: 0.5,
     capacityRefreshSeconds: 5,
-    requestTimeoutSeconds: 30,
+    // A boot's POST /servers takes Nova seconds; on a loaded machine more than 30.
+    requestTimeoutSeconds: 90,
     ...options.extra,
   };
 }

@@ -23,7 +23,7 @@ Deno.test("openstack: a pod becomes an ACTIVE server with ownership metadata and
     const { ns, nodeName } = node;
     await node.start();
     await apply(ns, serverPod("web", nodeName, { labels: { app: "web" } }));
-    await waitRunning(ns, "web", 120_000);
+    await waitRunning(ns, "web", 240_000);
     const pod = await getPod(ns, "web");
     const [server] = await node.servers();
     assertEquals(server.status, "ACTIVE");
@@ -87,8 +87,8 @@ Deno.test("openstack: two agents on one project with different nodes never touch
       await b.start();
       await apply(a.ns, serverPod("same", a.nodeName));
       await apply(b.ns, serverPod("same", b.nodeName));
-      await waitRunning(a.ns, "same", 120_000);
-      await waitRunning(b.ns, "same", 120_000);
+      await waitRunning(a.ns, "same", 240_000);
+      await waitRunning(b.ns, "same", 240_000);
       const [serverA] = await a.servers();
       const [serverB] = await b.servers();
       assert(serverA.id !== serverB.id, "two servers");
@@ -105,7 +105,7 @@ Deno.test("openstack: two agents on one project with different nodes never touch
       await b.start();
       await a.agent!.kill();
       await a.start();
-      await waitRunning(b.ns, "same", 120_000);
+      await waitRunning(b.ns, "same", 240_000);
       assertEquals((await b.servers()).map((server) => server.id), [serverB.id]);
       assertEquals(await a.servers(), []);
       const bPod = await getPod(b.ns, "same");

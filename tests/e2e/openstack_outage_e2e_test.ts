@@ -31,7 +31,7 @@ Deno.test("openstack: Nova's API down for 60 s: node Ready, ProviderAvailable=Fa
     await node.start();
     const names = ["vm-0", "vm-1"];
     for (const name of names) await apply(ns, serverPod(name, nodeName));
-    for (const name of names) await waitRunning(ns, name, 120_000);
+    for (const name of names) await waitRunning(ns, name, 240_000);
     const uids = new Map(
       (await listPods(ns)).map((pod) => [pod.metadata!.name!, pod.metadata!.uid]),
     );

@@ -76,14 +76,14 @@ Deno.test("openstack: tokens that stop being valid (Keystone's keys rotated) are
     const { ns, nodeName } = node;
     const agent = await node.start();
     await apply(ns, serverPod("before", nodeName));
-    await waitRunning(ns, "before", 120_000);
+    await waitRunning(ns, "before", 240_000);
     const tokensBefore = ((await agent.output()).match(/Keystone token for /g) ?? []).length;
 
     await invalidateTokens(node.stack);
     // Keystone and Nova reuse a validation for 10 s each: past that, the old token is refused.
     await new Promise((resolve) => setTimeout(resolve, 25_000));
     await apply(ns, serverPod("after", nodeName));
-    await waitRunning(ns, "after", 120_000);
+    await waitRunning(ns, "after", 240_000);
     const tokensAfter = ((await agent.output()).match(/Keystone token for /g) ?? []).length;
     assert(tokensAfter > tokensBefore, `a new token (${tokensBefore} → ${tokensAfter})`);
     for (const pod of await listPods(ns)) assert(isRunning(pod), `${pod.metadata?.name} Running`);

@@ -160,7 +160,8 @@ export function glanceConf(layout: StackLayout): string {
       ...logging(layout, "glance-api"),
       bind_host: "127.0.0.1",
       bind_port: layout.ports.glance,
-      workers: 1,
+      // The API in the main process, no worker processes (Glance serves few calls here).
+      workers: 0,
       enabled_backends: "file:file",
       public_endpoint: serviceUrl(layout, "glance"),
     },
@@ -277,6 +278,12 @@ function novaSections(layout: StackLayout, host: string, log: string): Record<st
     },
     oslo_concurrency: { lock_path: p.locks },
     oslo_messaging_notifications: { driver: "noop" },
+    // Until RabbitMQ serves (it boots last), try again every second, not with back-off.
+    oslo_messaging_rabbit: {
+      rabbit_retry_interval: 1,
+      rabbit_retry_backoff: 0,
+      rabbit_interval_max: 1,
+    },
     vnc: { enabled: false },
     spice: { enabled: false },
     serial_console: { enabled: false },

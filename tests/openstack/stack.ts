@@ -79,7 +79,7 @@ export interface RunStackOptions {
   dir: string;
   /** Stop when this process is gone (checked every second). */
   untilPid?: number;
-  /** Keep the folder when the stack stops (logs for a post-mortem). */
+  /** Keep the logs and configuration when the stack stops (for a post-mortem); the data goes. */
   keep?: boolean;
   /** On a failure, keep the daemons running until told to stop (to look at them). */
   hold?: boolean;
@@ -381,10 +381,13 @@ export async function runStack(options: RunStackOptions): Promise<void> {
       // nova-api connects to the bus on first use; it does not wait for it.
       after([database], novaApi(layout)),
     ];
-    const conductor = after([keystoneUp, placementUp, bus], novaConductor(layout));
-    const scheduler = after([keystoneUp, placementUp, bus], novaScheduler(layout));
+    // Nova's daemons ask Placement for its versions at start; the bus they wait for
+    // themselves (oslo.messaging retries every second), and nova-compute pings the
+    // conductor until it answers, so none of them waits for RabbitMQ's slow boot here.
+    const conductor = after([keystoneUp, placementUp], novaConductor(layout));
+    const scheduler = after([keystoneUp, placementUp], novaScheduler(layout));
     const computes = COMPUTE_HOSTS.map((host) =>
-      after([keystoneUp, placementUp, conductor], novaCompute(layout, host))
+      after([keystoneUp, placementUp], novaCompute(layout, host))
     );
     const everything = Promise.all([database, bus, ...apis, conductor, scheduler, ...computes]);
     everything.catch(() => stop.abort());
@@ -432,6 +435,14 @@ export async function runStack(options: RunStackOptions): Promise<void> {
     await record().catch(() => undefined);
     if (!options.keep && info.state !== "failed") {
       await Deno.remove(layout.dir, { recursive: true }).catch(() => undefined);
+    } else {
+      // The logs (and stack.json) stay for a post-mortem; the data goes.
+      for await (const entry of Deno.readDir(layout.dir)) {
+        if (entry.name === "logs" || entry.name === "stack.json" || entry.name === "etc") continue;
+        await Deno.remove(`${layout.dir}/${entry.name}`, { recursive: true }).catch(() =>
+          undefined
+        );
+      }
     }
   }
 }
