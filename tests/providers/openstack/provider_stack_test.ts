@@ -2,7 +2,11 @@
 // OpenStack test stack: what lands in OpenStack (metadata, tags, IPs), refusals, the
 // token's renewal, application credentials, duplicates after a lost create, policy.
 
-import { hasVirtualMachineMigration, InvalidInputError } from "../../../lib/provider.ts";
+import {
+  hasVirtualMachineMigration,
+  InvalidInputError,
+  UnavailableError,
+} from "../../../lib/provider.ts";
 import { call, COMPUTE_VERSION, listServers } from "../../openstack/admin_api.ts";
 import { stackAdmin } from "../../_harness/openstack.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../_harness/assert.ts";
@@ -177,6 +181,45 @@ test("a second server of one workload (a create repeated after its answer was lo
     assertEquals(left[0].id, first.id);
     const state = await provider.getVirtualMachineState(web, signal);
     assertEquals(state.id, first.id);
+  } finally {
+    await node.close();
+  }
+});
+
+test("a create whose answer was lost makes no second server: the next creates wait for Nova's, then adopt it", async () => {
+  const node = await stackNode("lost");
+  // The first POST /servers reaches Nova only after its caller was told the connection
+  // broke: what a create Nova is slow to answer looks like to the agent.
+  let delayed: Promise<unknown> | undefined;
+  const lossy: typeof fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (delayed === undefined && init?.method === "POST" && url.endsWith("/servers")) {
+      const { signal: _signal, ...rest } = init;
+      delayed = new Promise((resolve) => setTimeout(resolve, 2_000))
+        .then(() => fetch(url, rest))
+        .then((response) => response.text());
+      return Promise.reject(new TypeError("connection reset by peer (test)"));
+    }
+    return fetch(input, init);
+  };
+  try {
+    const provider = await node.provider({ client: { fetch: lossy } });
+    const web = pod("web");
+    await assertRejects(() => provider.createPod(web, signal), UnavailableError);
+    const again = await assertRejects(() => provider.createPod(web, signal), UnavailableError);
+    assertMatch(again.message, /had no answer, and Nova may still be making its server/);
+    await delayed;
+    const admin = await stackAdmin(node.stack);
+    const mine = async () =>
+      (await listServers(admin)).filter((s) => s.metadata["vkedge.io:node"] === node.nodeName);
+    const [made] = await eventually("Nova's server", async () => {
+      const servers = await mine();
+      return servers.length > 0 ? servers : undefined;
+    });
+    await provider.createPod(web, signal);
+    const state = await provider.getVirtualMachineState(web, signal);
+    assertEquals(state.id, made.id, "the server Nova made is adopted");
+    assertEquals((await mine()).map((s) => s.id), [made.id], "one server");
   } finally {
     await node.close();
   }
