@@ -24,6 +24,11 @@ export interface AdminSession {
   projectId: string;
   /** User id. */
   userId: string;
+  /**
+   * Authenticates again and takes the new token: {@linkcode call} does so once on a 401,
+   * since a test that invalidates every token (Keystone's keys rotated) may run meanwhile.
+   */
+  renew?: () => Promise<void>;
 }
 
 interface CatalogEntry {
@@ -69,12 +74,16 @@ export async function authenticate(
     );
     if (endpoint) endpoints[entry.type] = endpoint.url.replace(/\/+$/, "");
   }
-  return {
+  const session: AdminSession = {
     token: response.headers.get("X-Subject-Token") ?? "",
     endpoints,
     projectId: body.token.project.id,
     userId: body.token.user.id,
+    renew: async () => {
+      session.token = (await authenticate(authUrl, credentials)).token;
+    },
   };
+  return session;
 }
 
 /** Options of {@linkcode call}. */
@@ -89,15 +98,18 @@ export interface CallOptions {
   expect?: number[];
 }
 
-/** Calls `method url` with the session's token; returns the JSON answer (or `{}`). */
+/**
+ * Calls `method url` with the session's token; returns the JSON answer (or `{}`). A 401
+ * (the token was made invalid) gets one new token, when the session can renew, and one
+ * more try.
+ */
 export async function call<T = Record<string, unknown>>(
-  session: { token: string },
+  session: { token: string; renew?: () => Promise<void> },
   method: string,
   url: string,
   options: CallOptions = {},
 ): Promise<T> {
   const headers = new Headers(options.headers);
-  headers.set("X-Auth-Token", session.token);
   let body: BodyInit | undefined;
   if (options.raw !== undefined) {
     headers.set("Content-Type", "application/octet-stream");
@@ -106,7 +118,16 @@ export async function call<T = Record<string, unknown>>(
     headers.set("Content-Type", "application/json");
     body = JSON.stringify(options.body);
   }
-  const response = await fetch(url, { method, headers, body });
+  const send = () => {
+    headers.set("X-Auth-Token", session.token);
+    return fetch(url, { method, headers, body });
+  };
+  let response = await send();
+  if (response.status === 401 && session.renew && !options.expect?.includes(401)) {
+    await response.body?.cancel();
+    await session.renew();
+    response = await send();
+  }
   const text = await response.text();
   const ok = options.expect ? options.expect.includes(response.status) : response.ok;
   if (!ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
