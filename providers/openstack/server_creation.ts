@@ -52,6 +52,7 @@ import { desiredMetadata, rememberPod } from "./server_metadata.ts";
 import type { ServerTracker } from "./server_tracker.ts";
 import { buildUserData } from "./user_data.ts";
 import { decodePodSpec } from "./stored_spec.ts";
+import { AnswerLostError } from "./transport.ts";
 
 const logger = getLogger(["vkedge", "provider", "openstack"]);
 
@@ -244,8 +245,9 @@ export async function createServer(pod: Pod, options: CreateServerOptions): Prom
       options.resolver.forget(); // an image or network named a moment ago may be gone
       throw toProviderError(error, what, { notFound: "invalid-input" });
     }
-    if (error instanceof UnavailableError) {
+    if (error instanceof AnswerLostError) {
       // The answer was lost: the server may exist anyway; the next attempts look first.
+      // (A refused connection never reached Nova, and a 5xx is Nova's answer.)
       tracker.noteLostCreate(identity.uid, options.now());
       logger.warn(
         "pod {pod}: the create's answer was lost ({error}); looking for its server next time",

@@ -100,6 +100,19 @@ class ConnectionError extends Error {
   }
 }
 
+/**
+ * The request was sent and no answer came (the connection broke or timed out): unlike a
+ * refused connection, the service may have acted on it, so a create may have made
+ * something.
+ */
+export class AnswerLostError extends UnavailableError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "AnswerLostError";
+  }
+}
+
 /** A counting semaphore whose waiters are served in order. */
 class Limiter {
   readonly #limit: number;
@@ -184,6 +197,7 @@ export class OpenStackTransport {
     const { retries, retryBaseDelayMs, retryMaxDelayMs } = this.#options;
     let problem = "";
     let retryAfterMs: number | undefined;
+    let lost = false;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
         this.#stats.retries++;
@@ -205,9 +219,11 @@ export class OpenStackTransport {
         if (!(error instanceof ConnectionError)) throw error;
         problem = error.message;
         retryAfterMs = undefined;
+        lost = !error.refused;
         if (request.retry === "once" && !error.refused) break;
         continue;
       }
+      lost = false;
       if (!this.#transient(answer, request.retry)) return answer;
       problem = `HTTP ${answer.status}${answer.requestId ? ` (request ${answer.requestId})` : ""}`;
       const retryAfter = Number(answer.headers.get("Retry-After"));
@@ -216,14 +232,11 @@ export class OpenStackTransport {
         : undefined;
       if (attempt === retries) return answer;
     }
-    throw new UnavailableError(
-      `OpenStack ${request.service} at ${
-        new URL(request.url).origin
-      } unavailable: ${request.method} ${
-        pathOf(request.url)
-      }: expected an answer, found ${problem}`,
-      { retryAfterMs },
-    );
+    const message = `OpenStack ${request.service} at ${
+      new URL(request.url).origin
+    } unavailable: ${request.method} ${pathOf(request.url)}: expected an answer, found ${problem}`;
+    if (lost) throw new AnswerLostError(message);
+    throw new UnavailableError(message, { retryAfterMs });
   }
 
   #transient(answer: HttpAnswer, retry: RetryPolicy): boolean {

@@ -5,7 +5,8 @@ import { z } from "zod";
 import { OpenStackClient } from "../../../providers/openstack/client.ts";
 import { OpenStackHttpError } from "../../../providers/openstack/errors.ts";
 import { UnauthenticatedError, UnavailableError } from "../../../lib/provider.ts";
-import { assertEquals, assertRejects } from "../../_harness/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../_harness/assert.ts";
+import { AnswerLostError } from "../../../providers/openstack/transport.ts";
 
 const signal = new AbortController().signal;
 const keystone = "http://keystone.test/v3";
@@ -140,6 +141,47 @@ Deno.test("503 and a conflict on an action are repeated; a create is not, and a 
     "conflictingRequest",
     0,
   ]);
+});
+
+Deno.test("a create sent whose answer never came is AnswerLostError, sent once; a refused one is repeated and only UnavailableError", async () => {
+  const broken = cloud([() => {
+    throw new TypeError("error sending request: connection reset by peer");
+  }]);
+  const lost = await assertRejects(
+    () =>
+      broken.client.request("compute", "POST", "/servers", { body: {}, schema: anything, signal }),
+    AnswerLostError,
+    "connection reset by peer",
+  );
+  assert(lost instanceof UnavailableError, "still an UnavailableError");
+  assertEquals(broken.seen.filter((s) => s.url === `${nova}/servers`).length, 1, "sent once");
+
+  const refusal = () => {
+    throw new TypeError("tcp connect error: Connection refused (os error 111)");
+  };
+  const refused = cloud(Array.from({ length: 10 }, () => refusal));
+  const error = await assertRejects(
+    () =>
+      refused.client.request("compute", "POST", "/servers", { body: {}, schema: anything, signal }),
+    UnavailableError,
+    "Connection refused",
+  );
+  assert(!(error instanceof AnswerLostError), "a refused create is not a lost answer");
+  assertEquals(refused.seen.filter((s) => s.url === `${nova}/servers`).length, 5, "repeated");
+
+  // An answer after a broken attempt: a read that then fails with a 502 has its answer.
+  const flaky = cloud([
+    () => {
+      throw new TypeError("connection reset by peer");
+    },
+    ...Array.from({ length: 10 }, () => () => new Response("bad gateway", { status: 502 })),
+  ]);
+  const read = await flaky.client.request("compute", "GET", "/flavors", {
+    schema: anything,
+    signal,
+  })
+    .catch((e) => e);
+  assertEquals(read instanceof OpenStackHttpError && read.status, 502);
 });
 
 Deno.test("a 502 that outlasts the retries is the service's error; a Keystone that cannot be reached is UnavailableError naming it", async () => {
