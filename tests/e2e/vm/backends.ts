@@ -248,6 +248,9 @@ export const openstackBackend: VmBackend = {
   image: "openstack/tiny",
   running: "ACTIVE",
   stopped: "SHUTOFF",
+  // Nova builds a server through the scheduler, conductor and compute over RabbitMQ: with
+  // other tests' creates beside it on 2 cores, a build took 52 s.
+  bootTimeoutMs: 180_000,
   async withNode(
     prefix: string,
     body: (node: VmNode) => Promise<void>,

@@ -50,6 +50,8 @@ export interface VmBackend {
   /** The IaaS word for a running and a stopped VM. */
   running: string;
   stopped: string;
+  /** How long a new VM may take to be Running with an IP (default 60 s). */
+  bootTimeoutMs?: number;
   withNode(
     prefix: string,
     body: (node: VmNode) => Promise<void>,
@@ -115,6 +117,7 @@ async function createVm(
     name,
     "Running with an IP",
     (s) => s.printableStatus === "Running" && s.ready === true && !!s.ip && !!s.vmId,
+    backend.bootTimeoutMs,
   );
 }
 
