@@ -13,6 +13,7 @@
 import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
 import { Informer, KubeClient, loadKubeConfig, NODES, PODS } from "../lib/kube/mod.ts";
 import { startAgent } from "../tests/_harness/agent.ts";
+import { agentV8FlagsArgument } from "../lib/runtime_flags.ts";
 import { cluster, freshNamespace, kubectlResult, repoRoot } from "../tests/_harness/cluster.ts";
 import { isRunning } from "../tests/_harness/pods.ts";
 import {
@@ -44,15 +45,19 @@ export interface AgentUnderTest {
 /** Capacity large enough for every benchmark's pods. */
 const CAPACITY = { cpu: "4000", memory: "8Ti", pods: "5000" };
 
-/** vkedge with its defaults, the mock provider and its state file (`stateDir/mock.json`). */
+/**
+ * vkedge with its defaults, the mock provider and its state file (`stateDir/mock.json`),
+ * run with the V8 flags it ships with (lib/runtime_flags.ts) unless `v8Flags` is false.
+ */
 export function vkedge(
-  options: { extraArgs?: string[]; stateFile?: boolean } = {},
+  options: { extraArgs?: string[]; stateFile?: boolean; v8Flags?: boolean } = {},
 ): AgentUnderTest {
   return {
     name: "vkedge",
     async start(nodeName, stateDir) {
       const agent = await startAgent({
         nodeName,
+        denoFlags: options.v8Flags === false ? [] : [agentV8FlagsArgument()],
         providerConfig: {
           capacity: CAPACITY,
           ...(options.stateFile === false ? {} : { stateFile: `${stateDir}/mock.json` }),

@@ -8,13 +8,14 @@
  * then the ratio of the two.
  *
  *   deno run -A bench/pod_scale.ts [--agents=vkedge,virtual-kubelet]
- *     [--workloads=bound:100,bound:1000,created:1000] [--timeout=300]
+ *     [--workloads=bound:100,bound:1000,created:1000] [--timeout=300] [--no-v8-flags]
  *
  * A run whose pods are not all Running after `--timeout` seconds still gets its row: how
  * many ran, `> ` the time waited for the others, and its ratios as lower bounds (`≥`); its requests,
  * RSS and CPU are those of the partial run.
  *
- * vkedge runs with the mock's state file (the harder case for memory). Upstream
+ * vkedge runs with the mock's state file (the harder case for memory) and the V8 flags it
+ * ships with (lib/runtime_flags.ts; `--no-v8-flags` leaves them out). Upstream
  * virtual-kubelet is built from its Go module (`bench/build_virtual_kubelet.sh`, cached).
  * Prints one Markdown table; the README keeps the figures.
  *
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     workloads: { type: "string", default: "bound:100,bound:1000,created:1000" },
     /** Run vkedge's mock without its state file. */
     "no-state-file": { type: "boolean", default: false },
+    /** Run vkedge without the V8 flags it ships with (lib/runtime_flags.ts). */
+    "no-v8-flags": { type: "boolean", default: false },
     /** Longest wait for one run's pods to be Running, in seconds. */
     timeout: { type: "string", default: "300" },
   },
@@ -54,9 +57,11 @@ const workloads: ScaleWorkload[] = values.workloads.split(",").map((text) => {
 });
 const agents: AgentUnderTest[] = [];
 for (const name of values.agents.split(",")) {
-  if (name === "vkedge") agents.push(vkedge({ stateFile: !values["no-state-file"] }));
-  else if (name === "virtual-kubelet") agents.push(upstreamVirtualKubelet(await upstreamBinary()));
-  else throw new Error(`--agents: expected vkedge or virtual-kubelet, found "${name}"`);
+  if (name === "vkedge") {
+    agents.push(vkedge({ stateFile: !values["no-state-file"], v8Flags: !values["no-v8-flags"] }));
+  } else if (name === "virtual-kubelet") {
+    agents.push(upstreamVirtualKubelet(await upstreamBinary()));
+  } else throw new Error(`--agents: expected vkedge or virtual-kubelet, found "${name}"`);
 }
 
 const timeoutMs = Number(values.timeout) * 1000;

@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { VERSION } from "../lib/version.ts";
 import { writeBundle } from "./build/bundle.ts";
+import { agentV8FlagsArgument } from "../lib/runtime_flags.ts";
 import { DIST_TARGETS, fetchRuntime } from "./build/deno_runtime.ts";
 import { run, writeLauncher } from "./build/launcher.ts";
 
@@ -62,7 +63,16 @@ async function compile(outDir: string): Promise<void> {
   const output = `${outDir}/vkedge`;
   const denort = Deno.env.get("DENORT_BIN");
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["compile", "-A", "--no-config", "--quiet", "--output", output, `${outDir}/vkedge.js`],
+    args: [
+      "compile",
+      "-A",
+      agentV8FlagsArgument(),
+      "--no-config",
+      "--quiet",
+      "--output",
+      output,
+      `${outDir}/vkedge.js`,
+    ],
     stdin: "null",
     stdout: "inherit",
     stderr: "piped",

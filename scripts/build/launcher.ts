@@ -2,11 +2,14 @@
  * The self-extracting executable `make dist` writes per target: a POSIX shell header and,
  * after it, a gzip'd tar of the Deno runtime and the bundled agent. The header checks the
  * host's architecture, unpacks the payload once into the cache folder after checking the
- * SHA-256 sums it carries, and runs `deno run -A --no-config` on the bundle from there, so
- * a host without Deno needs this one file and no network.
+ * SHA-256 sums it carries, and runs `deno run -A --no-config` on the bundle from there (with
+ * the agent's V8 flags, lib/runtime_flags.ts), so a host without Deno needs this one file
+ * and no network.
  *
  * @module
  */
+
+import { agentV8FlagsArgument } from "../../lib/runtime_flags.ts";
 
 /** What one launcher carries, for its header. */
 export interface LauncherInfo {
@@ -107,7 +110,7 @@ if [ ! -f "$dir/.verified" ]; then
 fi
 
 export DENO_DIR="$dir/deno-dir" DENO_NO_UPDATE_CHECK=1
-exec "$dir/deno" run -A --no-config --no-lock --no-remote --quiet "$dir/vkedge.js" "$@"
+exec "$dir/deno" run -A ${agentV8FlagsArgument()} --no-config --no-lock --no-remote --quiet "$dir/vkedge.js" "$@"
 `;
 }
 

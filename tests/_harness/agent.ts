@@ -36,6 +36,8 @@ export interface StartAgentOptions {
   address?: string;
   kubeletPort?: number;
   extraArgs?: string[];
+  /** Flags for `deno run` itself, before the entry point (such as `--v8-flags=…`). */
+  denoFlags?: string[];
   env?: Record<string, string>;
   /** The control plane to join (default: the shared one of the test run). */
   cluster?: Cluster;
@@ -66,6 +68,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentProce
   const args = [
     "run",
     "-A",
+    ...(options.denoFlags ?? []),
     agentEntry(),
     `--provider=${options.provider ?? "mock"}`,
     `--nodename=${options.nodeName}`,

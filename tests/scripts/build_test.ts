@@ -39,7 +39,7 @@ async function fixture(arch = hostArch) {
   return { dir, file, info };
 }
 
-Deno.test("launcher: the first start unpacks into the cache folder once, later starts run from it, flags passed on", async () => {
+Deno.test("launcher: the first start unpacks into the cache folder once, later starts run from it with the agent's V8 flags, flags passed on", async () => {
   const { dir, file, info } = await fixture();
   const cache = `${dir}/cache`;
   const first = await launch(file, { XDG_CACHE_HOME: cache }, ["--provider=mock", "a b"]);
@@ -47,7 +47,7 @@ Deno.test("launcher: the first start unpacks into the cache folder once, later s
   const unpacked = `${cache}/vkedge/${cacheId(info)}`;
   assertStringIncludes(
     first.stdout,
-    `args: run -A --no-config --no-lock --no-remote --quiet ${unpacked}/vkedge.js --provider=mock a b`,
+    `args: run -A --v8-flags=--max-semi-space-size=1,--optimize-for-size --no-config --no-lock --no-remote --quiet ${unpacked}/vkedge.js --provider=mock a b`,
   );
   assertStringIncludes(first.stdout, `DENO_DIR=${unpacked}/deno-dir`);
   const marker = await Deno.stat(`${unpacked}/.verified`);
