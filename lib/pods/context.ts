@@ -65,7 +65,7 @@ export interface PodContext {
   operations: ProviderOperations;
   /** Provider-relevant form of the last spec the provider accepted, per key and UID. */
   applied: Map<string, { uid: string; spec: string }>;
-  /** The latest pod the provider reported, per key. */
+  /** The latest pod the provider reported, per key, in its {@linkcode reportedForm}. */
   reported: Map<string, Pod>;
   /** Asked before a provider pod is deleted: must its backend outlive the pod object? */
   retention: WorkloadRetention;
@@ -89,6 +89,14 @@ export function storeEnvSources(stores: {
     listServices: (namespace) =>
       stores.services.list().filter((service) => service.metadata?.namespace === namespace),
   };
+}
+
+/**
+ * What `context.reported` keeps of a provider's pod: its metadata and status, the parts
+ * the status path reads, without the spec (which the informer's copy already holds).
+ */
+export function reportedForm(pod: Pod): Pod {
+  return { metadata: pod.metadata, status: pod.status };
 }
 
 /** `namespace` and `name` of a `namespace/name` key. */

@@ -41,6 +41,7 @@ import { isTerminal, podKey, podNeedsSync } from "./compare.ts";
 import {
   NO_RETENTION,
   type PodContext,
+  reportedForm,
   storeEnvSources,
   type WorkloadRetention,
 } from "./context.ts";
@@ -188,7 +189,7 @@ export class PodController implements Controller {
     this.#registerHandlers();
     const onProviderPod = (pod: Pod) => {
       const key = podKey(pod);
-      context.reported.set(key, pod);
+      context.reported.set(key, reportedForm(pod));
       context.queues.status.add(key);
     };
     if (hasPodNotifier(this.#provider)) this.#provider.notifyPods(signal, onProviderPod);

@@ -13,7 +13,7 @@ import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { errorMessage } from "../errors.ts";
 import { isNotFound } from "../provider.ts";
 import { isTerminal, podKey, podsEqual, providerRelevant } from "./compare.ts";
-import type { PodContext } from "./context.ts";
+import { type PodContext, reportedForm } from "./context.ts";
 import { sameWorkload } from "../provider_kit/workload.ts";
 import { resolvePodEnv } from "./env.ts";
 
@@ -47,7 +47,7 @@ export async function reconcileAtStart(context: PodContext, signal: AbortSignal)
       }
       continue;
     }
-    context.reported.set(key, providerPod);
+    context.reported.set(key, reportedForm(providerPod));
     if (providerPod.metadata?.uid !== apiPod.metadata?.uid) {
       // The same workload under a new pod object: the spec sync rebinds it.
       context.queues.status.add(key);
