@@ -6,7 +6,10 @@
  * and the API requests of the restart and the 5 s after it, pod writes apart (there should
  * be none: the pods run as specified and their status is unchanged).
  *
- *   deno run -A bench/restart.ts [--pods=1000]
+ *   deno run -A bench/restart.ts [--pods=1000] [--no-v8-flags]
+ *
+ * The agent runs with the V8 flags it ships with (lib/runtime_flags.ts) unless
+ * `--no-v8-flags` is given.
  *
  * Prints one Markdown table; the README keeps the figures.
  *
@@ -36,7 +39,12 @@ import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { isRunning } from "../tests/_harness/pods.ts";
 import { seconds } from "./_common.ts";
 
-const { values } = parseArgs({ options: { pods: { type: "string", default: "1000" } } });
+const { values } = parseArgs({
+  options: {
+    pods: { type: "string", default: "1000" },
+    "no-v8-flags": { type: "boolean", default: false },
+  },
+});
 const count = Number(values.pods);
 const SETTLE_MS = 5000;
 
@@ -55,7 +63,7 @@ async function allRunning(namespace: string): Promise<boolean> {
 }
 
 const kube = await unlimitedClient();
-const agent = vkedge();
+const agent = vkedge({ v8Flags: !values["no-v8-flags"] });
 const namespace = await freshNamespace(`restart-${count}`);
 const nodeName = `restart-${Date.now().toString(36)}`;
 const stateDir = await Deno.makeTempDir({ prefix: "vkedge-bench-restart-" });
