@@ -10,13 +10,12 @@
  * VM capabilities; PersistentVolumes are ZStack data volumes, attached to the VMs behind
  * the pods that use them, and kept when those VMs are destroyed.
  *
- * This class is the contract over files named after their jobs: `vm_tracker.ts` (this
- * node's VMs), `vm_creation.ts` and `vm_removal.ts` (create and delete),
- * `name_resolver.ts` (name → uuid), `capacity.ts` and `node_description.ts` (the Node),
- * `lifecycle_log.ts` (the per-VM log), `mapping.ts` (pod ↔ VM), `vm_power.ts`,
- * `vm_snapshots.ts` and `vm_migration.ts` (the VM capabilities), `data_volumes.ts` and
- * `volume_request.ts` (volumes) and `client.ts` (the REST API); notifications, the poll loop, the log options and the node merge come from the
- * provider kit.
+ * This class is the contract over files named after their jobs: `node_status.ts` (ping and
+ * the Node), `pod_lifecycle.ts` (pod create, update, delete), `pod_status.ts` (pod reads
+ * and the poll), `vm_capabilities.ts` (power, snapshots, migration, container restarts),
+ * `container_access.ts` (logs, port-forward, exec, attach), `data_volumes.ts` (volumes);
+ * under them `vm_tracker.ts` (this node's VMs), `name_resolver.ts` (name → uuid),
+ * `capacity.ts`, `mapping.ts` (pod ↔ VM) and `client.ts` (the REST API).
  *
  * @module
  */
@@ -24,16 +23,13 @@
 import type { Node, Pod, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import {
-  AlreadyExistsError,
   type AttachToContainer,
   type ContainerLogOptions,
   type ContainerLogs,
   type ContainerRef,
   type ContainerRestarter,
   type ExecInContainer,
-  InvalidInputError,
   isInvalidInput,
-  isUnauthenticated,
   type NodeStatusNotifier,
   NotFoundError,
   type PodNotifier,
@@ -45,7 +41,6 @@ import {
   type ProvisionedVolume,
   type RestartOptions,
   type StopOptions,
-  UnavailableError,
   type VirtualMachineMigration,
   type VirtualMachinePower,
   type VirtualMachineSnapshot,
@@ -54,26 +49,10 @@ import {
   type VolumeProvisioner,
   type VolumeRequest,
 } from "../../lib/provider.ts";
-import {
-  CallbackSet,
-  describeNode,
-  errorMessage,
-  evictionOf,
-  formatTime,
-  PodStatusReporter,
-  pollPodStatus,
-  streamLogLines,
-  workloadUid,
-} from "../../lib/provider_kit/mod.ts";
-import {
-  inventoryReplySchema,
-  queryReplySchema,
-  vmInstanceSchema,
-  zoneOrClusterSchema,
-} from "./api_types.ts";
+import { errorMessage, workloadUid } from "../../lib/provider_kit/mod.ts";
 import { NodeCapacity } from "./capacity.ts";
 import type { ZStackClient } from "./client.ts";
-import { vmInstances, zones } from "./collections.ts";
+import { ContainerAccess } from "./container_access.ts";
 import type { ZStackConfig } from "./config.ts";
 import {
   attachVolume,
@@ -85,21 +64,14 @@ import {
   listVolumes,
   type VolumeContext,
 } from "./data_volumes.ts";
-import { toProviderError } from "./errors.ts";
 import { KnownHosts } from "./hosts.ts";
-import { identityKey, nodeTag, type VmOwner } from "./identity.ts";
+import { nodeTag, type VmOwner } from "./identity.ts";
 import { NameResolver } from "./name_resolver.ts";
-import { zstackNodeDescription } from "./node_description.ts";
-import { validatePod } from "./pod_to_vm.ts";
-import { forwardToVm, noExecChannel, type VmEndpoint } from "./port_forward.ts";
-import { buildQueryString } from "./query.ts";
-import { decodePodSpec, encodePodSpec } from "./stored_spec.ts";
+import { ZStackNodeStatus } from "./node_status.ts";
+import { PodLifecycle } from "./pod_lifecycle.ts";
+import { PodStatusFeed } from "./pod_status.ts";
 import { describeVm, type VmActionContext } from "./vm_action.ts";
-import { createVm } from "./vm_creation.ts";
-import { migrate, migrationTargets } from "./vm_migration.ts";
-import { powerOff, powerOn, reboot, virtualMachineState } from "./vm_power.ts";
-import { removedText, removeVm } from "./vm_removal.ts";
-import { deleteSnapshot, listSnapshots, restoreSnapshot, takeSnapshot } from "./vm_snapshots.ts";
+import { VmCapabilities } from "./vm_capabilities.ts";
 import { type TrackedVm, VmTracker } from "./vm_tracker.ts";
 
 const logger = getLogger(["vkedge", "provider", "zstack"]);
@@ -133,73 +105,97 @@ export class ZStackProvider
   readonly name = "zstack";
   readonly #config: ZStackConfig;
   readonly #client: ZStackClient;
-  readonly #options: ZStackProviderOptions;
-  readonly #now: () => number;
   readonly #stopped: AbortSignal;
-  readonly #owner: VmOwner;
-  readonly #nodeTag: string;
-  readonly #bootId = crypto.randomUUID();
-  readonly #hosts: KnownHosts;
   readonly #resolver: NameResolver;
   readonly #tracker: VmTracker;
-  readonly #capacity: NodeCapacity;
-  readonly #vmActions: VmActionContext;
   readonly #volumes: VolumeContext;
-  readonly #reporter = new PodStatusReporter();
-  readonly #nodeCallbacks = new CallbackSet<Node>("node status");
-  #node: Node | undefined;
-  #polling = false;
-  #watchingCapacity = false;
+  readonly #nodeStatus: ZStackNodeStatus;
+  readonly #pods: PodLifecycle;
+  readonly #vms: VmCapabilities;
+  readonly #containers: ContainerAccess;
+  readonly #podStatus: PodStatusFeed;
 
   /** Creates the provider; nothing is sent to ZStack until the first call. */
   constructor(config: ZStackConfig, client: ZStackClient, options: ZStackProviderOptions) {
     this.#config = config;
     this.#client = client;
-    this.#options = options;
-    this.#now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
     this.#stopped = options.signal ?? new AbortController().signal;
-    this.#owner = { clusterName: config.clusterName, nodeName: options.nodeName };
-    this.#nodeTag = nodeTag(config.clusterName, options.nodeName);
-    this.#hosts = new KnownHosts(client);
+    const owner: VmOwner = { clusterName: config.clusterName, nodeName: options.nodeName };
+    const tag = nodeTag(config.clusterName, options.nodeName);
+    const hosts = new KnownHosts(client);
     this.#resolver = new NameResolver(client, {
       placement: config.placement,
-      now: this.#now,
+      now,
       signal: this.#stopped,
     });
     this.#tracker = new VmTracker({
       client,
-      hosts: this.#hosts,
-      nodeTag: this.#nodeTag,
+      hosts,
+      nodeTag: tag,
       nodeName: options.nodeName,
       logLines: config.logLines,
-      now: this.#now,
+      now,
       report: (tracked) => this.#report(tracked),
-      forgotten: (key) => this.#reporter.forget(key),
+      forgotten: (key) => this.#podStatus.forget(key),
       recordEvent: options.recordEvent,
     });
-    this.#capacity = new NodeCapacity({
+    this.#podStatus = new PodStatusFeed({
+      tracker: this.#tracker,
+      pollIntervalMs: config.pollIntervalSeconds * 1000,
+      endpoint: client.endpoint,
+      stopped: this.#stopped,
+    });
+    const capacity = new NodeCapacity({
       client,
       resolver: this.#resolver,
-      hosts: this.#hosts,
+      hosts,
       maxPods: config.maxPods,
       ownVms: () =>
         this.#tracker.all().filter((tracked) => tracked.deleted === undefined)
           .map((tracked) => tracked.vm),
     });
-    this.#vmActions = {
+    const vmActions: VmActionContext = {
       client,
       tracker: this.#tracker,
-      hosts: this.#hosts,
-      now: this.#now,
+      hosts,
+      now,
       waitIntervalMs: Math.min(config.pollIntervalSeconds * 1000, maxWaitIntervalMs),
     };
     this.#volumes = {
-      ...this.#vmActions,
+      ...vmActions,
       resolver: this.#resolver,
-      owner: this.#owner,
-      nodeTag: this.#nodeTag,
+      owner,
+      nodeTag: tag,
       defaults: config.volumes,
     };
+    this.#nodeStatus = new ZStackNodeStatus({
+      config,
+      client,
+      tracker: this.#tracker,
+      capacity,
+      resolver: this.#resolver,
+      hosts,
+      nodeTag: tag,
+      bootId: crypto.randomUUID(),
+      runtime: options,
+      stopped: this.#stopped,
+    });
+    const report = (tracked: TrackedVm) => this.#report(tracked);
+    this.#pods = new PodLifecycle({
+      config,
+      client,
+      tracker: this.#tracker,
+      resolver: this.#resolver,
+      owner,
+      nodeTag: tag,
+      now,
+      waitIntervalMs: vmActions.waitIntervalMs,
+      recordEvent: options.recordEvent,
+      report,
+    });
+    this.#vms = new VmCapabilities(vmActions, (pod, signal) => this.#vmOf(pod, signal), report);
+    this.#containers = new ContainerAccess(this.#tracker, this.#stopped);
     this.#stopped.addEventListener("abort", () => this.#tracker.wakeAll(), { once: true });
   }
 
@@ -225,380 +221,151 @@ export class ZStackProvider
     await this.#client.close(AbortSignal.timeout(2_000));
   }
 
-  // -- NodeProvider ---------------------------------------------------------
+  // -- NodeProvider (node_status.ts) ----------------------------------------
 
   /**
    * Checks that the management node answers an authenticated query (re-logging in when
    * the session expired); throws `UnavailableError` naming the endpoint otherwise.
    */
-  async ping(signal: AbortSignal): Promise<void> {
-    try {
-      await this.#client.get(zones.path, {
-        query: buildQueryString({ limit: 1 }),
-        schema: queryReplySchema(zoneOrClusterSchema),
-        signal,
-      });
-    } catch (error) {
-      if (signal.aborted || isUnauthenticated(error)) throw error;
-      throw new UnavailableError(
-        `ZStack management node at ${this.#client.endpoint}: expected an authenticated answer, found ${
-          errorMessage(error)
-        }`,
-        { cause: error },
-      );
-    }
+  ping(signal: AbortSignal): Promise<void> {
+    return this.#nodeStatus.ping(signal);
   }
 
   /** Registers a node status callback, called when capacity or allocatable change. */
   notifyNodeStatus(signal: AbortSignal, callback: (node: Node) => void): void {
-    this.#nodeCallbacks.add(signal, callback);
-    if (signal.aborted || this.#watchingCapacity) return;
-    this.#watchingCapacity = true;
-    void this.#capacity.watch({
-      intervalMs: this.#config.capacityRefreshSeconds * 1000,
-      signal: this.#stopped,
-      onChange: (resources) => {
-        if (this.#node === undefined) return;
-        this.#node = { ...this.#node, status: { ...this.#node.status, ...resources } };
-        this.#nodeCallbacks.emit(this.#node);
-      },
-    });
+    this.#nodeStatus.notifyNodeStatus(signal, callback);
   }
 
-  /**
-   * Returns the node with capacity and allocatable from the hosts of the configured
-   * placement (allocatable: what ZStack has free plus what this node's VMs use), nodeInfo
-   * and labels; addresses and the kubelet version stay the agent's. When ZStack cannot be
-   * reached the node starts with zero CPU and memory and gets its capacity on the next
-   * refresh.
-   */
-  async configureNode(node: Node, signal: AbortSignal): Promise<Node> {
-    try {
-      await this.#tracker.refresh(signal); // this node's VMs count towards allocatable
-      await this.#capacity.refresh(signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      logger.warn("cannot read ZStack capacity yet: {error}; the node starts with none", {
-        error: errorMessage(error),
-      });
-    }
-    this.#node = describeNode(
-      node,
-      zstackNodeDescription({
-        placement: await this.#resolver.knownPlacement(),
-        resources: this.#capacity.resources(),
-        host: this.#hosts.first(),
-        nodeTag: this.#nodeTag,
-        bootId: this.#bootId,
-        endpoint: this.#client.endpoint,
-        operatingSystem: this.#options.operatingSystem,
-        labels: this.#config.labels,
-        providerID: this.#config.providerID,
-      }),
-    );
-    return structuredClone(this.#node);
+  /** Returns the node: capacity and allocatable from the placement's hosts, nodeInfo, labels. */
+  configureNode(node: Node, signal: AbortSignal): Promise<Node> {
+    return this.#nodeStatus.configureNode(node, signal);
   }
 
-  // -- PodLifecycleHandler --------------------------------------------------
+  // -- PodLifecycleHandler (writes in pod_lifecycle.ts) ---------------------
 
-  /**
-   * Creates and starts the pod's VM, waits for ZStack to finish the job and reports the
-   * pod's status. A VM that already exists for the pod's workload UID (an earlier attempt,
-   * or the VM of a VirtualMachine whose VM-Pod was re-created) is adopted instead.
-   */
-  async createPod(pod: Pod, signal: AbortSignal): Promise<void> {
-    const validated = validatePod(pod, this.#config.images.aliases);
-    const { identity } = validated;
-    const key = identityKey(identity);
-    const other = this.#tracker.get(identity.namespace, identity.name);
-    if (other !== undefined && other.identity.uid !== identity.uid && other.deleted === undefined) {
-      throw new AlreadyExistsError(
-        `zstack provider: pod ${key} already runs as VM ${other.vm.uuid} for uid "${other.identity.uid}": expected it gone before creating uid "${identity.uid}"`,
-      );
-    }
-    await createVm(pod, {
-      validated,
-      client: this.#client,
-      tracker: this.#tracker,
-      resolver: this.#resolver,
-      config: this.#config,
-      owner: this.#owner,
-      now: this.#now,
-      signal,
-    });
-    // The job's answer holds the VM as it is now (Running once it booted): report it at once
-    // rather than at the next poll.
-    const created = this.#tracker.get(identity.namespace, identity.name);
-    if (created !== undefined) this.#report(created);
+  /** Creates and starts the pod's VM, or adopts the VM already serving its workload UID. */
+  createPod(pod: Pod, signal: AbortSignal): Promise<void> {
+    return this.#pods.createPod(pod, signal);
   }
 
-  /**
-   * Records a changed pod (labels, annotations, env) in the VM description and rebinds the
-   * VM to the pod object given (a VM-Pod re-created for the same VirtualMachine has a new
-   * UID). A changed image would need a new VM and is refused with `InvalidInputError`.
-   */
-  async updatePod(pod: Pod, signal: AbortSignal): Promise<void> {
-    const { identity, container } = validatePod(pod, this.#config.images.aliases);
-    const key = identityKey(identity);
-    const tracked = await this.#tracker.find(identity.namespace, identity.name, {
-      uid: identity.uid,
-      signal,
-    });
-    const previous = tracked.stored?.containers[0]?.image;
-    if (previous !== undefined && previous !== container.image) {
-      throw new InvalidInputError(
-        `zstack provider: pod ${key}: expected image "${previous}" (the VM's), found "${container.image}": a new image needs a new VM, so delete and recreate the pod`,
-      );
-    }
-    const { description, partial } = await encodePodSpec(pod, identity);
-    if (description !== tracked.vm.description) {
-      try {
-        const reply = await this.#client.call(
-          "PUT",
-          `${vmInstances.path}/${tracked.vm.uuid}/actions`,
-          {
-            body: { updateVmInstance: { description } },
-            schema: inventoryReplySchema(vmInstanceSchema),
-            signal,
-          },
-        );
-        tracked.vm = reply.inventory;
-      } catch (error) {
-        throw toProviderError(error, `zstack provider: updating VM of pod ${key}`);
-      }
-    }
-    if (partial) {
-      logger.debug("pod {pod} is too large for a VM description; only part is remembered", {
-        pod: key,
-      });
-    }
-    tracked.stored = await decodePodSpec(description);
-    this.#tracker.setPod(tracked, pod);
-    this.#report(tracked);
+  /** Records a changed pod in its VM description; a changed image is `InvalidInputError`. */
+  updatePod(pod: Pod, signal: AbortSignal): Promise<void> {
+    return this.#pods.updatePod(pod, signal);
   }
 
-  /**
-   * Lets the pod's VM go as `onPodDelete` says (destroy and expunge by default), reports
-   * the terminal status and forgets the pod. Throws `NotFoundError` when no VM serves it.
-   */
-  async deletePod(pod: Pod, signal: AbortSignal): Promise<void> {
-    const namespace = pod.metadata?.namespace ?? "";
-    const name = pod.metadata?.name ?? "";
-    const key = `${namespace}/${name}`;
-    const tracked = await this.#tracker.find(namespace, name, { uid: workloadUid(pod), signal });
-    const uuid = tracked.vm.uuid;
-    const eviction = evictionOf(pod);
-    // An evicted pod's VM ran the whole time: at most a recoverable destroy.
-    const policy = eviction ? this.#config.onEvictedPodDelete : this.#config.onPodDelete;
-    tracked.deleting = true;
-    try {
-      await removeVm(tracked, {
-        client: this.#client,
-        policy,
-        nodeTag: this.#nodeTag,
-        log: (text) => tracked.log.append(new Date(this.#now()), text),
-        waitIntervalMs: this.#vmActions.waitIntervalMs,
-        signal,
-      });
-    } catch (error) {
-      throw toProviderError(error, `zstack provider: deleting VM ${uuid} of pod ${key}`);
-    } finally {
-      tracked.deleting = undefined;
-    }
-    const at = new Date(this.#now());
-    tracked.deleted = { at, byUs: true, ...(policy === "keep" ? { kept: true } : {}) };
-    if (policy !== "keep") tracked.vm = { ...tracked.vm, state: "Destroyed" };
-    tracked.log.append(at, removedText(tracked, policy));
-    logger.info("pod {pod}: VM {uuid} {what}", {
-      pod: key,
-      uuid,
-      what: policy === "keep" ? "released" : "destroyed",
-    });
-    if (eviction) {
-      const recovery = policy === "keep"
-        ? `VM ${tracked.vm.name} (${uuid}) is left running and released (onEvictedPodDelete: keep)`
-        : `VM ${tracked.vm.name} (${uuid}) is destroyed but NOT expunged: recover it within ZStack's expunge period with RecoverVmInstance (PUT /v1/vm-instances/${uuid}/actions {"recoverVmInstance": {}}), then start it; set onEvictedPodDelete: keep to leave such VMs running`;
-      this.#options.recordEvent?.(
-        pod,
-        "Warning",
-        "EvictedPodVMKept",
-        `Pod evicted by the control plane (${eviction.reason}: ${eviction.message}); ${recovery}`,
-      );
-      logger.warn("pod {pod} was evicted ({reason}); {recovery}", {
-        pod: key,
-        reason: eviction.reason,
-        recovery,
-      });
-    }
-    this.#report(tracked);
-    this.#tracker.setReleased(uuid, true);
-    this.#tracker.forget(tracked);
+  /** Lets the pod's VM go as `onPodDelete` says; `NotFoundError` when no VM serves the pod. */
+  deletePod(pod: Pod, signal: AbortSignal): Promise<void> {
+    return this.#pods.deletePod(pod, signal);
   }
 
   /** Returns the pod a tagged VM serves, with status, or `undefined`. */
-  async getPod(namespace: string, name: string, signal: AbortSignal): Promise<Pod | undefined> {
-    await this.#tracker.ensureFresh(signal);
-    const tracked = this.#tracker.get(namespace, name);
-    return tracked === undefined ? undefined : this.#tracker.fullPod(tracked);
+  getPod(namespace: string, name: string, signal: AbortSignal): Promise<Pod | undefined> {
+    return this.#podStatus.getPod(namespace, name, signal);
   }
 
   /** Returns the status of the pod's VM, or `undefined`. */
-  async getPodStatus(
+  getPodStatus(
     namespace: string,
     name: string,
     signal: AbortSignal,
   ): Promise<PodStatus | undefined> {
-    return (await this.getPod(namespace, name, signal))?.status;
+    return this.#podStatus.getPodStatus(namespace, name, signal);
   }
 
   /** Returns the pods of every VM tagged for this node (one query), with status. */
-  async getPods(signal: AbortSignal): Promise<Pod[]> {
-    await this.#tracker.ensureFresh(signal);
-    return this.#tracker.all().map((tracked) => this.#tracker.fullPod(tracked));
+  getPods(signal: AbortSignal): Promise<Pod[]> {
+    return this.#podStatus.getPods(signal);
   }
 
-  /**
-   * Registers a pod status callback until `signal` aborts and starts polling: one query of
-   * this node's VMs every `pollIntervalSeconds`, reporting only pods whose status changed.
-   */
+  /** Registers a pod status callback until `signal` aborts and starts polling (pod_status.ts). */
   notifyPods(signal: AbortSignal, callback: (pod: Pod) => void): void {
-    this.#reporter.subscribe(signal, callback);
-    if (signal.aborted || this.#polling) return;
-    this.#polling = true;
-    void pollPodStatus({
-      intervalMs: this.#config.pollIntervalSeconds * 1000,
-      list: async (pollSignal) => {
-        await this.#tracker.refresh(pollSignal);
-        return this.#tracker.current().map((tracked) => this.#tracker.fullPod(tracked));
-      },
-      reporter: this.#reporter,
-      what: `the VMs at ZStack ${this.#client.endpoint}`,
-      signal: this.#stopped,
-    });
+    this.#podStatus.notifyPods(signal, callback);
   }
 
-  // -- ContainerLogs --------------------------------------------------------
+  // -- Logs, port-forward, exec and attach (container_access.ts) ------------
 
-  /**
-   * Streams the VM lifecycle as vkedge observed it (`[vkedge] <time> VM … Running on host
-   * h1`): ZStack has no boot-log API. Follows new transitions until `signal` aborts or
-   * the pod is deleted.
-   */
-  async getContainerLogs(
+  /** Streams the VM lifecycle as vkedge observed it; follows until the pod is deleted. */
+  getContainerLogs(
     ref: ContainerRef,
     options: ContainerLogOptions,
     signal: AbortSignal,
   ): Promise<ReadableStream<Uint8Array>> {
-    const { namespace, pod: podName, container: containerName } = ref;
-    await this.#tracker.ensureFresh(signal);
-    const key = `${namespace}/${podName}`;
-    const tracked = this.#tracker.get(namespace, podName);
-    if (tracked === undefined) {
-      throw new NotFoundError(`pod "${key}" not found in the zstack provider`);
-    }
-    const container = tracked.pod.spec?.containers?.[0]?.name ?? "vm";
-    if (containerName !== container) {
-      throw new NotFoundError(
-        `container "${containerName}" not found in pod "${key}": expected "${container}"`,
-      );
-    }
-    if (options.previous) {
-      throw new InvalidInputError(
-        `previous terminated container "${containerName}" in pod "${key}" not found: a VM has no earlier instance`,
-      );
-    }
-    return streamLogLines(tracked.log, options, AbortSignal.any([signal, this.#stopped]));
+    return this.#containers.getContainerLogs(ref, options, signal);
   }
 
-  // -- VirtualMachinePower -------------------------------------------------
+  /** Dials the VM's IP and `options.port` from the agent. */
+  portForward(ref: PodRef, options: PortForwardOptions, signal: AbortSignal): Promise<void> {
+    return this.#containers.portForward(ref, options, signal);
+  }
+
+  /** Refuses: a VM has no exec channel; the message says to SSH to its IP. */
+  runInContainer(ref: ContainerRef, options: unknown, signal: AbortSignal): Promise<number> {
+    return this.#containers.runInContainer(ref, options, signal);
+  }
+
+  /** Refuses: a VM has no attach channel; the message says to SSH to its IP. */
+  attachToContainer(ref: ContainerRef, options: unknown, signal: AbortSignal): Promise<void> {
+    return this.#containers.attachToContainer(ref, options, signal);
+  }
+
+  // -- VM capabilities (vm_capabilities.ts) --------------------------------
 
   /** Returns the power state, host name and uuid of the VM behind `pod`. */
-  async getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<VirtualMachineState> {
-    await this.#tracker.ensureFresh(signal);
-    return virtualMachineState(await this.#vmOf(pod, signal), this.#hosts);
+  getVirtualMachineState(pod: Pod, signal: AbortSignal): Promise<VirtualMachineState> {
+    return this.#vms.getVirtualMachineState(pod, signal);
   }
 
   /** Powers the VM on (resumes a Paused one) and resolves once it runs. */
-  async startVirtualMachine(pod: Pod, signal: AbortSignal): Promise<void> {
-    await powerOn(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  startVirtualMachine(pod: Pod, signal: AbortSignal): Promise<void> {
+    return this.#vms.startVirtualMachine(pod, signal);
   }
 
-  /**
-   * Powers the VM off: a graceful stop, then a cold one after `gracePeriodSeconds` (60 s by
-   * default); a cold stop at once with `force`. The VM, its disks and its pod stay.
-   */
-  async stopVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
-    await powerOff(this.#vmActions, await this.#vmOf(pod, signal), { ...options, signal });
+  /** Powers the VM off (graceful, then cold after the grace period; cold with `force`). */
+  stopVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
+    return this.#vms.stopVirtualMachine(pod, options, signal);
   }
 
   /** Reboots the running VM (a cold stop and a start with `force`). */
-  async restartVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
-    await reboot(this.#vmActions, await this.#vmOf(pod, signal), { ...options, signal });
+  restartVirtualMachine(pod: Pod, options: StopOptions, signal: AbortSignal): Promise<void> {
+    return this.#vms.restartVirtualMachine(pod, options, signal);
   }
 
-  // -- VirtualMachineSnapshots ----------------------------------------------
-
-  /**
-   * Takes snapshot `options.name` of every volume of the VM (see `vm_snapshots.ts`) and
-   * resolves once it is ready; a repeat finds the parts already taken or being taken.
-   */
-  async createVirtualMachineSnapshot(
+  /** Takes snapshot `options.name` of every volume of the VM; resolves once it is ready. */
+  createVirtualMachineSnapshot(
     pod: Pod,
     options: { name: string },
     signal: AbortSignal,
   ): Promise<VirtualMachineSnapshot> {
-    return await takeSnapshot(this.#vmActions, await this.#vmOf(pod, signal), {
-      name: options.name,
-      signal,
-    });
+    return this.#vms.createVirtualMachineSnapshot(pod, options, signal);
   }
 
   /** Lists the VM's snapshots, oldest first, complete or not. */
-  async listVirtualMachineSnapshots(
-    pod: Pod,
-    signal: AbortSignal,
-  ): Promise<VirtualMachineSnapshot[]> {
-    return await listSnapshots(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  listVirtualMachineSnapshots(pod: Pod, signal: AbortSignal): Promise<VirtualMachineSnapshot[]> {
+    return this.#vms.listVirtualMachineSnapshots(pod, signal);
   }
 
   /** Reverts the VM's disks to snapshot `snapshotId`; the VM must be Stopped. */
-  async restoreVirtualMachineSnapshot(
-    pod: Pod,
-    snapshotId: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    await restoreSnapshot(this.#vmActions, await this.#vmOf(pod, signal), {
-      snapshotId,
-      signal,
-    });
+  restoreVirtualMachineSnapshot(pod: Pod, snapshotId: string, signal: AbortSignal): Promise<void> {
+    return this.#vms.restoreVirtualMachineSnapshot(pod, snapshotId, signal);
   }
 
   /** Deletes snapshot `snapshotId` of the VM; `NotFoundError` when it is gone. */
-  async deleteVirtualMachineSnapshot(
-    pod: Pod,
-    snapshotId: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    await deleteSnapshot(this.#vmActions, await this.#vmOf(pod, signal), { snapshotId, signal });
+  deleteVirtualMachineSnapshot(pod: Pod, snapshotId: string, signal: AbortSignal): Promise<void> {
+    return this.#vms.deleteVirtualMachineSnapshot(pod, snapshotId, signal);
   }
 
-  // -- VirtualMachineMigration ----------------------------------------------
-
   /** Live-migrates the VM and resolves with the name of its new host. */
-  async migrateVirtualMachine(
+  migrateVirtualMachine(
     pod: Pod,
     options: { targetHost?: string },
     signal: AbortSignal,
   ): Promise<string> {
-    return await migrate(this.#vmActions, await this.#vmOf(pod, signal), {
-      ...options,
-      signal,
-    });
+    return this.#vms.migrateVirtualMachine(pod, options, signal);
   }
 
   /** Names the hosts the VM could be live-migrated to now. */
-  async listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]> {
-    return await migrationTargets(this.#vmActions, await this.#vmOf(pod, signal), { signal });
+  listMigrationTargets(pod: Pod, signal: AbortSignal): Promise<string[]> {
+    return this.#vms.listMigrationTargets(pod, signal);
   }
 
   // -- VolumeProvisioner ---------------------------------------------------
@@ -647,83 +414,11 @@ export class ZStackProvider
     await detachVolume(this.#volumes, volumeId, { tracked, signal });
   }
 
-  // -- Restarts ------------------------------------------------------------------
+  // -- Restarts (vm_capabilities.ts) ---------------------------------------
 
-  /**
-   * Restarts the pod's one container the only way a VM can: a reboot of the running VM
-   * (a cold one for a grace period of 0), or a start of a stopped or crashed one. The pod
-   * then shows one restart more and the run that ended as the last state. The agent's
-   * probes dial the VM's IP themselves, so this provider opens no connections for them.
-   */
-  async restartContainer(
-    ref: ContainerRef,
-    options: RestartOptions,
-    signal: AbortSignal,
-  ): Promise<void> {
-    await this.#tracker.ensureFresh(signal);
-    const key = `${ref.namespace}/${ref.pod}`;
-    const tracked = this.#tracker.get(ref.namespace, ref.pod);
-    if (tracked === undefined || tracked.deleted !== undefined) {
-      throw new NotFoundError(`pod "${key}" not found in the zstack provider`);
-    }
-    const container = tracked.pod.spec?.containers?.[0]?.name ?? "vm";
-    if (ref.container !== container) {
-      throw new NotFoundError(
-        `container "${ref.container}" not found in pod "${key}": expected "${container}"`,
-      );
-    }
-    const before = this.#tracker.fullPod(tracked).status?.containerStatuses?.[0];
-    const running = tracked.vm.state === "Running";
-    if (running) {
-      await reboot(this.#vmActions, tracked, {
-        ...(options.gracePeriodSeconds === 0 ? { force: true } : {}),
-        signal,
-      });
-    } else {
-      await powerOn(this.#vmActions, tracked, { signal });
-    }
-    const now = new Date(this.#now());
-    const ended = before?.state?.terminated ?? {
-      exitCode: 137,
-      reason: "Error",
-      message: `${describeVm(tracked)} was rebooted by vkedge: ${options.reason}`,
-      ...(before?.state?.running?.startedAt ? { startedAt: before.state.running.startedAt } : {}),
-      finishedAt: formatTime(now),
-      containerID: `zstack://${tracked.vm.uuid}`,
-    };
-    tracked.restarts = { count: (tracked.restarts?.count ?? 0) + 1, last: ended };
-    tracked.log.append(
-      now,
-      `container restarted (${options.reason}): VM ${running ? "rebooted" : "started"}`,
-    );
-    logger.info("pod {pod}: VM {uuid} {what} to restart its container ({reason})", {
-      pod: key,
-      uuid: tracked.vm.uuid,
-      what: running ? "rebooted" : "started",
-      reason: options.reason,
-    });
-    this.#report(tracked);
-  }
-
-  // -- Port-forward, exec and attach ------------------------------------------
-
-  /** Dials the VM's IP and `options.port` from the agent (`port_forward.ts`). */
-  async portForward(ref: PodRef, options: PortForwardOptions, signal: AbortSignal): Promise<void> {
-    await forwardToVm(await this.#endpoint(ref, signal), options, signal);
-  }
-
-  /** Refuses: a VM has no exec channel; the message says to SSH to its IP. */
-  async runInContainer(ref: ContainerRef, _options: unknown, signal: AbortSignal): Promise<number> {
-    throw noExecChannel(await this.#endpoint(ref, signal), "exec");
-  }
-
-  /** Refuses: a VM has no attach channel; the message says to SSH to its IP. */
-  async attachToContainer(
-    ref: ContainerRef,
-    _options: unknown,
-    signal: AbortSignal,
-  ): Promise<void> {
-    throw noExecChannel(await this.#endpoint(ref, signal), "attach");
+  /** Restarts the pod's one container: a reboot of the running VM, a start of a stopped one. */
+  restartContainer(ref: ContainerRef, options: RestartOptions, signal: AbortSignal): Promise<void> {
+    return this.#vms.restartContainer(ref, options, signal);
   }
 
   // -- helpers --------------------------------------------------------------
@@ -743,15 +438,7 @@ export class ZStackProvider
     return tracked;
   }
 
-  async #endpoint(ref: PodRef, signal: AbortSignal): Promise<VmEndpoint> {
-    const pod = await this.getPod(ref.namespace, ref.pod, signal);
-    const key = `${ref.namespace}/${ref.pod}`;
-    if (pod === undefined) throw new NotFoundError(`pod "${key}" not found in the zstack provider`);
-    const tracked = this.#tracker.get(ref.namespace, ref.pod);
-    return { pod: key, ip: pod.status?.podIP, state: tracked?.vm.state };
-  }
-
   #report(tracked: TrackedVm): void {
-    this.#reporter.report(this.#tracker.fullPod(tracked));
+    this.#podStatus.report(tracked);
   }
 }
