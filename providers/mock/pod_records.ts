@@ -1,9 +1,8 @@
 /**
- * The pods the mock provider runs: one record per pod (the pod without status, its IP, its
- * container runs, the VM behind it), kept by `namespace/name`, and the changes a pod's
- * containers go through: started at creation, restarted when an update changes their
- * image, ended when the VM powers off, run anew when it boots, terminated at deletion.
- * Statuses are computed from these records by `pod_status.ts`.
+ * The pods the mock provider runs: one record per pod (`pod_record.ts`: the pod without
+ * status, its IP, its container runs, the VM behind it), kept by `namespace/name`, with the
+ * pool their IPs come from. The changes their containers go through are in
+ * `container_changes.ts`; statuses are computed from the records by `pod_status.ts`.
  *
  * A record stands for a workload, which may outlive its pod object: a pod that names the
  * workload UID of a record (`WORKLOAD_UID_ANNOTATION`) is that record's pod whatever its
@@ -21,64 +20,24 @@ import {
   NotFoundError,
   UnavailableError,
 } from "../../lib/provider.ts";
-import {
-  cloneJson,
-  podKey,
-  WORKLOAD_UID_ANNOTATION,
-  workloadUid,
-} from "../../lib/provider_kit/mod.ts";
+import { podKey, WORKLOAD_UID_ANNOTATION, workloadUid } from "../../lib/provider_kit/mod.ts";
 import { defaultVmHosts, type Ipv4Cidr } from "./config.ts";
+import { startContainers } from "./container_changes.ts";
 import { formatIpv4, Ipv4Pool } from "./ip_pool.ts";
-import type { ContainerRecord, SavedPod, VirtualMachineRecord } from "./state_file.ts";
+import { type PodRecord, withoutStatus } from "./pod_record.ts";
+import type { ContainerRecord, SavedPod } from "./state_file.ts";
 import { newVirtualMachine } from "./virtual_machine.ts";
-import type { ContainerProcess, ProcessLog } from "./container_process.ts";
 
-/** What runs in memory for one container: its run's files, main process and last log. */
-export interface ContainerRun {
-  /** The run these belong to (`startedAt` and restart count). */
-  runKey: string;
-  /** The run's files, shared with exec sessions. */
-  files: Map<string, string>;
-  /** The main process of a container with `command` or `args`. */
-  process?: ContainerProcess;
-  /** The output of the previous run's process, for `--previous`. */
-  previousLog?: ProcessLog;
-}
-
-/** One pod of the mock provider. */
-export interface PodRecord {
-  /** The pod as created or last updated, without status. */
-  pod: Pod;
-  /** The UID of its current pod object (may be empty). */
-  uid: string;
-  /**
-   * What its stable traits derive from: the workload UID (the pod's UID for a plain pod),
-   * or `namespace/name` without one.
-   */
-  seed: string;
-  /** Pod IP as an unsigned 32-bit integer. */
-  ip: number;
-  /** Milliseconds since the epoch. */
-  startTime: number;
-  /** Its containers by name: init containers first, then app containers. */
-  containers: Map<string, ContainerRecord>;
-  /** CPU time of container runs that ended, in nanoseconds. */
-  retiredCpuNanoSeconds: number;
-  /** The VM behind the pod. */
-  vm: VirtualMachineRecord;
-  /** Aborted when the pod is deleted. */
-  deleted: AbortController;
-  /** In memory only: each container's run (files, process), by container name. */
-  runs: Map<string, ContainerRun>;
-}
-
-/** Options of the container changes: when they happen, and what to do before a run ends. */
-export interface ContainerChangeOptions {
-  /** Milliseconds since the epoch. */
-  now: number;
-  /** Called with a container whose current run is about to end (to keep its usage). */
-  retire(container: ContainerRecord): void;
-}
+export {
+  bootContainers,
+  type ContainerChangeOptions,
+  exitContainerRun,
+  powerOffContainers,
+  restartContainerRun,
+  terminateContainers,
+  updateRecord,
+} from "./container_changes.ts";
+export type { ContainerRun, PodRecord } from "./pod_record.ts";
 
 /**
  * Checks what the mock needs of a pod: namespace, name, at least one container, a name and
@@ -121,187 +80,6 @@ function savedPodOf(record: PodRecord): SavedPod {
     retiredCpuNanoSeconds: record.retiredCpuNanoSeconds,
     vm: record.vm,
   };
-}
-
-/** The pod without its status. */
-function withoutStatus(pod: Pod): Pod {
-  const { status: _status, ...rest } = cloneJson(pod);
-  return rest;
-}
-
-/** A content-derived image id, `sha256:` and 64 hexadecimal digits. */
-async function imageIdOf(image: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(image));
-  return `sha256:${
-    Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")
-  }`;
-}
-
-/**
- * The containers of a pod created at `now`: app containers and sidecars running, init
- * containers already completed.
- */
-async function startContainers(
-  pod: Pod,
-  seed: string,
-  now: number,
-): Promise<Map<string, ContainerRecord>> {
-  const containers = new Map<string, ContainerRecord>();
-  const specs = [
-    ...(pod.spec?.initContainers ?? []).map((spec) => ({ spec, init: true })),
-    ...(pod.spec?.containers ?? []).map((spec) => ({ spec, init: false })),
-  ];
-  for (const { spec, init } of specs) {
-    const kind = !init ? "app" : spec.restartPolicy === "Always" ? "sidecar" : "init";
-    const image = spec.image ?? "";
-    containers.set(spec.name, {
-      name: spec.name,
-      kind,
-      current: {
-        image,
-        imageId: await imageIdOf(image),
-        containerId: `mock://${seed}/${spec.name}`,
-        startedAt: now,
-        ...(kind === "init" ? { finishedAt: now, exitReason: "Completed" } : {}),
-      },
-      restartCount: 0,
-    });
-  }
-  return containers;
-}
-
-/**
- * Applies `pod` to `record`: every running container (app or sidecar) whose image changed
- * restarts with the new image, then the record holds the new spec, metadata and UID.
- */
-export async function updateRecord(
-  record: PodRecord,
-  pod: Pod,
-  options: ContainerChangeOptions,
-): Promise<void> {
-  const { now } = options;
-  for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    const container = record.containers.get(spec.name);
-    if (container === undefined || container.kind === "init") continue;
-    const image = spec.image ?? "";
-    if (container.current.image === image) continue;
-    options.retire(container);
-    container.previous = {
-      ...container.current,
-      finishedAt: now,
-      exitReason: "Completed",
-      exitMessage: `mock provider restarted the container to change its image to ${image}`,
-    };
-    container.current = {
-      image,
-      imageId: await imageIdOf(image),
-      containerId: container.current.containerId,
-      startedAt: now,
-    };
-    container.restartCount++;
-  }
-  record.pod = withoutStatus(pod);
-  record.uid = pod.metadata?.uid ?? record.uid;
-}
-
-/** Ends the current run of every app container and sidecar still running, as the VM powers off. */
-export function powerOffContainers(
-  record: PodRecord,
-  options: ContainerChangeOptions & { message: string },
-): void {
-  for (const container of record.containers.values()) {
-    if (container.kind === "init" || container.current.finishedAt !== undefined) continue;
-    options.retire(container);
-    container.current.finishedAt = options.now;
-    container.current.exitReason = "VMStopped";
-    container.current.exitMessage = options.message;
-  }
-}
-
-/**
- * Starts a new run of every app container and sidecar as the VM boots (a start after a
- * power-off, or a reboot, which ends the run still going with reason `VMRebooted`).
- */
-export function bootContainers(
-  record: PodRecord,
-  options: ContainerChangeOptions & { message: string },
-): void {
-  const { now } = options;
-  for (const container of record.containers.values()) {
-    if (container.kind === "init") continue;
-    if (container.current.finishedAt === undefined) {
-      options.retire(container);
-      container.previous = {
-        ...container.current,
-        finishedAt: now,
-        exitReason: "VMRebooted",
-        exitMessage: options.message,
-      };
-    } else {
-      container.previous = container.current;
-    }
-    container.current = {
-      image: container.current.image,
-      imageId: container.current.imageId,
-      containerId: container.current.containerId,
-      startedAt: now,
-    };
-    container.restartCount++;
-  }
-}
-
-/**
- * Ends the current run of `container` if it still goes on (exit code 137, as a killed
- * process) and starts the next one: one restart more, the ended run as the previous.
- */
-export function restartContainerRun(
-  container: ContainerRecord,
-  options: ContainerChangeOptions & { reason: string },
-): void {
-  const { now } = options;
-  if (container.current.finishedAt === undefined) {
-    options.retire(container);
-    container.previous = {
-      ...container.current,
-      finishedAt: now,
-      exitCode: 137,
-      exitReason: "Error",
-      exitMessage: `mock provider restarted the container: ${options.reason}`,
-    };
-  } else {
-    container.previous = container.current;
-  }
-  container.current = {
-    image: container.current.image,
-    imageId: container.current.imageId,
-    containerId: container.current.containerId,
-    startedAt: now,
-  };
-  container.restartCount++;
-}
-
-/** Ends the current run of `container` with its main process's `exitCode`. */
-export function exitContainerRun(
-  container: ContainerRecord,
-  options: ContainerChangeOptions & { exitCode: number; message?: string },
-): void {
-  if (container.current.finishedAt !== undefined) return;
-  options.retire(container);
-  container.current.finishedAt = options.now;
-  container.current.exitCode = options.exitCode;
-  container.current.exitReason = options.exitCode === 0 ? "Completed" : "Error";
-  if (options.message !== undefined) container.current.exitMessage = options.message;
-}
-
-/** Ends the current run of every container of `record` still running, for the pod's deletion. */
-export function terminateContainers(record: PodRecord, options: ContainerChangeOptions): void {
-  for (const container of record.containers.values()) {
-    if (container.current.finishedAt !== undefined) continue;
-    options.retire(container);
-    container.current.finishedAt = options.now;
-    container.current.exitReason = "Completed";
-    container.current.exitMessage = "mock provider terminated the container upon pod deletion";
-  }
 }
 
 /** The seed of a pod's stable traits: its workload UID, or `namespace/name` without one. */
