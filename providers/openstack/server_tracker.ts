@@ -5,11 +5,8 @@
  * vkedge deleting them, and refreshed with one `GET /servers/detail?tags=<node tag>` at
  * a time (single flight; pages of 1000). Each server carries its log; state changes
  * become log lines and pod events, and every change is handed to the `report` callback.
- *
- * Nova has no idempotency key for `POST /servers`: an agent killed while its create was
- * on the wire may find, after the restart, no server and make a second one, while the
- * first still comes. So a workload UID with two servers keeps the oldest (then the lowest
- * id) and the others are deleted, with a Warning event: exactly one server per workload.
+ * A workload UID with two servers keeps one and the others are deleted
+ * (`duplicate_servers.ts`): exactly one server per workload.
  *
  * @module
  */
@@ -17,10 +14,16 @@
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import { NotFoundError, type PodEventRecorder } from "../../lib/provider.ts";
-import { errorMessage } from "../../lib/provider_kit/mod.ts";
-import { anyReplySchema, type Server, serverListSchema } from "./api_types.ts";
+import { type Server, serverListSchema } from "./api_types.ts";
 import type { OpenStackClient } from "./client.ts";
-import { OpenStackHttpError, toProviderError } from "./errors.ts";
+import {
+  deleteDuplicateServer,
+  type DuplicateServer,
+  duplicateText,
+  oneServerPerWorkload,
+  type OwnedServer,
+} from "./duplicate_servers.ts";
+import { toProviderError } from "./errors.ts";
 import type { KnownHosts } from "./hosts.ts";
 import {
   identityFromMetadata,
@@ -381,14 +384,15 @@ export class ServerTracker {
       );
     }
     await hosts.refresh(signal).catch(() => undefined);
-    const ours: Array<{ server: Server; identity: PodIdentity }> = [];
+    const ours: OwnedServer[] = [];
     for (const server of listed) {
       if (this.#released.has(server.id) || this.#culling.has(server.id)) continue;
       if (server.status === "DELETED" || server.status === "SOFT_DELETED") continue;
       const identity = identityFromMetadata(server.metadata, owner);
       if (identity !== undefined) ours.push({ server, identity });
     }
-    const kept = this.#withoutDuplicates(ours);
+    const { kept, duplicates } = oneServerPerWorkload(ours);
+    for (const duplicate of duplicates) this.#cull(duplicate);
     const now = new Date(this.#options.now());
     const seen = new Set<string>();
     for (const { server, identity } of kept) {
@@ -416,56 +420,21 @@ export class ServerTracker {
     this.#refreshedAt = this.#options.now();
   }
 
-  /**
-   * Keeps one server per workload UID (the oldest, then the lowest id) and deletes the
-   * others in the background.
-   */
-  #withoutDuplicates(
-    ours: Array<{ server: Server; identity: PodIdentity }>,
-  ): Array<{ server: Server; identity: PodIdentity }> {
-    const byUid = new Map<string, Array<{ server: Server; identity: PodIdentity }>>();
-    for (const entry of ours) {
-      const list = byUid.get(entry.identity.uid) ?? [];
-      list.push(entry);
-      byUid.set(entry.identity.uid, list);
-    }
-    const kept: Array<{ server: Server; identity: PodIdentity }> = [];
-    for (const list of byUid.values()) {
-      list.sort((a, b) =>
-        a.server.created.getTime() - b.server.created.getTime() ||
-        a.server.id.localeCompare(b.server.id)
-      );
-      kept.push(list[0]);
-      for (const extra of list.slice(1)) this.#cull(extra.server, list[0].server, extra.identity);
-    }
-    return kept;
-  }
-
-  #cull(extra: Server, keeper: Server, identity: PodIdentity): void {
-    this.#culling.add(extra.id);
-    const tracked = this.#byId.get(extra.id);
+  /** Stops tracking a duplicate and deletes it in the background, with a Warning event. */
+  #cull(duplicate: DuplicateServer): void {
+    const id = duplicate.server.id;
+    this.#culling.add(id);
+    const tracked = this.#byId.get(id);
     if (tracked !== undefined) this.forget(tracked);
-    const message = `server ${extra.id} is a second server of workload ${identity.uid} (pod ${
-      identityKey(identity)
-    }), made by a create whose answer was lost; deleting it and keeping ${keeper.id}`;
+    const message = duplicateText(duplicate);
     logger.warn("{message}", { message });
-    const keeperTracked = this.#byId.get(keeper.id);
+    const keeperTracked = this.#byId.get(duplicate.keeper.id);
     if (keeperTracked !== undefined) {
       keeperTracked.log.append(new Date(this.#options.now()), message);
       this.#options.recordEvent?.(keeperTracked.pod, "Warning", "DuplicateServerDeleted", message);
     }
-    void this.#options.client.request("compute", "DELETE", `/servers/${extra.id}`, {
-      schema: anyReplySchema,
-      signal: AbortSignal.timeout(60_000),
-    }).then(() => this.#released.add(extra.id), (error) => {
-      if (error instanceof OpenStackHttpError && error.status === 404) {
-        this.#released.add(extra.id);
-        return;
-      }
-      logger.warn("deleting duplicate server {id} failed: {error}; trying again on the next poll", {
-        id: extra.id,
-        error: errorMessage(error),
-      });
-    }).finally(() => this.#culling.delete(extra.id));
+    void deleteDuplicateServer(this.#options.client, id).then((gone) => {
+      if (gone) this.#released.add(id);
+    }).finally(() => this.#culling.delete(id));
   }
 }
