@@ -21,7 +21,7 @@
 import type { ProviderModule } from "../../lib/provider.ts";
 import { OpenStackClient } from "./client.ts";
 import { parseOpenStackConfig, resolveOpenStackCredentials } from "./config.ts";
-import { createOpenStackProvider } from "./openstack_provider.ts";
+import { createOpenStackProvider } from "./create_provider.ts";
 
 export {
   type OpenStackConfig,
@@ -32,12 +32,8 @@ export {
 export { OpenStackClient, type OpenStackClientOptions } from "./client.ts";
 export { type KeystoneCredentials } from "./keystone.ts";
 export { OpenStackHttpError, toProviderError } from "./errors.ts";
-export {
-  createOpenStackProvider,
-  MigratingOpenStackProvider,
-  OpenStackProvider,
-  type OpenStackProviderOptions,
-} from "./openstack_provider.ts";
+export { createOpenStackProvider, MigratingOpenStackProvider } from "./create_provider.ts";
+export { OpenStackProvider, type OpenStackProviderOptions } from "./openstack_provider.ts";
 
 /** The openstack provider module, as registered in `providers/mod.ts`. */
 const openstackProviderModule: ProviderModule = {

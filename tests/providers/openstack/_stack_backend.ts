@@ -19,10 +19,8 @@ import {
   parseOpenStackConfig,
   resolveOpenStackCredentials,
 } from "../../../providers/openstack/config.ts";
-import {
-  createOpenStackProvider,
-  type OpenStackProvider,
-} from "../../../providers/openstack/openstack_provider.ts";
+import { createOpenStackProvider } from "../../../providers/openstack/create_provider.ts";
+import type { OpenStackProvider } from "../../../providers/openstack/openstack_provider.ts";
 
 /** Providers for one node, and their clean-up. */
 export interface StackNode {
