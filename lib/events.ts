@@ -10,7 +10,7 @@
 
 import type { Event, ObjectReference } from "kubernetes-types/core/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
-import { EVENTS, type KubeClient, KubeNotFoundError } from "./kube/mod.ts";
+import { EVENTS, KubeAlreadyExistsError, type KubeClient, KubeNotFoundError } from "./kube/mod.ts";
 import { errorMessage } from "./errors.ts";
 
 /** Normal or Warning, as in the Events API. */
@@ -40,6 +40,8 @@ export class EventRecorder {
   readonly #component: string;
   readonly #host: string;
   readonly #recent = new Map<string, Recorded>();
+  /** Makes the names of events recorded in the same millisecond differ. */
+  #sequence = 0;
   readonly #log = getLogger(["vkedge", "events"]);
 
   /** `component` and `host` become the event's `source` and `reportingController/Instance`. */
@@ -87,10 +89,10 @@ export class EventRecorder {
         this.#recent.delete(key);
       }
     }
-    const name = `${involved.name}.${now.getTime().toString(16)}${
-      Math.floor(Math.random() * 0xfff).toString(16)
-    }`;
-    await events.create({
+    // Like client-go's `<name>.<UnixNano hex>`: the milliseconds, then a per-recorder sequence
+    // in the nanosecond digits, so two events of one object in one millisecond never share a
+    // name. Another process may still have taken it: then once more with the next number.
+    const event = (name: string): Event => ({
       metadata: { name, namespace },
       involvedObject: involved,
       type,
@@ -103,6 +105,14 @@ export class EventRecorder {
       lastTimestamp: stamp,
       count: 1,
     });
+    let name = this.#eventName(involved.name ?? "", now);
+    try {
+      await events.create(event(name));
+    } catch (error) {
+      if (!(error instanceof KubeAlreadyExistsError)) throw error;
+      name = this.#eventName(involved.name ?? "", new Date());
+      await events.create(event(name));
+    }
     if (this.#recent.size >= MAX_REMEMBERED) {
       const oldest = this.#recent.keys().next().value;
       if (oldest !== undefined) this.#recent.delete(oldest);
@@ -114,6 +124,13 @@ export class EventRecorder {
       firstTimestamp: stamp,
       lastSeen: now.getTime(),
     });
+  }
+
+  /** `<object>.<hex>`: `at` in nanoseconds, the low digits a sequence of this recorder. */
+  #eventName(object: string, at: Date): string {
+    this.#sequence = (this.#sequence + 1) % 1_000_000;
+    const nanos = BigInt(at.getTime()) * 1_000_000n + BigInt(this.#sequence);
+    return `${object}.${nanos.toString(16)}`;
   }
 }
 
