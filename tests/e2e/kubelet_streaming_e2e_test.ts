@@ -137,21 +137,26 @@ Deno.test("kubectl exec -it under tmux: a terminal whose resizes reach the comma
       `KUBECONFIG=${c.kubeconfig}`,
       `kubectl exec -it -n ${ns} web -- sh; echo kubectl-exit=$?; sleep 60`,
     );
-    const waitScreen = async (pattern: RegExp) => {
-      const deadline = Date.now() + 15_000;
+    // As long as kubectlRun's limit: kubectl's start and its first request can take seconds
+    // on a loaded machine.
+    const waitScreen = async (pattern: RegExp, retype?: string) => {
+      const deadline = Date.now() + 60_000;
       while (!pattern.test(await screen())) {
         if (Date.now() > deadline) {
           throw new Error(`expected ${pattern} on the terminal, found:\n${await screen()}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, retype ? 1000 : 200));
+        if (retype) await tmux("send-keys", "-t", "t", retype, "Enter");
       }
     };
     await waitScreen(/^\$ ?$/m);
     await tmux("send-keys", "-t", "t", "stty size", "Enter");
     await waitScreen(/^40 120$/m);
     await tmux("resize-window", "-t", "t", "-x", "100", "-y", "30");
+    // kubectl sends the new size on its resize stream and the typed line on stdin, two
+    // streams with no order between them (as with any kubelet): ask again until it arrived.
     await tmux("send-keys", "-t", "t", "stty size", "Enter");
-    await waitScreen(/^30 100$/m);
+    await waitScreen(/^30 100$/m, "stty size");
     await tmux("send-keys", "-t", "t", "echo $TERM; exit 4", "Enter");
     await waitScreen(/kubectl-exit=4/);
     assertMatch(await screen(), /^xterm$/m);
