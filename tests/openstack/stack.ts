@@ -292,9 +292,16 @@ export async function runStack(options: RunStackOptions): Promise<void> {
     services: {},
     controlUrl: `http://127.0.0.1:${layout.ports.control}`,
   };
+  // Daemons start side by side and each records itself: the writes go one at a time (they
+  // share the temporary file), each with what is known when its turn comes.
+  let recorded = Promise.resolve();
   const record = () => {
-    info.services = Object.fromEntries([...running].map(([name, child]) => [name, child.pid]));
-    return writeInfo(layout, info);
+    const write = recorded.then(() => {
+      info.services = Object.fromEntries([...running].map(([name, child]) => [name, child.pid]));
+      return writeInfo(layout, info);
+    });
+    recorded = write.catch(() => undefined);
+    return write;
   };
   // Every start in flight, so that a failure waits for them before stopping everything.
   const starting: Promise<unknown>[] = [];
