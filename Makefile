@@ -69,18 +69,7 @@ demo: deps control-plane ## control plane + ZStack simulator + agent + a pod as 
 	DENO=$(DENO) bash deploy/demo/demo.sh
 
 bench: deps cluster-up kwok vcsim swarm-deps openstack ## pod creation → Running for 1, 10, 100 pods, mock, zstack and kubernetes, 1 and 20 vsphere and openstack, 20 on a real Swarm; 100 and 1000 pods beside upstream virtual-kubelet, the API's limit, a restart with 1000 pods; the agent's watches; port-forward MiB/s; probe cost (figures in the README)
-	$(DENO) run -A bench/watch_count.ts
-	$(DENO) run -A bench/pod_startup.ts
-	$(DENO) run -A bench/pod_scale.ts
-	$(DENO) run -A bench/api_limit.ts
-	$(DENO) run -A bench/restart.ts
-	$(DENO) run -A bench/zstack_pod_startup.ts
-	$(DENO) run -A bench/kubernetes_pod_startup.ts
-	$(DENO) run -A bench/vsphere_pod_startup.ts
-	$(DENO) run -A bench/swarm_pod_startup.ts
-	$(DENO) run -A bench/openstack_pod_startup.ts
-	$(DENO) run -A bench/port_forward_throughput.ts
-	$(DENO) run -A bench/probe_cost.ts
+	$(DENO) run -A bench/run.ts
 
 cluster-up: deno control-plane ## start the local control plane in the background
 	@$(CP_BIN)/controlplane up --dir $(CLUSTER_DIR) --bin $(CP_BIN)

@@ -4,8 +4,9 @@
  * own on the same control plane): pods bound to the node before the agent starts, or
  * created at full API speed by parallel clients while it runs. Each run reports the time
  * to all Running, per-pod percentiles, the API requests the agent made by verb and
- * resource (from the API server's `apiserver_request_total`), the agent's peak RSS and CPU
- * seconds, and the time from start to Node Ready.
+ * resource (counted by the API server for the agent's own ServiceAccount,
+ * `_agent_requests.ts`, so runs can share the control plane at the same time), the agent's
+ * peak RSS and CPU seconds, and the time from start to Node Ready.
  *
  * @module
  */
@@ -16,18 +17,16 @@ import { startAgent } from "../tests/_harness/agent.ts";
 import { agentV8FlagsArgument } from "../lib/runtime_flags.ts";
 import { cluster, freshNamespace, kubectlResult, repoRoot } from "../tests/_harness/cluster.ts";
 import { isRunning } from "../tests/_harness/pods.ts";
-import {
-  apiRequestCounts,
-  countsBetween,
-  phaseRequests,
-  type RequestCounts,
-} from "./_api_requests.ts";
+import { countsBetween, type RequestCounts } from "./_api_requests.ts";
+import { type CountedIdentity, countedIdentity } from "./_agent_requests.ts";
 import { type ProcessUsage, processUsage } from "./_process_usage.ts";
 
 /** An agent process started for one node. */
 export interface StartedAgent {
   /** The process id (whose `/proc` entry is read). */
   pid: number;
+  /** Its exit code once it has exited on its own or been stopped, else undefined. */
+  exitCode(): number | undefined;
   /** Stops it (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
   /** Its output so far. */
@@ -38,8 +37,11 @@ export interface StartedAgent {
 export interface AgentUnderTest {
   /** Its name in the tables. */
   name: string;
-  /** Starts it for `nodeName`; `stateDir` is a fresh folder of its own. */
-  start(nodeName: string, stateDir: string): Promise<StartedAgent>;
+  /**
+   * Starts it for `nodeName`; `stateDir` is a fresh folder of its own, `kubeconfig` the
+   * identity it runs as (default: the control plane's admin).
+   */
+  start(nodeName: string, stateDir: string, kubeconfig?: string): Promise<StartedAgent>;
 }
 
 /** Capacity large enough for every benchmark's pods. */
@@ -54,9 +56,11 @@ export function vkedge(
 ): AgentUnderTest {
   return {
     name: "vkedge",
-    async start(nodeName, stateDir) {
+    async start(nodeName, stateDir, kubeconfig) {
+      const c = await cluster();
       const agent = await startAgent({
         nodeName,
+        cluster: { ...c, kubeconfig: kubeconfig ?? c.kubeconfig },
         denoFlags: options.v8Flags === false ? [] : [agentV8FlagsArgument()],
         providerConfig: {
           capacity: CAPACITY,
@@ -67,11 +71,26 @@ export function vkedge(
       if (Deno.env.get("BENCH_KEEP_LOGS")) console.error(`${nodeName}: log in ${agent.logFile}`);
       return {
         pid: agent.child.pid,
+        exitCode: exitCodeOf(agent.child),
         stop: async () => void await agent.stop(),
         output: agent.output,
       };
     },
   };
+}
+
+/** A reader of `child`'s exit code (undefined while it runs). */
+function exitCodeOf(child: Deno.ChildProcess): () => number | undefined {
+  let code: number | undefined;
+  child.status.then((status) => code = status.code, () => undefined);
+  return () => code;
+}
+
+/** The agent process ended during a run; `line` is the first line of its crash, if any. */
+export class AgentExited extends Error {
+  constructor(readonly agent: string, readonly code: number, readonly line: string | undefined) {
+    super(`${agent} exited with code ${code} during the run${line ? `: ${line}` : ""}`);
+  }
 }
 
 /** Builds (or finds in the cache) upstream virtual-kubelet and returns its path. */
@@ -96,8 +115,8 @@ function freePort(): number {
 export function upstreamVirtualKubelet(binary: string): AgentUnderTest {
   return {
     name: "virtual-kubelet",
-    async start(nodeName, stateDir) {
-      const { kubeconfig, dir } = await cluster();
+    async start(nodeName, stateDir, kubeconfig) {
+      const { kubeconfig: admin, dir } = await cluster();
       const config = `${stateDir}/mock.json`;
       await Deno.writeTextFile(config, JSON.stringify({ [nodeName]: CAPACITY }));
       const logFile = `${stateDir}/virtual-kubelet.log`;
@@ -107,7 +126,7 @@ export function upstreamVirtualKubelet(binary: string): AgentUnderTest {
           "--provider=mock",
           `--provider-config=${config}`,
           `--nodename=${nodeName}`,
-          `--kubeconfig=${kubeconfig}`,
+          `--kubeconfig=${kubeconfig ?? admin}`,
           `--metrics-addr=127.0.0.1:${freePort()}`,
         ],
         env: {
@@ -129,6 +148,7 @@ export function upstreamVirtualKubelet(binary: string): AgentUnderTest {
       ).finally(() => log.close());
       return {
         pid: child.pid,
+        exitCode: exitCodeOf(child),
         async stop() {
           try {
             child.kill("SIGTERM");
@@ -218,10 +238,19 @@ class Observer {
     await this.#node.waitForSync(this.#stop.signal);
   }
 
-  /** Resolves once `done()` holds, or rejects after `timeoutMs`. */
-  async until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once `done()` holds; rejects after `timeoutMs`, or at once with what
+   * `failed()` throws (checked at least every second).
+   */
+  async until(
+    what: string,
+    done: () => boolean,
+    timeoutMs: number,
+    failed: () => void = () => {},
+  ): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!done()) {
+      failed();
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
       await new Promise<void>((resolve) => {
@@ -263,17 +292,22 @@ export interface ScaleResult {
    * `Infinity` for a pod not Running when the wait timed out.
    */
   podMs: number[];
-  /** The agent's requests (background and the benchmark's own taken out). */
+  /** The agent's requests, as the API server counted them for its identity. */
   requests: RequestCounts;
   usage: ProcessUsage;
   /** From the agent's start to its Node Ready. */
   nodeReadyMs: number;
 }
 
-/** Shared by every run: the client, and the control plane's background request rate. */
+/** Shared by every run: the benchmark's own client. */
 export interface ScaleContext {
   kube: KubeClient;
-  background: RequestCounts;
+  /**
+   * Runs a burst of the run's work (its set-up and start: pod creations, the agent's start
+   * to Node Ready; its clean-up) while no other run's burst goes on, for runs that share
+   * the control plane at the same time (default: at once).
+   */
+  alone?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Longest wait for all pods to run (default 10 min). */
   timeoutMs?: number;
 }
@@ -302,16 +336,15 @@ async function createPods(
   return startedAt;
 }
 
-/** Waits until the agent's requests stop (a second with no more than background). */
-async function settledCounts(kube: KubeClient, background: RequestCounts): Promise<RequestCounts> {
-  const idle = [...background.values()].reduce((sum, rate) => sum + rate, 0) + 2;
-  let last = await apiRequestCounts(kube);
+/** Waits until the agent's requests stop (a second with no more than its heartbeats, 2). */
+async function settledCounts(identity: CountedIdentity): Promise<RequestCounts> {
+  let last = await identity.counts();
   for (let attempt = 0; attempt < 60; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = await apiRequestCounts(kube);
+    const now = await identity.counts();
     const grown = [...countsBetween(last, now).values()].reduce((sum, value) => sum + value, 0);
     last = now;
-    if (grown <= idle) break;
+    if (grown <= 2) break;
   }
   return last;
 }
@@ -348,48 +381,65 @@ export async function runScale(
   workload: ScaleWorkload,
 ): Promise<ScaleResult> {
   const { kube } = context;
+  const alone = context.alone ?? ((work) => work());
   const timeoutMs = context.timeoutMs ?? 600_000;
-  const namespace = await freshNamespace(`scale-${workload.kind}-${workload.pods}`);
-  const nodeName = `scale-${agent.name}-${Date.now().toString(36)}`;
-  const stateDir = await Deno.makeTempDir({ prefix: "vkedge-bench-scale-" });
+  // Unique also among runs started at the same time.
+  const nodeName = `scale-${agent.name}-${workload.kind}${workload.pods}-${
+    Date.now().toString(36)
+  }`;
   const clients = workload.clients ?? 8;
   const pods = Array.from({ length: workload.pods }, (_, i) => boundPod(`p${i}`, nodeName));
-  const observer = new Observer(kube, namespace, nodeName);
+  const stateDir = await Deno.makeTempDir({ prefix: "vkedge-bench-scale-" });
+  let namespace: string | undefined;
+  let identity: CountedIdentity | undefined;
+  let observer: Observer | undefined;
   let started: StartedAgent | undefined;
+  const exited = () => {
+    const code = started?.exitCode();
+    if (code !== undefined) throw new AgentExited(agent.name, code, undefined);
+  };
   try {
-    if (workload.kind === "bound") await createPods(namespace, pods, clients);
-    await observer.synced();
-    const before = await apiRequestCounts(kube);
-    const beforeAt = performance.now();
-    const agentStart = performance.now();
-    started = await agent.start(nodeName, stateDir);
-    await observer.until(
-      `node ${nodeName} Ready`,
-      () => observer.nodeReadyAt !== undefined,
-      120_000,
-    );
-    let createdAt = new Map<string, number>();
-    let start = agentStart;
-    if (workload.kind === "created") {
-      start = performance.now();
-      createdAt = await createPods(namespace, pods, clients);
+    const { before, agentStart, start, createdAt } = await alone(async () => {
+      namespace = await freshNamespace(`scale-${workload.kind}-${workload.pods}`);
+      identity = await countedIdentity(kube, nodeName, stateDir);
+      observer = new Observer(kube, namespace, nodeName);
+      if (workload.kind === "bound") await createPods(namespace, pods, clients);
+      await observer.synced();
+      const before = await identity.counts();
+      const agentStart = performance.now();
+      started = await agent.start(nodeName, stateDir, identity.kubeconfig);
+      await observer.until(
+        `node ${nodeName} Ready`,
+        () => observer!.nodeReadyAt !== undefined,
+        120_000,
+        exited,
+      );
+      if (workload.kind === "bound") {
+        return { before, agentStart, start: agentStart, createdAt: new Map<string, number>() };
+      }
+      const start = performance.now();
+      return { before, agentStart, start, createdAt: await createPods(namespace, pods, clients) };
+    });
+    if (observer === undefined || identity === undefined || started === undefined) {
+      throw new Error("the run's start ended without an agent");
     }
+    const seen = observer;
     // A slow agent's run still counts: what ran within the timeout, and its requests.
-    const allRan = await observer.until(
+    const allRan = await seen.until(
       `${workload.pods} pods Running`,
-      () => observer.runningAt.size >= workload.pods,
+      () => seen.runningAt.size >= workload.pods,
       timeoutMs,
-    ).then(() => true, () => false);
-    const running = observer.runningAt.size;
-    const lastRunning = allRan ? Math.max(...observer.runningAt.values()) : performance.now();
-    const after = await settledCounts(kube, context.background);
-    const seconds = (performance.now() - beforeAt) / 1000;
+      exited,
+    ).then(() => true, (error) => {
+      if (error instanceof AgentExited) throw error;
+      return false;
+    });
+    const running = seen.runningAt.size;
+    const lastRunning = allRan ? Math.max(...seen.runningAt.values()) : performance.now();
+    const after = await settledCounts(identity);
     const usage = processUsage(started.pid);
-    const own: RequestCounts = new Map();
-    if (workload.kind === "created") own.set("POST pods", workload.pods);
-    const podMs = [...observer.runningAt].map(([name, at]) =>
-      at - (createdAt.get(name) ?? agentStart)
-    ).sort((a, b) => a - b);
+    const podMs = [...seen.runningAt].map(([name, at]) => at - (createdAt.get(name) ?? agentStart))
+      .sort((a, b) => a - b);
     while (podMs.length < workload.pods) podMs.push(Infinity);
     return {
       agent: agent.name,
@@ -400,23 +450,27 @@ export async function runScale(
       allRunningMs: lastRunning - start,
       running,
       podMs,
-      requests: phaseRequests(countsBetween(before, after), {
-        background: context.background,
-        seconds,
-        own,
-      }),
+      requests: countsBetween(before, after),
       usage,
-      nodeReadyMs: observer.nodeReadyAt! - agentStart,
+      nodeReadyMs: seen.nodeReadyAt! - agentStart,
     };
   } catch (error) {
+    if (error instanceof AgentExited) {
+      const output = await started?.output().catch(() => "") ?? "";
+      const crash = output.split("\n").find((line) => /^(fatal error|panic):/.test(line));
+      throw new AgentExited(agent.name, error.code, crash);
+    }
     const tail = (await started?.output().catch(() => "") ?? "").split("\n").slice(-20).join("\n");
     throw new Error(`${agent.name}: ${error instanceof Error ? error.message : error}\n${tail}`, {
       cause: error,
     });
   } finally {
     await started?.stop();
-    await observer.stop();
-    await cleanUp(kube, namespace, nodeName);
+    await observer?.stop();
+    await alone(async () => {
+      if (namespace !== undefined) await cleanUp(kube, namespace, nodeName);
+      await identity?.remove();
+    });
     await Deno.remove(stateDir, { recursive: true }).catch(() => undefined);
   }
 }

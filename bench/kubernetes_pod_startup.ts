@@ -41,6 +41,8 @@ import {
   stopLowerCluster,
 } from "../tests/_harness/lower_cluster.ts";
 import { percentile, rssMiB, seconds, timePodsToRunning } from "./_common.ts";
+import { holdMachine, withoutMachine } from "./_machine.ts";
+import { dispatchedByFlowSchema, flowSchema } from "./_agent_requests.ts";
 
 const { values } = parseArgs({
   options: {
@@ -53,44 +55,31 @@ const { values } = parseArgs({
     "kube-api-qps": { type: "string" },
   },
 });
+
+// Set-up and timed phases alone on the machine; steady windows let it go (bench/_machine.ts).
+await holdMachine();
+
 const sizes = values.sizes.split(",").map(Number);
 const steadySeconds = Number(values["steady-seconds"]);
 
 const FLOW_SCHEMA = "vkedge-bench-agent";
 
 /** A FlowSchema matching only the ServiceAccount `namespace/name`, every request of it. */
-function flowSchema(namespace: string, name: string): unknown {
-  return {
-    apiVersion: "flowcontrol.apiserver.k8s.io/v1",
-    kind: "FlowSchema",
-    metadata: { name: FLOW_SCHEMA },
-    spec: {
-      matchingPrecedence: 100,
-      priorityLevelConfiguration: { name: "workload-high" },
-      distinguisherMethod: { type: "ByUser" },
-      rules: [{
-        subjects: [{ kind: "ServiceAccount", serviceAccount: { namespace, name } }],
-        resourceRules: [{
-          verbs: ["*"],
-          apiGroups: ["*"],
-          resources: ["*"],
-          clusterScope: true,
-          namespaces: ["*"],
-        }],
-        nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }],
-      }],
-    },
-  };
+function agentFlowSchema(namespace: string, name: string): unknown {
+  return flowSchema({
+    name: FLOW_SCHEMA,
+    serviceAccount: { namespace, name },
+    precedence: 100,
+    priorityLevel: "workload-high",
+    verbs: ["*"],
+    resources: ["*"],
+  });
 }
 
 /** Requests the API server of `kubeconfig` dispatched for the bench FlowSchema so far. */
 async function dispatched(kubeconfig: string): Promise<number> {
   const metrics = await kubectl(["get", "--raw", "/metrics"], { kubeconfig });
-  const line = metrics.split("\n").find((l) =>
-    l.startsWith("apiserver_flowcontrol_dispatched_requests_total{") &&
-    l.includes(`flow_schema="${FLOW_SCHEMA}"`)
-  );
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+  return dispatchedByFlowSchema(metrics).get(FLOW_SCHEMA) ?? 0;
 }
 
 /** Counts of both sides. */
@@ -130,7 +119,7 @@ let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
 try {
   await kubectl(["apply", "-f", `${repoRoot}/deploy/rbac.yaml`]);
   await kubectl(["apply", "-f", "-"], {
-    stdin: JSON.stringify(flowSchema("kube-system", "vkedge")),
+    stdin: JSON.stringify(agentFlowSchema("kube-system", "vkedge")),
   });
   const upperKubeconfig = await serviceAccountKubeconfig({
     admin: upperCluster.kubeconfig,
@@ -144,7 +133,7 @@ try {
   await lowerKubectl(
     lower,
     ["apply", "-f", "-"],
-    JSON.stringify(flowSchema("kube-system", "vkedge-upper")),
+    JSON.stringify(agentFlowSchema("kube-system", "vkedge-upper")),
   );
   agent = await startAgent({
     nodeName,
@@ -166,9 +155,11 @@ try {
   });
   await waitForNodeReady(agent, 90_000);
   const idleRss = rssMiB(agent.child.pid);
-  const idleStart = await counts(upperCluster.kubeconfig, lower);
-  await sleep(steadySeconds * 1000);
-  const idle = minus(await counts(upperCluster.kubeconfig, lower), idleStart);
+  const idle = await withoutMachine(async () => {
+    const before = await counts(upperCluster.kubeconfig, lower);
+    await sleep(steadySeconds * 1000);
+    return minus(await counts(upperCluster.kubeconfig, lower), before);
+  });
   for (const size of sizes) {
     const ns = await freshNamespace(`bench-k8s-${size}`);
     const pods = Array.from({ length: size }, (_, i) => podManifest(`p${i}`, nodeName));
@@ -176,9 +167,11 @@ try {
     const times = await timePodsToRunning(kube, ns, pods);
     const created = minus(await counts(upperCluster.kubeconfig, lower), beforeCreate);
     const rss = rssMiB(agent.child.pid);
-    const steadyStart = await counts(upperCluster.kubeconfig, lower);
-    await sleep(steadySeconds * 1000);
-    const steady = minus(await counts(upperCluster.kubeconfig, lower), steadyStart);
+    const steady = await withoutMachine(async () => {
+      const before = await counts(upperCluster.kubeconfig, lower);
+      await sleep(steadySeconds * 1000);
+      return minus(await counts(upperCluster.kubeconfig, lower), before);
+    });
 
     const beforeDelete = await counts(upperCluster.kubeconfig, lower);
     await Promise.all(

@@ -31,6 +31,7 @@ import { startAgent, uniqueNodeName, waitForNodeReady } from "../tests/_harness/
 import { podManifest } from "../tests/_harness/pods.ts";
 import { startVcsim } from "../tests/_harness/vcsim.ts";
 import { percentile, rssMiB, seconds, timePodsToRunning } from "./_common.ts";
+import { holdMachine, withoutMachine } from "./_machine.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +41,10 @@ const { values } = parseArgs({
     "steady-seconds": { type: "string", default: "60" },
   },
 });
+
+// Set-up and timed phases alone on the machine; steady windows let it go (bench/_machine.ts).
+await holdMachine();
+
 const sizes = values.sizes.split(",").map(Number);
 const guestBootMs = Number(values["guest-boot"]);
 const taskDelayMs = Number(values["task-delay"]);
@@ -101,9 +106,11 @@ try {
     const created = difference(beforeCreate, await calls());
     const rss = rssMiB(agent.child.pid);
 
-    const beforeSteady = await calls();
-    await new Promise((resolve) => setTimeout(resolve, steadySeconds * 1000));
-    const steady = difference(beforeSteady, await calls());
+    const steady = await withoutMachine(async () => {
+      const before = await calls();
+      await new Promise((resolve) => setTimeout(resolve, steadySeconds * 1000));
+      return difference(before, await calls());
+    });
     const perMinute = total(steady) * 60 / steadySeconds;
 
     const beforeDelete = await calls();

@@ -31,6 +31,7 @@ import {
 import { startAgent, uniqueNodeName, waitForNodeReady } from "../tests/_harness/agent.ts";
 import { podManifest } from "../tests/_harness/pods.ts";
 import { percentile, rssMiB, seconds, timePodsToRunning } from "./_common.ts";
+import { holdMachine, withoutMachine } from "./_machine.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +44,10 @@ const { values } = parseArgs({
     "pod-sync-workers": { type: "string" },
   },
 });
+
+// Set-up and timed phases alone on the machine; steady windows let it go (bench/_machine.ts).
+await holdMachine();
+
 const sizes = values.sizes.split(",").map(Number);
 const vmBootMs = Number(values["vm-boot"]);
 const jobDurationMs = Number(values["job-duration"]);
@@ -209,9 +214,11 @@ try {
     const created = difference(beforeCreate, await sim.stats());
     const rss = rssMiB(agent.child.pid);
 
-    const beforeSteady = await sim.stats();
-    await sleep(steadySeconds * 1000);
-    const steady = difference(beforeSteady, await sim.stats());
+    const steady = await withoutMachine(async () => {
+      const before = await sim.stats();
+      await sleep(steadySeconds * 1000);
+      return difference(before, await sim.stats());
+    });
     const perMinute = steady.total * 60 / steadySeconds;
 
     const beforeDelete = await sim.stats();
