@@ -11,6 +11,9 @@
  * - `describeNode`: the `configureNode` merge;
  * - `workloadUid`: the identity a VM-Pod's backend resource is keyed by, which outlives
  *   the pod object;
+ * - `cloudConfigOf`: a pod's cloud-init user data (its own `#cloud-config` or `#!` script,
+ *   hostname, env, command), with the pieces (`podHostname`, `expandVariables`,
+ *   `shellQuote`, `base64Utf8`) for providers that write the document their own way;
  * - small helpers every provider wants: error text, canonical JSON, sleeps, times,
  *   quantities, QoS class, resource metrics from a stats summary;
  * - the agent's Kubernetes client (`KubeClient`, kubeconfig loading, informers, typed
@@ -43,6 +46,16 @@ export {
 } from "./config.ts";
 export { describeNode, type NodeDescription } from "./node.ts";
 export { qosClassOf } from "./pod_qos.ts";
+export {
+  base64Utf8,
+  cloudConfigOf,
+  type CloudConfigOptions,
+  expandVariables,
+  findPodUserData,
+  podHostname,
+  type PodUserData,
+  shellQuote,
+} from "./cloud_init.ts";
 export {
   evictionOf,
   sameWorkload,
