@@ -8,24 +8,15 @@
  */
 
 import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
-import { VM_POD_ANNOTATIONS } from "../../lib/provider_kit/mod.ts";
+import { findPodUserData, podHostname, shellQuote } from "../../lib/provider_kit/mod.ts";
+
+export { podHostname } from "../../lib/provider_kit/mod.ts";
 
 /** Annotation with cloud-init user data for the guest. */
 export const userDataAnnotation = "vsphere.vkedge.io/user-data";
 
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'"'"'`)}'`;
-}
-
 function yamlString(text: string): string {
   return JSON.stringify(text);
-}
-
-/** The pod's hostname: `spec.hostname` or its name, as one DNS label. */
-export function podHostname(pod: Pod): string {
-  const wanted = (pod.spec?.hostname ?? pod.metadata?.name ?? "pod").toLowerCase();
-  const label = wanted.replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/^-+|-+$/g, "");
-  return label === "" ? "pod" : label;
 }
 
 /**
@@ -62,10 +53,7 @@ export function userDataOf(pod: Pod, container: Container): string {
     );
   }
   const vkedge = `${lines.join("\n")}\n`;
-  const annotations = pod.metadata?.annotations ?? {};
-  const own = [userDataAnnotation, VM_POD_ANNOTATIONS.userData]
-    .map((key) => annotations[key])
-    .find((text) => text !== undefined && text.trim() !== "");
+  const own = findPodUserData(pod, userDataAnnotation)?.text;
   if (own === undefined) return vkedge;
   const boundary = "vkedge-user-data";
   const part = (text: string) => {
