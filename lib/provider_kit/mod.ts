@@ -14,6 +14,9 @@
  * - `cloudConfigOf`: a pod's cloud-init user data (its own `#cloud-config` or `#!` script,
  *   hostname, env, command), with the pieces (`podHostname`, `expandVariables`,
  *   `shellQuote`, `base64Utf8`) for providers that write the document their own way;
+ * - `fitPodSpec`, `unpackPodSpec` and `podFromStoredSpec`: the pod spec a backend resource
+ *   remembers (base64(gzip(JSON)), trimmed to the provider's storage) and the pod rebuilt
+ *   from it after a restart;
  * - small helpers every provider wants: error text, canonical JSON, sleeps, times,
  *   quantities, QoS class, resource metrics from a stats summary;
  * - the agent's Kubernetes client (`KubeClient`, kubeconfig loading, informers, typed
@@ -56,6 +59,17 @@ export {
   type PodUserData,
   shellQuote,
 } from "./cloud_init.ts";
+export {
+  fitPodSpec,
+  type FitPodSpecOptions,
+  type FittedPodSpec,
+  packPodSpec,
+  podFromStoredSpec,
+  type PodFromStoredSpecOptions,
+  type StoredPodIdentity,
+  type StoredPodSpec,
+  unpackPodSpec,
+} from "./stored_spec.ts";
 export {
   evictionOf,
   sameWorkload,
