@@ -3,9 +3,8 @@
  * restart, so that a restarted agent sees the pods it runs as they were specified and
  * updates nothing.
  *
- * The fields the agent compares (containers, labels, annotations, tolerations,
- * activeDeadlineSeconds) plus namespace, name and workload UID (and the pod UID when it
- * differs, as for a VM-Pod) are packed as base64(gzip(JSON)) and cut into metadata items
+ * The record, its packing as base64(gzip(JSON)) and the trimming of a pod too large are
+ * the provider kit's (`fitPodSpec`); here the packed text is cut into metadata items
  * `vkedge.io:spec-00`, `-01`, … of at most 255 characters (Nova's limit per value), at most
  * {@linkcode maxSpecItems} of them (the default quota is 128 items a server). A pod too
  * large for that first loses the `kubectl.kubernetes.io/last-applied-configuration`
@@ -17,10 +16,17 @@
  * @module
  */
 
-import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { InvalidInputError } from "../../lib/provider.ts";
-import { WORKLOAD_NAME_ANNOTATION, WORKLOAD_UID_ANNOTATION } from "../../lib/provider_kit/mod.ts";
+import {
+  fitPodSpec,
+  podFromStoredSpec,
+  type StoredPodSpec,
+  unpackPodSpec,
+} from "../../lib/provider_kit/mod.ts";
 import { identityKey, type PodIdentity } from "./identity.ts";
+
+export type { StoredPodSpec } from "../../lib/provider_kit/mod.ts";
 
 /** Prefix of the metadata keys holding the remembered spec. */
 export const specKeyPrefix = "vkedge.io:spec-";
@@ -28,45 +34,6 @@ export const specKeyPrefix = "vkedge.io:spec-";
 export const maxMetadataValue = 255;
 /** Most metadata items the spec may take. */
 export const maxSpecItems = 100;
-
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
-
-/** What the metadata remembers of its pod. */
-export interface StoredPodSpec {
-  /** Format version. */
-  v: 1;
-  namespace: string;
-  name: string;
-  /** The workload UID. */
-  uid: string;
-  /** The pod UID, when it is not the workload UID (a VM-Pod). */
-  podUid?: string;
-  containers: Container[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  tolerations?: NonNullable<Pod["spec"]>["tolerations"];
-  activeDeadlineSeconds?: number;
-  /** Set when fields were dropped to fit. */
-  partial?: true;
-}
-
-async function transform(bytes: Uint8Array, stream: CompressionStream | DecompressionStream) {
-  const output = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream);
-  return new Uint8Array(await new Response(output).arrayBuffer());
-}
-
-async function pack(spec: StoredPodSpec): Promise<string> {
-  const json = new TextEncoder().encode(JSON.stringify(spec));
-  const packed = await transform(json, new CompressionStream("gzip"));
-  let binary = "";
-  for (const byte of packed) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function nonEmpty<T extends object>(value: T | undefined): T | undefined {
-  if (value === undefined) return undefined;
-  return Object.keys(value).length === 0 ? undefined : value;
-}
 
 /** The metadata items of `packed` text. */
 function chunked(packed: string): Record<string, string> {
@@ -87,47 +54,13 @@ export async function encodePodSpec(
   identity: PodIdentity,
 ): Promise<{ items: Record<string, string>; partial: boolean }> {
   const limit = maxSpecItems * maxMetadataValue;
-  const podUid = pod.metadata?.uid;
-  const ids = { ...identity, ...(podUid && podUid !== identity.uid ? { podUid } : {}) };
-  const full: StoredPodSpec = {
-    v: 1,
-    ...ids,
-    containers: pod.spec?.containers ?? [],
-    ...(nonEmpty(pod.metadata?.labels) ? { labels: pod.metadata?.labels } : {}),
-    ...(nonEmpty(pod.metadata?.annotations) ? { annotations: pod.metadata?.annotations } : {}),
-    ...((pod.spec?.tolerations ?? []).length > 0 ? { tolerations: pod.spec?.tolerations } : {}),
-    ...(pod.spec?.activeDeadlineSeconds === undefined
-      ? {}
-      : { activeDeadlineSeconds: pod.spec.activeDeadlineSeconds }),
-  };
-  const first = await pack(full);
-  if (first.length <= limit) return { items: chunked(first), partial: false };
-  const { [lastAppliedAnnotation]: _dropped, ...annotations } = full.annotations ?? {};
-  const reduced: StoredPodSpec = { ...full, partial: true };
-  if (nonEmpty(annotations)) reduced.annotations = annotations;
-  else delete reduced.annotations;
-  const second = await pack(reduced);
-  if (second.length <= limit) return { items: chunked(second), partial: true };
-  const workload = Object.fromEntries(
-    [WORKLOAD_UID_ANNOTATION, WORKLOAD_NAME_ANNOTATION].flatMap((key) => {
-      const value = full.annotations?.[key];
-      return value === undefined ? [] : [[key, value]];
-    }),
-  );
-  const minimal: StoredPodSpec = {
-    v: 1,
-    ...ids,
-    containers: full.containers.map((c) => ({ name: c.name, image: c.image })),
-    ...(nonEmpty(workload) ? { annotations: workload } : {}),
-    partial: true,
-  };
-  const third = await pack(minimal);
-  if (third.length <= limit) return { items: chunked(third), partial: true };
+  const fitted = await fitPodSpec(pod, identity, { fits: (packed) => packed.length <= limit });
+  if (fitted.fits) return { items: chunked(fitted.packed), partial: fitted.partial };
   throw new InvalidInputError(
     `openstack provider: pod ${
       identityKey(identity)
     }: expected name, namespace and image to fit ${maxSpecItems} metadata items, found ${
-      Math.ceil(third.length / maxMetadataValue)
+      Math.ceil(fitted.smallest.length / maxMetadataValue)
     }`,
   );
 }
@@ -143,24 +76,7 @@ export async function decodePodSpec(
 ): Promise<StoredPodSpec | undefined> {
   const keys = Object.keys(metadata).filter(isSpecKey).sort();
   if (keys.length === 0) return undefined;
-  const packed = keys.map((key) => metadata[key]).join("");
-  try {
-    const binary = atob(packed);
-    const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-    const json = new TextDecoder().decode(
-      await transform(bytes, new DecompressionStream("gzip")),
-    );
-    const value: unknown = JSON.parse(json);
-    if (
-      typeof value !== "object" || value === null || (value as { v?: unknown }).v !== 1 ||
-      !Array.isArray((value as { containers?: unknown }).containers)
-    ) {
-      return undefined;
-    }
-    return value as StoredPodSpec;
-  } catch {
-    return undefined;
-  }
+  return await unpackPodSpec(keys.map((key) => metadata[key]).join(""));
 }
 
 /** What {@linkcode podFromServer} rebuilds a pod from. */
@@ -183,26 +99,5 @@ export interface PodFromServerOptions {
  * `workloadUid` of the pod is always the server's.
  */
 export function podFromServer(options: PodFromServerOptions): Pod {
-  const { identity, stored, nodeName } = options;
-  const spec = stored !== undefined && stored.uid === identity.uid ? stored : undefined;
-  const annotated = spec?.annotations?.[WORKLOAD_UID_ANNOTATION] === identity.uid;
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      namespace: identity.namespace,
-      name: identity.name,
-      uid: annotated && spec?.podUid !== undefined ? spec.podUid : identity.uid,
-      ...(spec?.labels ? { labels: spec.labels } : {}),
-      ...(spec?.annotations ? { annotations: spec.annotations } : {}),
-    },
-    spec: {
-      nodeName,
-      containers: spec?.containers ?? [{ name: "vm", image: options.image }],
-      ...(spec?.tolerations ? { tolerations: spec.tolerations } : {}),
-      ...(spec?.activeDeadlineSeconds === undefined
-        ? {}
-        : { activeDeadlineSeconds: spec.activeDeadlineSeconds }),
-    },
-  };
+  return podFromStoredSpec(options);
 }
