@@ -121,13 +121,25 @@ Deno.test("a deleted Node is registered again with a new UID", async () => {
       return r.code === 0 && r.stdout !== "" && r.stdout !== before.metadata?.uid;
     }, { timeoutMs: 30_000, intervalMs: 500 });
     await waitForNodeReady(agent);
-    const lease = await kubectlJson<Lease>(["get", "lease", nodeName, "-n", "kube-node-lease"]);
     const after = await kubectlJson<Node>(["get", "node", nodeName]);
+    // The garbage collector deletes the Lease the old Node owned; the agent writes it again
+    // (a moment without one is expected), owned by the new Node.
+    let lease: Lease | undefined;
     await waitFor("the lease to be owned by the new node", async () => {
-      const l = await kubectlJson<Lease>(["get", "lease", nodeName, "-n", "kube-node-lease"]);
-      return l.metadata?.ownerReferences?.[0]?.uid === after.metadata?.uid;
+      const r = await kubectlResult([
+        "get",
+        "lease",
+        nodeName,
+        "-n",
+        "kube-node-lease",
+        "-o",
+        "json",
+      ]);
+      if (r.code !== 0) return false;
+      lease = JSON.parse(r.stdout) as Lease;
+      return lease.metadata?.ownerReferences?.[0]?.uid === after.metadata?.uid;
     }, { timeoutMs: 30_000 });
-    assert(lease.spec?.holderIdentity === nodeName);
+    assert(lease?.spec?.holderIdentity === nodeName);
   } finally {
     await agent.stop();
     await deleteNode(nodeName);
