@@ -28,6 +28,7 @@
  */
 
 export { CallbackSet } from "./callbacks.ts";
+export { Limiter } from "./limiter.ts";
 export { PodStatusReporter } from "./status_reporter.ts";
 export { podKey } from "../pods/compare.ts";
 export { pollPodStatus, type PollPodStatusOptions } from "./status_poller.ts";

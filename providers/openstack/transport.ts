@@ -15,7 +15,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { UnavailableError } from "../../lib/provider.ts";
-import { counter, errorMessage, histogram, sleep } from "../../lib/provider_kit/mod.ts";
+import { counter, errorMessage, histogram, Limiter, sleep } from "../../lib/provider_kit/mod.ts";
 
 const logger = getLogger(["vkedge", "provider", "openstack", "http"]);
 
@@ -110,45 +110,6 @@ export class AnswerLostError extends UnavailableError {
   constructor(message: string) {
     super(message);
     this.name = "AnswerLostError";
-  }
-}
-
-/** A counting semaphore whose waiters are served in order. */
-class Limiter {
-  readonly #limit: number;
-  #active = 0;
-  readonly #waiting: Array<() => void> = [];
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  async acquire(signal: AbortSignal): Promise<() => void> {
-    if (this.#active >= this.#limit) {
-      await new Promise<void>((resolve, reject) => {
-        const wake = (): void => {
-          signal.removeEventListener("abort", aborted);
-          resolve();
-        };
-        const aborted = (): void => {
-          const index = this.#waiting.indexOf(wake);
-          if (index >= 0) this.#waiting.splice(index, 1);
-          reject(signal.reason);
-        };
-        this.#waiting.push(wake);
-        signal.addEventListener("abort", aborted, { once: true });
-      });
-    } else {
-      this.#active++;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.#waiting.shift();
-      if (next === undefined) this.#active--;
-      else next();
-    };
   }
 }
 

@@ -12,10 +12,9 @@
 import type { z } from "zod";
 import { getLogger } from "@logtape/logtape";
 import { UnavailableError } from "../../lib/provider.ts";
-import { counter, errorMessage, histogram, sleep } from "../../lib/provider_kit/mod.ts";
+import { counter, errorMessage, histogram, Limiter, sleep } from "../../lib/provider_kit/mod.ts";
 import { errorReplySchema } from "./api_types.ts";
 import { transientCodes, unavailableCodes, ZStackApiError, ZStackHttpError } from "./errors.ts";
-import { Limiter } from "./limiter.ts";
 
 const logger = getLogger(["vkedge", "provider", "zstack", "client"]);
 

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../../_harness/assert.ts";
-import { Limiter } from "../../../providers/zstack/limiter.ts";
+import { Limiter } from "../../../lib/provider_kit/limiter.ts";
 
 Deno.test("the limiter hands a freed slot to the oldest waiter; an aborted waiter leaves the queue", async () => {
   const limiter = new Limiter(1);

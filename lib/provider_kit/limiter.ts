@@ -1,7 +1,7 @@
 /**
- * The bound on concurrent requests of the ZStack client: a counting semaphore whose
- * waiters are served in order, so that a burst of creates cannot swamp the management
- * node (job polls count as requests too).
+ * The bound on a provider client's concurrent requests: a counting semaphore whose waiters
+ * are served in order, so that a burst of creates cannot swamp the IaaS API (the ZStack and
+ * OpenStack clients; job polls count as requests too).
  *
  * @module
  */
