@@ -43,8 +43,22 @@ export interface StartAgentOptions {
   cluster?: Cluster;
 }
 
-/** Returns a free TCP port on `hostname`. */
+/**
+ * Returns a free TCP port on `hostname` for a process to bind a moment later. It is picked
+ * below the kernel's ephemeral range (32768–60999 by default), from which every outgoing
+ * connection of the parallel tests takes its local port too: a port the kernel hands out
+ * can be taken by such a connection before the agent binds it (EADDRINUSE).
+ */
 export function freePort(hostname = "127.0.0.1"): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname, port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
   const listener = Deno.listen({ hostname, port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
